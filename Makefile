@@ -1,0 +1,29 @@
+# Everything a fresh clone needs: `make demo` (set up + run the main job), `make test` (set up + tests).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: setup demo test test-slow test-all bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e ".[test]"
+	touch $@
+
+demo: setup
+	$(VENV)/bin/siamkit demo
+
+test: setup
+	$(PY) -m pytest -q
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow
+
+test-all: test test-slow
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,33 @@
+"""siamkit: Siamese (twin) neural networks in PyTorch.
+
+One encoder with one set of weights embeds two (or three) inputs; a distance between the embeddings,
+or a learned head on them, says how similar the inputs are. Labels follow one convention throughout:
+**1 = same** (similar, duplicate, genuine), 0 = different. Scores follow another: **higher = more
+similar**.
+"""
+
+from . import distances
+from ._version import __version__
+from .errors import (
+    ConfigError,
+    DataError,
+    DownloadError,
+    ModelFileError,
+    NotCalibratedError,
+    SiamkitError,
+    SiamkitWarning,
+    TrainingError,
+)
+
+__all__ = [
+    "__version__",
+    "distances",
+    "ConfigError",
+    "DataError",
+    "DownloadError",
+    "ModelFileError",
+    "NotCalibratedError",
+    "SiamkitError",
+    "SiamkitWarning",
+    "TrainingError",
+]
