@@ -1,51 +1,76 @@
-"""Batch-all triplet loss (Hermans, Beyer & Leibe, 2017), in bounded memory.
+"""Batch-all triplet loss (Hermans, Beyer & Leibe, 2017), in O(B^2) memory.
 
 "In Defense of the Triplet Loss for Person Re-Identification", arXiv:1703.07737: every valid
 triplet of the batch (a, p same class, n another class) counts, and the sum of hinge terms is
 divided by the number of *active* triplets (hinge > 0; the paper's "BA != 0" variant), so that
 the many easy triplets do not wash the signal out:
 
-    L = sum_(a,p,n) max(0, d(a, p) - d(a, n) + m) / #{(a, p, n) : d(a, p) - d(a, n) + m > 0}.
+    L = sum_(a,p,n) max(0, d(a, p) - d(a, n) + m) / N,   N = #{(a, p, n) : d(a, p) - d(a, n) + m > 0}.
 
-A P x K batch has B (K - 1) (B - K) triplets; materialising them as a ``[B, B, B]`` tensor would
-need O(B^3) memory. Instead the loss is linear in the distance matrix once the active set is known:
+A P x K batch has B (K - 1) (B - K) triplets; a ``[B, B, B]`` tensor would need O(B^3) memory.
+Once the active set is known the loss is *linear* in the distance matrix D:
 
     L = m + sum_(a,b) W[a, b] D[a, b] / N,   W[a, p] = #active n for (a, p),
                                              W[a, n] = -#active p for (a, n),
 
-so the active counts are gathered without gradients in chunks of anchor-positive pairs (each a
-``[c, B]`` slab), and autograd only goes through ``D``: memory O(B^2), the same order as batch-hard.
-The gradient equals that of the hinge sum (the hinge is piecewise linear).
+so W and N are gathered without gradients in chunks of anchor-positive pairs (``[c, B]`` slabs),
+and the gradient is that of ``sum(W * D) / N`` (the hinge is piecewise linear, so this is exact).
+For the built-in euclidean and cosine distances that gradient goes through one ``[B, B] x [B, D]``
+product (D is a function of the Gram matrix E E^T), so no ``[B, B]`` autograd graph is kept either.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from ..distances import Distance
+from ..distances import Distance, get_distance
 from ..errors import ConfigError
-from ..miners._select import label_masks, pair_chunks
+from ..miners._select import chunked, distance_matrix
 from ._base import SiamkitLoss, as_distance, check_labelled, resolve_distance
 from .batch_hard import NO_TRIPLET
 
 
 @torch.no_grad()
-def active_triplet_weights(
-    D: Tensor, pos: Tensor, neg: Tensor, margin: float
-) -> tuple[Tensor, int, int]:
-    """``(W, active, valid)``: the weights above, and the counts of active and valid triplets."""
+def active_triplet_weights(D: Tensor, labels: Tensor, margin: float) -> tuple[Tensor, int, int]:
+    """``(W, active, valid)``: the weights above, and the counts of active and valid triplets.
+    Holds D, W and one ``[c, B]`` slab; no other ``[B, B]`` buffer outlives the pair list."""
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)
+    same.fill_diagonal_(False)
+    anchors, positives = same.nonzero(as_tuple=True)
+    del same
     W = torch.zeros_like(D)
     active = 0
-    for a, p in pair_chunks(pos):
-        hinge = D[a, p].unsqueeze(1) - D[a] + margin
-        on = (hinge > 0) & neg[a]
-        per_pair = on.sum(1)
-        W[a, p] += per_pair.to(W.dtype)
-        W.index_add_(0, a, on.to(W.dtype), alpha=-1)
+    for a, p in chunked(anchors, positives, D.shape[1]):
+        slab = D[a].neg_().add_(D[a, p].unsqueeze(1) + margin).gt_(0)  # hinge > 0, as 0/1
+        slab.mul_(labels[a].unsqueeze(1) != labels.unsqueeze(0))  # negatives only
+        per_pair = slab.sum(1)
+        W[a, p] += per_pair
+        W.index_add_(0, a, slab, alpha=-1)
         active += int(per_pair.sum())
-    valid = int((pos.sum(1) * neg.sum(1)).sum())
+    class_size = labels.unique(return_inverse=True, return_counts=True)
+    size = class_size[2][class_size[1]]
+    valid = int(((size - 1) * (labels.numel() - size)).sum())
     return W, active, valid
+
+
+def linear_in_distances(dist: Distance, emb: Tensor, W: Tensor, D: Tensor) -> Tensor:
+    """A scalar whose gradient with respect to ``emb`` is that of ``sum(W * D(emb))``.
+
+    Its value is not meaningful; ``W`` is consumed (overwritten). For the Gram-matrix distances
+    the chain rule through D is folded into ``W`` and the graph is ``O(B D)``.
+    """
+    if dist is get_distance("euclidean") or dist is get_distance("squared_euclidean"):
+        if dist.name == "euclidean":  # d sqrt(s) = ds / (2 sqrt(s)); zero where D = 0 (safe sqrt)
+            W.div_(D).mul_(0.5).masked_fill_(D == 0, 0.0)
+        # s[a, b] = |e_a|^2 + |e_b|^2 - 2 e_a . e_b
+        row_weight = W.sum(1) + W.sum(0)
+        return (row_weight * emb.pow(2).sum(1)).sum() - 2.0 * (emb * (W @ emb)).sum()
+    if dist is get_distance("cosine") or dist is get_distance("cosine_similarity"):
+        unit = F.normalize(emb, dim=1, eps=1e-12)  # D = const - u_a . u_b
+        return -(unit * (W @ unit)).sum()
+    return (W * as_distance(dist, dist.pairwise(emb))).sum()
 
 
 class BatchAllTripletLoss(SiamkitLoss):
@@ -73,16 +98,18 @@ class BatchAllTripletLoss(SiamkitLoss):
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = check_labelled(embeddings, labels)
-        pos, neg = label_masks(labels)
-        D = as_distance(self.distance, self.distance.pairwise(embeddings))
-        W, active, valid = active_triplet_weights(D.detach(), pos, neg, self.margin)
+        D = distance_matrix(self.distance, embeddings)
+        W, active, valid = active_triplet_weights(D, labels, self.margin)
         self.last_active_triplets, self.last_valid_triplets = active, valid
         self.last_active_fraction = active / valid if valid else float("nan")
         if valid == 0:
             return self._zero_loss(NO_TRIPLET, embeddings)
         if active == 0:
-            return D.sum() * 0.0
-        return (W * D).sum() / active + self.margin
+            return embeddings.sum() * 0.0
+        with torch.no_grad():
+            value = torch.dot(W.flatten(), D.flatten()) / active + self.margin
+        surrogate = linear_in_distances(self.distance, embeddings, W, D) / active
+        return value + (surrogate - surrogate.detach())
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, distance={self.distance.name!r}"

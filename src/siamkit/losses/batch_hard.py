@@ -15,8 +15,8 @@ from __future__ import annotations
 from torch import Tensor
 
 from ..distances import Distance
-from ..miners._select import batch_hard, label_masks
-from ._base import SiamkitLoss, as_distance, check_labelled
+from ..miners._select import batch_hard, distance_matrix, label_masks
+from ._base import SiamkitLoss, check_labelled
 from .triplet import TripletLoss
 
 NO_TRIPLET = (
@@ -55,7 +55,7 @@ class BatchHardTripletLoss(SiamkitLoss):
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = check_labelled(embeddings, labels)
         pos, neg = label_masks(labels)
-        D = as_distance(self.distance, self.distance.pairwise(embeddings.detach()))
+        D = distance_matrix(self.distance, embeddings)
         a, p, n = batch_hard(D, pos, neg)
         if a.numel() == 0:
             return self._zero_loss(NO_TRIPLET, embeddings)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from torch import Tensor
 
 from ..distances import Distance
-from ..miners._select import label_masks, semihard_per_pair
-from ._base import SiamkitLoss, as_distance, check_labelled
+from ..miners._select import distance_matrix, label_masks, semihard_per_pair
+from ._base import SiamkitLoss, check_labelled
 from .batch_hard import NO_TRIPLET
 from .triplet import TripletLoss
 
@@ -46,7 +46,7 @@ class BatchSemiHardTripletLoss(SiamkitLoss):
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = check_labelled(embeddings, labels)
         pos, neg = label_masks(labels)
-        D = as_distance(self.distance, self.distance.pairwise(embeddings.detach()))
+        D = distance_matrix(self.distance, embeddings)
         a, p, n = semihard_per_pair(D, pos, neg)
         if a.numel() == 0:
             return self._zero_loss(NO_TRIPLET, embeddings)

@@ -13,8 +13,8 @@ from torch import Tensor, nn
 
 from ..distances import Distance, get_distance
 from ..errors import ConfigError
-from ..losses._base import as_distance, check_labelled
-from ._select import label_masks, triplets_where
+from ..losses._base import check_labelled
+from ._select import distance_matrix, label_masks, triplets_where
 
 Triplets = tuple[Tensor, Tensor, Tensor]
 Mined = tuple[Tensor, Tensor, Tensor, int]
@@ -55,7 +55,7 @@ class TripletMiner(nn.Module):
         with torch.no_grad():
             labels = check_labelled(embeddings, labels)
             pos, neg = label_masks(labels)
-            D = as_distance(self.distance, self.distance.pairwise(embeddings.detach()))
+            D = distance_matrix(self.distance, embeddings)
             a, p, n, self.last_num_triplets = self.mine(D, pos, neg)
             return self._cap(a, p, n)
 

@@ -11,10 +11,33 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-#: Upper bound on the elements of one ``[pairs, B]`` slab (16 MiB of float32).
-CHUNK_ELEMENTS = 1 << 22
+from ..distances import Distance, get_distance
+
+#: Upper bound on the elements of one ``[pairs, B]`` slab (4 MiB of float32).
+CHUNK_ELEMENTS = 1 << 20
+
+
+@torch.no_grad()
+def distance_matrix(dist: Distance, emb: Tensor) -> Tensor:
+    """``[B, B]`` distances between the rows of ``emb``, smaller = closer (similarities negated),
+    without gradients. The built-in euclidean and cosine forms are computed in place from one
+    matrix product, so that selection costs one ``[B, B]`` buffer rather than several."""
+    emb = emb.detach()
+    if dist is get_distance("euclidean") or dist is get_distance("squared_euclidean"):
+        sq_norms = emb.pow(2).sum(1)
+        D = emb @ emb.T
+        D.mul_(-2).add_(sq_norms.unsqueeze(1)).add_(sq_norms.unsqueeze(0)).clamp_min_(0)
+        D.fill_diagonal_(0)
+        return D.sqrt_() if dist.name == "euclidean" else D
+    if dist is get_distance("cosine") or dist is get_distance("cosine_similarity"):
+        unit = F.normalize(emb, dim=1, eps=1e-12)
+        D = (unit @ unit.T).neg_()
+        return D.add_(1) if dist.name == "cosine" else D
+    values = dist.pairwise(emb)
+    return values.neg_() if dist.is_similarity else values
 
 
 def label_masks(labels: Tensor) -> tuple[Tensor, Tensor]:
@@ -26,11 +49,19 @@ def label_masks(labels: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def pair_chunks(pos: Tensor, budget: int | None = None) -> Iterator[tuple[Tensor, Tensor]]:
-    """Anchor-positive pairs ``(a, p)`` (row-major order) in chunks of at most budget/B pairs
-    (``budget`` defaults to :data:`CHUNK_ELEMENTS`)."""
-    budget = CHUNK_ELEMENTS if budget is None else budget
+    """Anchor-positive pairs ``(a, p)`` of a mask (row-major order) in chunks of at most
+    ``budget / B`` pairs."""
     a, p = pos.nonzero(as_tuple=True)
-    step = max(1, budget // max(pos.shape[1], 1))
+    return chunked(a, p, pos.shape[1], budget)
+
+
+def chunked(
+    a: Tensor, p: Tensor, width: int, budget: int | None = None
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """``(a, p)`` in chunks of at most ``budget / width`` pairs (``budget`` defaults to
+    :data:`CHUNK_ELEMENTS`, read at call time)."""
+    budget = CHUNK_ELEMENTS if budget is None else budget
+    step = max(1, budget // max(width, 1))
     for start in range(0, a.numel(), step):
         yield a[start : start + step], p[start : start + step]
 
