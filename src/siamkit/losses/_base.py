@@ -48,8 +48,12 @@ class SiamkitLoss(nn.Module):
                 SiamkitWarning,
                 stacklevel=3,
             )
-        zero = sum((x.sum() * 0.0 for x in inputs if x.is_floating_point()), torch.zeros(()))
-        return zero.to(inputs[0].device) if inputs else zero
+        # An empty slice sums to exactly 0 (even where inputs hold inf) and keeps the graph.
+        floats = [x for x in inputs if x.is_floating_point()]
+        zero = floats[0].new_zeros(())
+        for x in floats:
+            zero = zero + x.flatten()[:0].sum()
+        return zero
 
 
 def resolve_distance(distance: str | Distance) -> Distance:
