@@ -16,8 +16,13 @@ from siamkit.miners import _select
 
 PML_DISTANCE = {
     "euclidean": lambda: pml_distances.LpDistance(normalize_embeddings=False),
+    "squared_euclidean": lambda: pml_distances.LpDistance(normalize_embeddings=False, power=2),
+    "manhattan": lambda: pml_distances.LpDistance(normalize_embeddings=False, p=1),
     "cosine": lambda: pml_distances.CosineSimilarity(),
+    "cosine_similarity": lambda: pml_distances.CosineSimilarity(),
 }
+MARGIN = {"euclidean": 1.0, "squared_euclidean": 4.0, "manhattan": 2.0, "cosine": 0.3,
+          "cosine_similarity": 0.3}
 
 
 def loop_active_fraction(emb, labels, margin):
@@ -31,11 +36,13 @@ def loop_active_fraction(emb, labels, margin):
     return active, valid
 
 
-@pytest.mark.parametrize("distance", ["euclidean", "cosine"])
+@pytest.mark.parametrize("distance", sorted(PML_DISTANCE))
 @pytest.mark.parametrize("batch", BATCHES[1:])
 def test_matches_pml(batch, distance, dtype):
+    # Every distance: the Gram-form gradients (euclidean, squared, cosine) and the autograd
+    # fallback (manhattan).
     emb, labels = labelled_batch(batch, dtype, seed=batch)
-    margin = 0.3 if distance == "cosine" else 1.0
+    margin = MARGIN[distance]
     pml = pml_losses.TripletMarginLoss(margin=margin, distance=PML_DISTANCE[distance]())
     ours = value_and_grad(lambda e: BatchAllTripletLoss(margin, distance)(e, labels), emb)
     theirs = value_and_grad(lambda e: pml(e, labels), emb)

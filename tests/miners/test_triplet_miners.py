@@ -8,6 +8,7 @@ from pytorch_metric_learning import distances as pml_distances
 from pytorch_metric_learning import miners as pml_miners
 from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 
+from siamkit.distances import get_distance
 from siamkit.errors import ConfigError, DataError
 from siamkit.miners import AllTripletsMiner, HardTripletMiner, SemiHardTripletMiner, _select
 
@@ -110,3 +111,16 @@ def test_bad_inputs():
         AllTripletsMiner(max_triplets=0)
     with pytest.raises(ConfigError, match="distance"):
         HardTripletMiner(distance="nope")
+
+
+@pytest.mark.parametrize(
+    "name", ["euclidean", "squared_euclidean", "cosine", "cosine_similarity", "manhattan"]
+)
+def test_in_place_distance_matrix_equals_the_distances_module(name):
+    # Selection uses its own in-place matrix; it must be the distances module's (similarities
+    # negated so that smaller = closer).
+    dist = get_distance(name)
+    emb, _ = batch(30, 9)
+    expected = dist.pairwise(emb)
+    expected = -expected if dist.is_similarity else expected
+    torch.testing.assert_close(_select.distance_matrix(dist, emb), expected)

@@ -58,9 +58,10 @@ def pair_chunks(pos: Tensor, budget: int | None = None) -> Iterator[tuple[Tensor
 def chunked(
     a: Tensor, p: Tensor, width: int, budget: int | None = None
 ) -> Iterator[tuple[Tensor, Tensor]]:
-    """``(a, p)`` in chunks of at most ``budget / width`` pairs (``budget`` defaults to
-    :data:`CHUNK_ELEMENTS`, read at call time)."""
-    budget = CHUNK_ELEMENTS if budget is None else budget
+    """``(a, p)`` in chunks of at most ``budget / width`` pairs. ``budget`` defaults to
+    :data:`CHUNK_ELEMENTS` (read at call time), and to no more than ``width^2`` so that a slab is
+    never larger than the ``[B, B]`` matrix it is cut from."""
+    budget = min(CHUNK_ELEMENTS, width * width) if budget is None else budget
     step = max(1, budget // max(width, 1))
     for start in range(0, a.numel(), step):
         yield a[start : start + step], p[start : start + step]
