@@ -1,16 +1,17 @@
 """Figures for training and evaluation: loss curves, ROC, score histograms, FAR/FRR sweep,
 2-D embedding projections, accuracy against training time.
 
-Every function draws on its own ``matplotlib.figure.Figure`` (no pyplot state, no GUI backend), so it
-works headless and in threads, saves to ``path`` (format from the suffix, parent folders created) and
-returns the saved path. Scores are higher = more similar; labels are 1 = same, 0 = different; a pair
-is called same iff ``score >= threshold``.
+Every function draws on its own ``matplotlib.figure.Figure`` (no pyplot state, no GUI backend), so
+it works headless and in threads, saves to ``path`` (format from the suffix, parent folders created)
+and returns the saved path. Scores are higher = more similar; labels are 1 = same, 0 = different; a
+pair is called same iff ``score >= threshold``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -35,12 +36,16 @@ def _history_series(history: Any) -> dict[str, list[float]]:
     if hasattr(history, "to_dict"):
         history = history.to_dict()
     if isinstance(history, Mapping):
-        series = {k: list(v) for k, v in history.items() if isinstance(v, (list, tuple, np.ndarray))}
+        series = {
+            k: list(v) for k, v in history.items() if isinstance(v, (list, tuple, np.ndarray))
+        }
     elif isinstance(history, Sequence):
         keys = sorted({k for row in history for k in row})
         series = {k: [row.get(k) for row in history] for k in keys}
     else:
-        raise DataError(f"history: expected a dict of lists or a list of dicts, got {type(history)}")
+        raise DataError(
+            f"history: expected a dict of lists or a list of dicts, got {type(history)}"
+        )
     return {k: [np.nan if x is None else float(x) for x in v] for k, v in series.items()}
 
 
@@ -65,8 +70,9 @@ def plot_loss_curves(history: Any, path: str | Path, title: str = "Loss") -> Pat
     return _save(fig, path)
 
 
-def plot_roc(scores: Any, labels: Any, path: str | Path, threshold: float | None = None,
-             title: str = "ROC") -> Path:
+def plot_roc(
+    scores: Any, labels: Any, path: str | Path, threshold: float | None = None, title: str = "ROC"
+) -> Path:
     """ROC curve (TAR against FAR) with the EER point and, if given, the operating threshold."""
     s, y = check_scores_labels(scores, labels)
     pts = OperatingPoints.from_scores(s, y)
@@ -79,18 +85,34 @@ def plot_roc(scores: Any, labels: Any, path: str | Path, threshold: float | None
     if threshold is not None:
         same = s >= threshold
         far, tar = same[y == 0].mean(), same[y == 1].mean()
-        ax.plot([far], [tar], "o", color="black",
-                label=f"threshold {threshold:.3g}: FAR {far:.3f}, TAR {tar:.3f}")
-    ax.set(xlabel="false accept rate (FAR)", ylabel="true accept rate (TAR)", title=title,
-           xlim=(0, 1), ylim=(0, 1.01))
+        ax.plot(
+            [far],
+            [tar],
+            "o",
+            color="black",
+            label=f"threshold {threshold:.3g}: FAR {far:.3f}, TAR {tar:.3f}",
+        )
+    ax.set(
+        xlabel="false accept rate (FAR)",
+        ylabel="true accept rate (TAR)",
+        title=title,
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
 
-def plot_score_histograms(scores: Any, labels: Any, path: str | Path,
-                          threshold: float | None = None, xlabel: str = "score",
-                          bins: int = 50, title: str = "Scores of same and different pairs") -> Path:
+def plot_score_histograms(
+    scores: Any,
+    labels: Any,
+    path: str | Path,
+    threshold: float | None = None,
+    xlabel: str = "score",
+    bins: int = 50,
+    title: str = "Scores of same and different pairs",
+) -> Path:
     """Histograms of the values of same (1) and different (0) pairs, with the threshold line.
     Pass distances with ``xlabel="distance"`` to plot distances instead of scores."""
     s, y = check_scores_labels(scores, labels)
@@ -106,8 +128,13 @@ def plot_score_histograms(scores: Any, labels: Any, path: str | Path,
     return _save(fig, path)
 
 
-def plot_threshold_sweep(scores: Any, labels: Any, path: str | Path,
-                         threshold: float | None = None, title: str = "FAR and FRR") -> Path:
+def plot_threshold_sweep(
+    scores: Any,
+    labels: Any,
+    path: str | Path,
+    threshold: float | None = None,
+    title: str = "FAR and FRR",
+) -> Path:
     """False accept and false reject rates as the threshold sweeps the scores; EER marked."""
     s, y = check_scores_labels(scores, labels)
     pts = OperatingPoints.from_scores(s, y)
@@ -126,8 +153,15 @@ def plot_threshold_sweep(scores: Any, labels: Any, path: str | Path,
     return _save(fig, path)
 
 
-def plot_embeddings_2d(embeddings: Any, labels: Any, path: str | Path, method: str = "pca",
-                       seed: int = 0, max_points: int = 5000, title: str | None = None) -> Path:
+def plot_embeddings_2d(
+    embeddings: Any,
+    labels: Any,
+    path: str | Path,
+    method: str = "pca",
+    seed: int = 0,
+    max_points: int = 5000,
+    title: str | None = None,
+) -> Path:
     """Embeddings projected to 2-D (PCA, or t-SNE of van der Maaten & Hinton 2008), coloured by
     class. At most ``max_points`` points, a seeded random subset, are drawn."""
     from sklearn.decomposition import PCA
@@ -145,13 +179,18 @@ def plot_embeddings_2d(embeddings: Any, labels: Any, path: str | Path, method: s
     elif method == "pca":
         xy = PCA(n_components=2, random_state=seed).fit_transform(x)
     else:
-        xy = TSNE(n_components=2, random_state=seed, init="pca",
-                  perplexity=min(30.0, max(1.0, (len(x) - 1) / 3))).fit_transform(x)
+        xy = TSNE(
+            n_components=2,
+            random_state=seed,
+            init="pca",
+            perplexity=min(30.0, max(1.0, (len(x) - 1) / 3)),
+        ).fit_transform(x)
     classes, codes = np.unique(y, return_inverse=True)
     fig = Figure(figsize=(6, 6))
     ax = fig.subplots()
-    points = ax.scatter(xy[:, 0], xy[:, 1], c=codes, cmap="tab20" if len(classes) > 10 else "tab10",
-                        s=6, alpha=0.8)
+    points = ax.scatter(
+        xy[:, 0], xy[:, 1], c=codes, cmap="tab20" if len(classes) > 10 else "tab10", s=6, alpha=0.8
+    )
     if len(classes) <= 20:
         handles, _ = points.legend_elements(num=len(classes))
         ax.legend(handles, [str(c) for c in classes], fontsize=7, markerscale=0.8, loc="best")
@@ -159,9 +198,12 @@ def plot_embeddings_2d(embeddings: Any, labels: Any, path: str | Path, method: s
     return _save(fig, path)
 
 
-def plot_accuracy_vs_time(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-                          path: str | Path, ylabel: str = "accuracy",
-                          title: str = "Accuracy against training time") -> Path:
+def plot_accuracy_vs_time(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | Path,
+    ylabel: str = "accuracy",
+    title: str = "Accuracy against training time",
+) -> Path:
     """One line per run: ``{name: (seconds, accuracies)}`` measured during training."""
     if not curves:
         raise DataError("curves: no runs to plot")

@@ -1,8 +1,8 @@
 """Input checks shared by the evaluation functions.
 
-Every check turns what the caller passed (lists, numpy arrays, torch tensors) into plain numpy arrays
-and raises :class:`siamkit.errors.DataError` naming the argument, the first offending index and what
-is wrong, so that a command line can print it in one line.
+Every check turns what the caller passed (lists, numpy arrays, torch tensors) into plain numpy
+arrays and raises :class:`siamkit.errors.DataError` naming the argument, the first offending index
+and what is wrong, so that a command line can print it in one line.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def check_scores_labels(
     if not_binary.any():
         i = int(np.flatnonzero(not_binary)[0])
         raise DataError(
-            f"{labels_name}: must be 0 (different) or 1 (same); index {i} is {y[i]!r} "
+            f"{labels_name}: must be 0 (different) or 1 (same); index {i} is {raw[i].item()!r} "
             f"({int(not_binary.sum())} such value(s))"
         )
     y = y.astype(np.int64)

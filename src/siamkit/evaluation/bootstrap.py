@@ -7,7 +7,7 @@ the data is kept.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -19,8 +19,7 @@ from .verification import verification_metrics
 
 def _chosen_on(description: str, info: dict[str, Any]) -> str:
     return (
-        f"{description}: {info['n']} pairs ({info['n_same']} same, "
-        f"{info['n_different']} different)"
+        f"{description}: {info['n']} pairs ({info['n_same']} same, {info['n_different']} different)"
     )
 
 
@@ -105,5 +104,7 @@ def evaluate_with_calibration(
         "threshold": threshold,
         "threshold_info": threshold_info(info, "validation scores"),
         "validation": rates_at_threshold(v_scores, v_labels, threshold),
-        "test": verification_metrics(test_scores, test_labels, threshold=threshold, **metric_kwargs),
+        "test": verification_metrics(
+            test_scores, test_labels, threshold=threshold, **metric_kwargs
+        ),
     }

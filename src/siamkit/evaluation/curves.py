@@ -2,16 +2,17 @@
 
 Decision rule everywhere in siamkit: a pair is called *same* iff ``score >= threshold`` (scores:
 higher = more similar; labels: 1 = same, 0 = different). Only the distinct score values matter: any
-threshold between two neighbouring distinct scores makes the same decisions. :class:`OperatingPoints`
-lists them from "reject everything" down to "accept everything", with the true/false accept counts
-from scikit-learn's ``roc_curve``, and places each *operating threshold* halfway between the lowest
-accepted score and the highest rejected one, so that a threshold chosen on validation data does not sit
-exactly on a validation score (where a rounding difference on test data would flip the decision). On
-the data it was chosen from, the halfway threshold makes exactly the decisions of the score itself.
+threshold between two neighbouring distinct scores makes the same decisions.
+:class:`OperatingPoints` lists them from "reject everything" down to "accept everything", with the
+true/false accept counts from scikit-learn's ``roc_curve``, and places each *operating threshold*
+halfway between the lowest accepted score and the highest rejected one, so that a threshold chosen
+on validation data does not sit exactly on a validation score (where a rounding difference on test
+data would flip the decision). On the data it was chosen from, the halfway threshold makes exactly
+the decisions of the score itself.
 
-The equal error rate follows the convention of the biometrics literature (e.g. Maio et al. 2002, FVC):
-the point where the false accept rate (FAR) and false reject rate (FRR) curves cross, found by linear
-interpolation between the two neighbouring ROC points.
+The equal error rate follows the convention of the biometrics literature (e.g. Maio et al. 2002,
+FVC): the point where the false accept rate (FAR) and false reject rate (FRR) curves cross, found by
+linear interpolation between the two neighbouring ROC points.
 """
 
 from __future__ import annotations

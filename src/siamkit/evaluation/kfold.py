@@ -3,7 +3,8 @@
 The pairs are split into k folds; for each fold the threshold is chosen on the other k-1 folds and
 accuracy is measured on the held-out fold, so no pair is ever scored with a threshold that saw it.
 The result is the mean and standard deviation of the k held-out accuracies. LFW's "View 2" fixes the
-10 folds in its pairs file: pass them as ``folds``; otherwise stratified folds are drawn with ``seed``.
+10 folds in its pairs file: pass them as ``folds``; otherwise stratified folds are drawn with
+``seed``.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ def kfold_verification(
     accuracies, thresholds, far, frr = [], [], [], []
     for fold in np.unique(ids):
         held_out = ids == fold
-        _check_both_classes(y[~held_out], f"the folds other than {fold!r}")
-        _check_both_classes(y[held_out], f"fold {fold!r}")
+        _check_both_classes(y[held_out], f"fold {fold.item()!r} has")
+        _check_both_classes(y[~held_out], f"the folds other than {fold.item()!r} have")
         threshold, _ = choose_threshold(s[~held_out], y[~held_out], rule, target_far)
         rates = rates_at_threshold(s[held_out], y[held_out], threshold)
         accuracies.append(rates["accuracy"])
@@ -93,4 +94,4 @@ def kfold_verification(
 def _check_both_classes(labels: np.ndarray, name: str) -> None:
     n_same = int(labels.sum())
     if n_same == 0 or n_same == len(labels):
-        raise DataError(f"folds: {name} has only {'same' if n_same else 'different'} pairs")
+        raise DataError(f"folds: {name} only {'same' if n_same else 'different'} pairs")

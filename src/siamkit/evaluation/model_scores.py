@@ -6,8 +6,9 @@ its previous mode is restored afterwards, so evaluating in the middle of trainin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch

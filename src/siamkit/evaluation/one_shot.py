@@ -5,16 +5,17 @@ asks which class each query belongs to; the answer is the class whose support sc
 the query (scores: higher = more similar, so the nearest by distance, or the highest head
 probability). With ``k_shot > 1``, ``aggregate="mean_score"`` (default) averages the query's score
 over a class's supports, which works for any score including a learned head; ``"prototype"`` scores
-the query against the mean support embedding, as in prototypical networks (Snell et al. 2017).
-Exact score ties are broken at random. Accuracy is reported with two 95% intervals: a normal one over
-the per-episode accuracies, and Wilson's score interval over all queries (which treats queries as
+the query against the mean support embedding, as in prototypical networks (Snell et al. 2017). Exact
+score ties are broken at random. Accuracy is reported with two 95% intervals: a normal one over the
+per-episode accuracies, and Wilson's score interval over all queries (which treats queries as
 independent, so it is the narrower and more optimistic of the two).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,8 +54,12 @@ def _members(labels: np.ndarray, classes: Any, needed: int) -> tuple[dict, int]:
 
 
 def _check_counts(n_way: int, k_shot: int, n_query: int, episodes: int) -> None:
-    for name, value, low in (("n_way", n_way, 2), ("k_shot", k_shot, 1),
-                             ("n_query", n_query, 1), ("episodes", episodes, 1)):
+    for name, value, low in (
+        ("n_way", n_way, 2),
+        ("k_shot", k_shot, 1),
+        ("n_query", n_query, 1),
+        ("episodes", episodes, 1),
+    ):
         if not isinstance(value, (int, np.integer)) or value < low:
             raise ConfigError(f"{name}: must be an integer >= {low}, got {value!r}")
 
@@ -198,7 +203,15 @@ def one_shot_accuracy(
         score_fn = model.score_embeddings
     with inference_mode(model):
         result = one_shot_accuracy_from_embeddings(
-            emb, labels, score_fn, n_way=n_way, k_shot=k_shot, episodes=episodes, seed=seed,
-            classes=classes, n_query=n_query, aggregate=aggregate,
+            emb,
+            labels,
+            score_fn,
+            n_way=n_way,
+            k_shot=k_shot,
+            episodes=episodes,
+            seed=seed,
+            classes=classes,
+            n_query=n_query,
+            aggregate=aggregate,
         )
     return result | {"scoring": scoring}

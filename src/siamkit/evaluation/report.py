@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import DataError
 from .calibration import threshold_info
 from .model_scores import pair_scores
-from .thresholds import check_rule, choose_threshold, rates_at_threshold
+from .thresholds import check_rule, choose_threshold
 from .verification import verification_metrics
 
 
@@ -81,8 +82,9 @@ def evaluate(
     elif model is not None and getattr(model, "threshold", None) is not None:
         threshold = float(model.threshold)
         info = dict(getattr(model, "threshold_info", None) or {"rule": "unknown"})
-    metrics = verification_metrics(scores, labels, threshold=threshold, far_targets=far_targets,
-                                   bootstrap=bootstrap, seed=seed)
+    metrics = verification_metrics(
+        scores, labels, threshold=threshold, far_targets=far_targets, bootstrap=bootstrap, seed=seed
+    )
     metrics["threshold_info"] = info
     out = Path(out_dir)
     files = {"metrics": "metrics.json"}
@@ -91,9 +93,11 @@ def evaluate(
 
         files["roc"] = p.plot_roc(scores, labels, out / "roc.png", threshold=threshold).name
         files["score_histograms"] = p.plot_score_histograms(
-            scores, labels, out / "score_histograms.png", threshold=threshold).name
+            scores, labels, out / "score_histograms.png", threshold=threshold
+        ).name
         files["threshold_sweep"] = p.plot_threshold_sweep(
-            scores, labels, out / "threshold_sweep.png", threshold=threshold).name
+            scores, labels, out / "threshold_sweep.png", threshold=threshold
+        ).name
     metrics["files"] = files
     write_metrics_json(metrics, out / "metrics.json")
     return metrics, format_metrics_table(metrics)
@@ -104,35 +108,52 @@ def _ci(metrics: dict[str, Any], key: str) -> str:
     return f"  95% CI [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
 
 
+def _row(name: str, text: str) -> str:
+    return f"  {name:<34}{text}"
+
+
 def format_metrics_table(metrics: dict[str, Any]) -> str:
-    """A plain-text table of :func:`verification_metrics` output (as returned by :func:`evaluate`)."""
+    """A plain-text table of :func:`verification_metrics` output, as :func:`evaluate` returns."""
     m = metrics
     rows = [
         f"Verification of {m['n']} pairs ({m['n_same']} same, {m['n_different']} different)",
-        f"  {'ROC AUC':<34}{m['roc_auc']:.4f}{_ci(m, 'roc_auc')}",
-        f"  {'equal error rate':<34}{m['eer']:.4f} at threshold {m['eer_threshold']:.4g}{_ci(m, 'eer')}",
+        _row("ROC AUC", f"{m['roc_auc']:.4f}{_ci(m, 'roc_auc')}"),
+        _row(
+            "equal error rate",
+            f"{m['eer']:.4f} at threshold {m['eer_threshold']:.4g}{_ci(m, 'eer')}",
+        ),
     ]
     if m.get("threshold") is not None:
         info = m.get("threshold_info") or {}
-        source = info.get("chosen_on", "")
+        source = f", {info['chosen_on']}" if info.get("chosen_on") else ""
         rows += [
-            f"  {'threshold (same iff score >=)':<34}{m['threshold']:.4g}  rule: {info.get('rule', '?')}"
-            + (f", {source}" if source else ""),
-            f"  {'accuracy':<34}{m['accuracy']:.4f}{_ci(m, 'accuracy')}",
-            f"  {'FAR / FRR':<34}{m['far']:.4f} / {m['frr']:.4f}",
-            f"  {'precision / recall / F1':<34}{m['precision']:.4f} / {m['recall']:.4f} / {m['f1']:.4f}",
+            _row(
+                "threshold (same iff score >=)",
+                f"{m['threshold']:.4g}  rule: {info.get('rule', '?')}{source}",
+            ),
+            _row("accuracy", f"{m['accuracy']:.4f}{_ci(m, 'accuracy')}"),
+            _row("FAR / FRR", f"{m['far']:.4f} / {m['frr']:.4f}"),
+            _row(
+                "precision / recall / F1",
+                f"{m['precision']:.4f} / {m['recall']:.4f} / {m['f1']:.4f}",
+            ),
         ]
     else:
-        rows.append(f"  {'threshold':<34}none (not calibrated): threshold-free metrics only")
+        rows.append(_row("threshold", "none (not calibrated): threshold-free metrics only"))
     rows += [
         "  Chosen on these same pairs (optimistic):",
-        f"  {'  best accuracy':<34}{m['best_accuracy']:.4f} at threshold {m['best_accuracy_threshold']:.4g}",
-        f"  {'  best F1':<34}{m['best_f1']:.4f} at threshold {m['best_f1_threshold']:.4g}",
+        _row(
+            "  best accuracy",
+            f"{m['best_accuracy']:.4f} at threshold {m['best_accuracy_threshold']:.4g}",
+        ),
+        _row("  best F1", f"{m['best_f1']:.4f} at threshold {m['best_f1_threshold']:.4g}"),
     ]
     for t in m["tar_at_far"]:
         note = f"  (below resolution 1/{m['n_different']})" if t["below_resolution"] else ""
         rows.append(
-            f"  {'  TAR at FAR <= ' + format(t['far_target'], 'g'):<34}{t['tar']:.4f} "
-            f"(FAR {t['far']:.4f}, threshold {t['threshold']:.4g}){note}"
+            _row(
+                f"  TAR at FAR <= {t['far_target']:g}",
+                f"{t['tar']:.4f} (FAR {t['far']:.4f}, threshold {t['threshold']:.4g}){note}",
+            )
         )
     return "\n".join(rows)

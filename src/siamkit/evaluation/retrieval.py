@@ -3,20 +3,21 @@
 Definitions follow Musgrave, Belongie & Lim (2020), "A Metric Learning Reality Check": for a query
 with R references of its class, R-precision is the fraction of its R nearest references that are of
 its class, and MAP@R is ``(1/R) * sum_{i<=R} P(i) * rel(i)`` (P(i): precision among the i nearest,
-rel(i): whether the i-th nearest is of the query's class). Recall@K is the fraction of queries with at
-least one reference of their class among the K nearest (as reported by e.g. Song et al. 2016).
+rel(i): whether the i-th nearest is of the query's class). Recall@K is the fraction of queries with
+at least one reference of their class among the K nearest (as reported by e.g. Song et al. 2016).
 Queries whose class has no reference (R = 0) cannot be scored; they are left out of every metric and
 counted in ``queries_without_match`` (pytorch-metric-learning does the same).
 
 Neighbours come from an exact FAISS search (Johnson et al. 2019): ``IndexFlatL2`` for euclidean,
 ``IndexFlatIP`` on L2-normalised vectors for cosine. Queries are searched in chunks so that the
-neighbour lists stay within a fixed memory budget. Neighbours at exactly equal distance are ordered as
-FAISS returns them.
+neighbour lists stay within a fixed memory budget. Neighbours at exactly equal distance are ordered
+as FAISS returns them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import faiss
 import numpy as np
@@ -39,7 +40,9 @@ def _same_set(q: Any, r: Any, ql: Any, rl: Any) -> bool:
 
 
 def _index(ref: np.ndarray, distance: str) -> faiss.Index:
-    index = faiss.IndexFlatIP(ref.shape[1]) if distance == "cosine" else faiss.IndexFlatL2(ref.shape[1])
+    index = (
+        faiss.IndexFlatIP(ref.shape[1]) if distance == "cosine" else faiss.IndexFlatL2(ref.shape[1])
+    )
     index.add(ref)
     return index
 
@@ -73,7 +76,9 @@ def retrieval_metrics(
     if exclude_self is None or exclude_self == "auto":
         exclude_self = _same_set(query_emb, ref_emb, query_labels, ref_labels)
     elif not isinstance(exclude_self, bool):
-        raise ConfigError(f"exclude_self: must be True, False, None or 'auto', got {exclude_self!r}")
+        raise ConfigError(
+            f"exclude_self: must be True, False, None or 'auto', got {exclude_self!r}"
+        )
     if ref_emb is None:
         ref_emb, ref_labels = query_emb, query_labels
     q = check_embeddings(query_emb, "query_emb")
@@ -83,8 +88,10 @@ def retrieval_metrics(
     ql = check_class_labels(query_labels, len(q), "query_labels", "query_emb")
     rl = check_class_labels(ref_labels, len(r), "ref_labels", "ref_emb")
     if exclude_self and len(q) > len(r):
-        raise DataError("exclude_self: query row i must be reference row i, but there are more "
-                        f"queries ({len(q)}) than references ({len(r)})")
+        raise DataError(
+            "exclude_self: query row i must be reference row i, but there are more "
+            f"queries ({len(q)}) than references ({len(r)})"
+        )
     classes, counts = np.unique(rl, return_counts=True)
     pos = np.clip(np.searchsorted(classes, ql), 0, len(classes) - 1)
     big_r = np.where(classes[pos] == ql, counts[pos], 0) - int(exclude_self)
@@ -98,7 +105,9 @@ def retrieval_metrics(
     if distance == "cosine":
         q, r = _normalise(q), _normalise(r)
     index = _index(r, distance)
-    sums = dict.fromkeys([f"recall_at_{k_}" for k_ in ks] + ["precision_at_1", "r_precision", "map_at_r"], 0.0)
+    sums = dict.fromkeys(
+        [f"recall_at_{k_}" for k_ in ks] + ["precision_at_1", "r_precision", "map_at_r"], 0.0
+    )
     step = max(1, _MAX_NEIGHBOURS // (k + 1))
     for start in range(0, len(scored), step):
         rows = scored[start : start + step]

@@ -28,7 +28,9 @@ RULES = ("accuracy", "eer", "far", "f1")
 
 def check_rule(rule: str, target_far: float | None) -> None:
     if rule not in RULES:
-        raise ConfigError(f"rule: unknown threshold rule {rule!r}; choose one of {', '.join(RULES)}")
+        raise ConfigError(
+            f"rule: unknown threshold rule {rule!r}; choose one of {', '.join(RULES)}"
+        )
     if rule == "far" and (target_far is None or not 0 < float(target_far) < 1):
         raise ConfigError(f"target_far: must be between 0 and 1 (exclusive), got {target_far!r}")
 
@@ -79,8 +81,8 @@ def choose_threshold(
     ``labels``: 1 = same, 0 = different. ``info`` holds ``rule``, ``value`` (the rule's own figure:
     accuracy, EER, TAR or F1), ``target_far`` (rule "far" only), the counts it was chosen on, and
     accuracy/FAR/FRR at the threshold on these same data (which are optimistic: report on other
-    data). Thresholds sit halfway between neighbouring distinct scores (see ``curves``); ties between
-    equally good thresholds go to the highest one.
+    data). Thresholds sit halfway between neighbouring distinct scores (see ``curves``); ties
+    between equally good thresholds go to the highest one.
     """
     check_rule(rule, target_far)
     s, y = check_scores_labels(scores, labels)

@@ -12,7 +12,8 @@ same iff ``score >= threshold``. Thresholds reported here are *chosen on the dat
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -50,8 +51,8 @@ def verification_metrics(
     - ``threshold`` and, at it, ``accuracy``, ``far``, ``frr``, ``precision``, ``recall``, ``f1``
       (all None when no threshold is given);
     - with ``bootstrap > 0``: ``ci95`` = ``{"roc_auc", "eer", "accuracy"}`` percentile intervals
-      over that many stratified resamples (seeded by ``seed``). The accuracy interval is at the given
-      threshold, or at the best-accuracy threshold (held fixed) when none is given.
+      over that many stratified resamples (seeded by ``seed``). The accuracy interval is at the
+      given threshold, or at the best-accuracy threshold (held fixed) when none is given.
     """
     s, y = check_scores_labels(scores, labels)
     targets = [float(t) for t in far_targets]
