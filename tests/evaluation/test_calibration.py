@@ -74,7 +74,10 @@ def test_calibrate_sets_threshold_from_validation_scores(stand_in):
     expected, info = choose_threshold(scores, y.numpy(), "far", target_far=0.1)
     assert model.threshold == expected
     ti = model.threshold_info
-    assert ti["rule"] == "far" and ti["target_far"] == 0.1 and ti["value"] == info["value"]
+    assert (
+        ti["rule"] == "far" and ti["target_far"] == 0.1 and ti["rule_value"] == info["rule_value"]
+    )
+    assert ti["value"] == model.threshold
     assert ti["chosen_on"] == (
         f"validation pairs: 200 pairs ({int(y.sum())} same, {200 - int(y.sum())} different)"
     )

@@ -46,7 +46,7 @@ def test_rules_agree_with_verification_metrics(rule, key):
     t, info = choose_threshold(s, y, rule=rule)
     m = verification_metrics(s, y)
     assert info["rule"] == rule
-    assert info["value"] == pytest.approx(m[key])
+    assert info["rule_value"] == pytest.approx(m[key])
     assert t == pytest.approx(m[key + "_threshold"] if rule != "eer" else m["eer_threshold"])
     assert info["n"] == len(y) and info["n_same"] == int(y.sum())
     assert info["accuracy"] == pytest.approx(accuracy_score(y, s >= t))
@@ -57,12 +57,12 @@ def test_far_rule_meets_target_with_best_tar():
     t, info = choose_threshold(s, y, rule="far", target_far=0.05)
     assert info["target_far"] == 0.05
     assert info["far"] <= 0.05
-    assert info["value"] == pytest.approx((s[y == 1] >= t).mean())
+    assert info["rule_value"] == pytest.approx((s[y == 1] >= t).mean())
     # no lower threshold gains TAR without breaking the FAR target
     for lower in np.unique(s[s < t]):
         far = (s[y == 0] >= lower).mean()
         tar = (s[y == 1] >= lower).mean()
-        assert far > 0.05 or tar == info["value"]
+        assert far > 0.05 or tar == info["rule_value"]
 
 
 def test_best_accuracy_ties_go_to_the_highest_threshold():
@@ -70,7 +70,7 @@ def test_best_accuracy_ties_go_to_the_highest_threshold():
     s = np.array([0.1, 0.2, 0.3, 0.4, 0.9])
     y = np.array([0, 0, 1, 0, 1])
     t, info = choose_threshold(s, y, "accuracy")
-    assert info["value"] == pytest.approx(0.8)
+    assert info["rule_value"] == pytest.approx(0.8)
     assert t == pytest.approx(0.65)
 
 

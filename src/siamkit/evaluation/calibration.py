@@ -25,7 +25,11 @@ def _chosen_on(description: str, info: dict[str, Any]) -> str:
 
 def threshold_info(info: dict[str, Any], description: str) -> dict[str, Any]:
     """The ``model.threshold_info`` record for a threshold chosen by :func:`choose_threshold`."""
-    record: dict[str, Any] = {"rule": info["rule"], "value": info["value"]}
+    record: dict[str, Any] = {
+        "rule": info["rule"],
+        "value": info["threshold"],
+        "rule_value": info["rule_value"],
+    }
     if "target_far" in info:
         record["target_far"] = info["target_far"]
     record["chosen_on"] = _chosen_on(description, info)
@@ -47,7 +51,9 @@ def calibrate(
 
     ``y``: 1 = same, 0 = different. Scores come from ``model.similarity`` (eval mode, no
     gradients). Sets ``model.threshold`` (score scale) and ``model.threshold_info`` = ``{"rule",
-    "value", "target_far" (rule "far"), "chosen_on", "validation_metrics": {accuracy, far, frr}}``,
+    "value" (the threshold, as in ``SiameseNetwork.set_threshold``), "rule_value" (the figure the
+    rule optimised: accuracy, EER, TAR or F1), "target_far" (rule "far"), "chosen_on",
+    "validation_metrics": {accuracy, far, frr}}``,
     which ``model.save`` stores in the model directory. Never pass the test pairs here.
     """
     check_rule(rule, target_far)

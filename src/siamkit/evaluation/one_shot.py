@@ -13,7 +13,6 @@ independent, so it is the narrower and more optimistic of the two).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -24,18 +23,10 @@ from ..distances import get_distance
 from ..errors import ConfigError, DataError
 from ._validate import check_class_labels, check_embeddings, to_numpy
 from .episodes import draw_episodes
+from .intervals import normal_ci, wilson_ci
 
 PairScore = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 _MAX_PAIR_FLOATS = 1 << 23  # floats of paired embeddings scored at once (two sides, 64 MiB)
-Z95 = 1.959963984540054
-
-
-def _wilson(successes: int, n: int) -> list[float]:
-    p = successes / n
-    denom = 1 + Z95**2 / n
-    centre = (p + Z95**2 / (2 * n)) / denom
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
-    return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
 def _members(labels: np.ndarray, classes: Any, needed: int) -> tuple[dict, int]:
@@ -102,13 +93,12 @@ def one_shot_accuracy_from_embeddings(
     ep = draw_episodes(members, n_way, k_shot, n_query, episodes, rng)
     correct = _classify(x, ep.support, ep.query, score_fn, aggregate, rng)
     per_episode = correct.reshape(episodes, -1).mean(axis=1)
-    mean = float(per_episode.mean())
-    half = Z95 * float(per_episode.std(ddof=1)) / math.sqrt(episodes) if episodes > 1 else math.nan
+    ci95, std = normal_ci(per_episode)
     return {
-        "accuracy": mean,
-        "ci95": [mean - half, mean + half],
-        "ci95_wilson": _wilson(int(correct.sum()), correct.size),
-        "std": float(per_episode.std(ddof=1)) if episodes > 1 else math.nan,
+        "accuracy": float(per_episode.mean()),
+        "ci95": ci95,
+        "ci95_wilson": wilson_ci(int(correct.sum()), correct.size),
+        "std": std,
         "episodes": int(episodes),
         "n_way": int(n_way),
         "k_shot": int(k_shot),

@@ -74,7 +74,7 @@ def evaluate(
         scores = pair_scores(model, x1, x2, batch_size=batch_size)
     info = None
     if threshold is not None:
-        info = {"rule": "given", "chosen_on": "given by the caller"}
+        info = {"rule": "given", "value": float(threshold), "chosen_on": "given by the caller"}
     elif val_scores is not None:
         check_rule(rule, target_far)
         threshold, chosen = choose_threshold(val_scores, val_labels, rule, target_far)

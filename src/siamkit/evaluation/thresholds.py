@@ -78,11 +78,11 @@ def choose_threshold(
 ) -> tuple[float, dict[str, Any]]:
     """``(threshold, info)``: the threshold that ``rule`` picks on these scores and labels.
 
-    ``labels``: 1 = same, 0 = different. ``info`` holds ``rule``, ``value`` (the rule's own figure:
-    accuracy, EER, TAR or F1), ``target_far`` (rule "far" only), the counts it was chosen on, and
-    accuracy/FAR/FRR at the threshold on these same data (which are optimistic: report on other
-    data). Thresholds sit halfway between neighbouring distinct scores (see ``curves``); ties
-    between equally good thresholds go to the highest one.
+    ``labels``: 1 = same, 0 = different. ``info`` holds ``rule``, ``threshold``, ``rule_value``
+    (the figure the rule optimises: accuracy, EER, TAR or F1), ``target_far`` (rule "far" only),
+    the counts it was chosen on, and accuracy/FAR/FRR at the threshold on these same data (which
+    are optimistic: report on other data). Thresholds sit halfway between neighbouring distinct
+    scores (see ``curves``); ties between equally good thresholds go to the highest one.
     """
     check_rule(rule, target_far)
     s, y = check_scores_labels(scores, labels)
@@ -104,7 +104,8 @@ def choose_threshold(
         threshold = points.thresholds[j]
     rates = rates_at_threshold(s, y, threshold)
     info.update(
-        value=float(value),
+        threshold=float(threshold),
+        rule_value=float(value),
         n=len(y),
         n_same=points.n_same,
         n_different=points.n_different,
