@@ -130,3 +130,12 @@ def test_input_errors():
         retrieval_metrics(x, y, distance="manhattan")
     with pytest.raises(DataError, match="no query has a reference"):
         retrieval_metrics(x, np.arange(20))
+
+
+def test_recall_only_mode_agrees():
+    x, y = _data(300, 12, seed=3)
+    full = retrieval_metrics(x, y, ks=(1, 5))
+    quick = retrieval_metrics(x, y, ks=(1, 5), at_r=False)
+    assert quick["k_searched"] == 5 and "map_at_r" not in quick
+    for key in ("recall_at_1", "recall_at_5", "precision_at_1"):
+        assert quick[key] == full[key]

@@ -59,6 +59,7 @@ def retrieval_metrics(
     ks: Sequence[int] = (1, 5),
     distance: str = "euclidean",
     exclude_self: bool | str | None = None,
+    at_r: bool = True,
 ) -> dict[str, Any]:
     """Retrieval metrics of ``query_emb [Q, D]`` against ``ref_emb [N, D]`` (class labels each).
 
@@ -66,7 +67,9 @@ def retrieval_metrics(
     of the query set is row i of the reference set (each query is then removed from its own
     references); None or "auto" decides it: True when the reference is the same object as the query,
     or equal to it (same embeddings and labels). Returns ``recall_at_{k}`` for each k in ``ks``,
-    ``precision_at_1``, ``r_precision``, ``map_at_r``, and the counts behind them.
+    ``precision_at_1``, ``r_precision``, ``map_at_r``, and the counts behind them. R-precision and
+    MAP@R need the R nearest references of every query (R can be thousands); ``at_r=False`` skips
+    them and searches only ``max(ks)`` neighbours, for Recall@K on large sets.
     """
     if distance not in ("euclidean", "cosine"):
         raise ConfigError(f"distance: must be 'euclidean' or 'cosine', got {distance!r}")
@@ -101,29 +104,21 @@ def retrieval_metrics(
     available = len(r) - int(exclude_self)
     if ks[-1] > available:
         raise ConfigError(f"ks: {ks[-1]} exceeds the {available} references a query can retrieve")
-    k = min(max(int(big_r.max()), ks[-1]), available)
+    k = min(max(int(big_r.max()), ks[-1]), available) if at_r else ks[-1]
     if distance == "cosine":
         q, r = _normalise(q), _normalise(r)
     index = _index(r, distance)
-    sums = dict.fromkeys(
-        [f"recall_at_{k_}" for k_ in ks] + ["precision_at_1", "r_precision", "map_at_r"], 0.0
-    )
+    names = [f"recall_at_{k_}" for k_ in ks] + ["precision_at_1"]
+    names += ["r_precision", "map_at_r"] if at_r else []
+    sums = dict.fromkeys(names, 0.0)
     step = max(1, _MAX_NEIGHBOURS // (k + 1))
     for start in range(0, len(scored), step):
         rows = scored[start : start + step]
         _, ids = index.search(q[rows], k + int(exclude_self))
         if exclude_self:
             ids = _drop_self(ids, rows)
-        rel = rl[ids] == ql[rows, None]
-        rr = big_r[rows]
-        for k_ in ks:
-            sums[f"recall_at_{k_}"] += float(rel[:, :k_].any(axis=1).sum())
-        sums["precision_at_1"] += float(rel[:, 0].sum())
-        within_r = np.arange(k)[None, :] < rr[:, None]
-        hits = rel & within_r
-        sums["r_precision"] += float((hits.sum(axis=1) / rr).sum())
-        precision_at_i = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
-        sums["map_at_r"] += float(((precision_at_i * hits).sum(axis=1) / rr).sum())
+        for name, value in _sums(rl[ids] == ql[rows, None], big_r[rows], ks, at_r).items():
+            sums[name] += value
     out: dict[str, Any] = {name: total / len(scored) for name, total in sums.items()}
     out.update(
         n_queries=len(q),
@@ -133,6 +128,19 @@ def retrieval_metrics(
         distance=distance,
         k_searched=int(k),
     )
+    return out
+
+
+def _sums(rel: np.ndarray, big_r: np.ndarray, ks: list[int], at_r: bool) -> dict[str, float]:
+    """Per-metric sums over the queries of one chunk; ``rel[i, j]``: whether the j-th neighbour
+    of query i is of its class, ``big_r[i]``: how many references of its class there are."""
+    out = {f"recall_at_{k}": float(rel[:, :k].any(axis=1).sum()) for k in ks}
+    out["precision_at_1"] = float(rel[:, 0].sum())
+    if at_r:
+        hits = rel & (np.arange(rel.shape[1])[None, :] < big_r[:, None])
+        out["r_precision"] = float((hits.sum(axis=1) / big_r).sum())
+        precision_at_i = np.cumsum(hits, axis=1) / np.arange(1, rel.shape[1] + 1)
+        out["map_at_r"] = float(((precision_at_i * hits).sum(axis=1) / big_r).sum())
     return out
 
 
