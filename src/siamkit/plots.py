@@ -11,16 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .errors import ConfigError, DataError
 from .evaluation._validate import check_class_labels, check_embeddings, check_scores_labels
 from .evaluation.curves import OperatingPoints
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 _SAME, _DIFFERENT = "tab:green", "tab:red"
+
+
+def _figure(width: float, height: float) -> Figure:
+    # Imported here so that `import siamkit` does not pay for matplotlib.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
@@ -59,7 +68,7 @@ def plot_loss_curves(history: Any, path: str | Path, title: str = "Loss") -> Pat
     losses = {k: v for k, v in series.items() if "loss" in k}
     if not losses:
         raise DataError(f"history: no loss series among keys {sorted(series)}")
-    fig = Figure(figsize=(6, 4))
+    fig = _figure(6, 4)
     ax = fig.subplots()
     for name, values in losses.items():
         epochs = series.get("epoch") or list(range(1, len(values) + 1))
@@ -77,7 +86,7 @@ def plot_roc(
     s, y = check_scores_labels(scores, labels)
     pts = OperatingPoints.from_scores(s, y)
     eer, _ = pts.equal_error_rate()
-    fig = Figure(figsize=(5, 5))
+    fig = _figure(5, 5)
     ax = fig.subplots()
     ax.plot(pts.far, pts.tar, label="ROC")
     ax.plot([0, 1], [0, 1], ls=":", color="grey", label="chance")
@@ -117,7 +126,7 @@ def plot_score_histograms(
     Pass distances with ``xlabel="distance"`` to plot distances instead of scores."""
     s, y = check_scores_labels(scores, labels)
     edges = np.histogram_bin_edges(s, bins=bins)
-    fig = Figure(figsize=(6, 4))
+    fig = _figure(6, 4)
     ax = fig.subplots()
     ax.hist(s[y == 1], bins=edges, alpha=0.6, color=_SAME, density=True, label="same (1)")
     ax.hist(s[y == 0], bins=edges, alpha=0.6, color=_DIFFERENT, density=True, label="different (0)")
@@ -140,7 +149,7 @@ def plot_threshold_sweep(
     pts = OperatingPoints.from_scores(s, y)
     eer, eer_threshold = pts.equal_error_rate()
     t = pts.scores_at[1:]  # accept scores >= t; the reject-all point has no finite threshold
-    fig = Figure(figsize=(6, 4))
+    fig = _figure(6, 4)
     ax = fig.subplots()
     ax.step(t, pts.far[1:], where="post", color=_DIFFERENT, label="FAR")
     ax.step(t, pts.frr[1:], where="post", color=_SAME, label="FRR")
@@ -186,7 +195,7 @@ def plot_embeddings_2d(
             perplexity=min(30.0, max(1.0, (len(x) - 1) / 3)),
         ).fit_transform(x)
     classes, codes = np.unique(y, return_inverse=True)
-    fig = Figure(figsize=(6, 6))
+    fig = _figure(6, 6)
     ax = fig.subplots()
     points = ax.scatter(
         xy[:, 0], xy[:, 1], c=codes, cmap="tab20" if len(classes) > 10 else "tab10", s=6, alpha=0.8
@@ -207,7 +216,7 @@ def plot_accuracy_vs_time(
     """One line per run: ``{name: (seconds, accuracies)}`` measured during training."""
     if not curves:
         raise DataError("curves: no runs to plot")
-    fig = Figure(figsize=(6, 4))
+    fig = _figure(6, 4)
     ax = fig.subplots()
     for name, (seconds, accuracy) in curves.items():
         if len(seconds) != len(accuracy):

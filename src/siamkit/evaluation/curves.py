@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import roc_curve
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,8 @@ class OperatingPoints:
     @classmethod
     def from_scores(cls, scores: np.ndarray, labels: np.ndarray) -> OperatingPoints:
         """From validated float scores and 0/1 labels (see ``_validate.check_scores_labels``)."""
+        from sklearn.metrics import roc_curve  # imported here: keeps `import siamkit` fast
+
         fpr, tpr, at = roc_curve(labels, scores, drop_intermediate=False)
         n_same = int(labels.sum())
         n_different = len(labels) - n_same

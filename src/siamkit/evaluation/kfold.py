@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from ..errors import ConfigError, DataError
 from ._validate import check_scores_labels, to_numpy
@@ -35,6 +34,8 @@ def _fold_ids(labels: np.ndarray, k: int, seed: int, folds: Any) -> np.ndarray:
             f"labels: {k} folds need at least {k} pairs of each class; the smaller class has "
             f"{smallest}"
         )
+    from sklearn.model_selection import StratifiedKFold
+
     ids = np.empty(len(labels), dtype=np.int64)
     splitter = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels)):

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from ..errors import NotCalibratedError
 from ._validate import check_1d, check_finite, check_scores_labels
@@ -32,6 +31,8 @@ class PlattCalibrator:
 
     def fit(self, scores: Any, labels: Any) -> PlattCalibrator:
         """Fit on validation ``scores`` and ``labels`` (1 = same, 0 = different); returns self."""
+        from sklearn.linear_model import LogisticRegression
+
         s, y = check_scores_labels(scores, labels)
         if self.soft_targets:
             n_pos = int(y.sum())

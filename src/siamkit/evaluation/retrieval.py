@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import faiss
 import numpy as np
 
 from ..errors import ConfigError, DataError
@@ -39,7 +38,9 @@ def _same_set(q: Any, r: Any, ql: Any, rl: Any) -> bool:
     )
 
 
-def _index(ref: np.ndarray, distance: str) -> faiss.Index:
+def _index(ref: np.ndarray, distance: str) -> Any:
+    import faiss  # imported here: keeps `import siamkit` fast
+
     index = (
         faiss.IndexFlatIP(ref.shape[1]) if distance == "cosine" else faiss.IndexFlatL2(ref.shape[1])
     )

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from ..errors import ConfigError
 from ._validate import check_scores_labels
@@ -54,6 +53,8 @@ def verification_metrics(
       over that many stratified resamples (seeded by ``seed``). The accuracy interval is at the
       given threshold, or at the best-accuracy threshold (held fixed) when none is given.
     """
+    from sklearn.metrics import roc_auc_score, roc_curve  # here: keeps `import siamkit` fast
+
     s, y = check_scores_labels(scores, labels)
     targets = [float(t) for t in far_targets]
     for t in targets:
