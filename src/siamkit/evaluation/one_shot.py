@@ -189,8 +189,9 @@ def one_shot_accuracy(
     if scoring == "distance":
         dist = model.distance_fn
         score_fn: PairScore = lambda u, v: dist.to_score(dist.paired(u, v))  # noqa: E731
-    else:
-        score_fn = model.score_embeddings
+    else:  # the head lives on the model's device; embeddings and episodes stay on the CPU
+        device = _model_device(model)
+        score_fn = lambda u, v: model.score_embeddings(u.to(device), v.to(device)).cpu()  # noqa: E731
     with inference_mode(model):
         result = one_shot_accuracy_from_embeddings(
             emb,
@@ -205,3 +206,11 @@ def one_shot_accuracy(
             aggregate=aggregate,
         )
     return result | {"scoring": scoring}
+
+
+def _model_device(model: Any) -> torch.device:
+    device = getattr(model, "device", None)
+    if isinstance(device, torch.device):
+        return device
+    param = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return param.device if param is not None else torch.device("cpu")
