@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, distances, encoders, heads
+from . import adapters, distances, encoders, evaluation, heads, plots
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -26,7 +26,9 @@ __all__ = [
     "adapters",
     "distances",
     "encoders",
+    "evaluation",
     "heads",
+    "plots",
     "L1SigmoidHead",
     "SiameseNetwork",
     "ConfigError",
