@@ -9,8 +9,8 @@ only shows work that goes above everything before it: run each case in a fresh p
 from __future__ import annotations
 
 import resource
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def _status_mib(field: str) -> float:
@@ -30,4 +30,8 @@ def peak_rise_mib(work: Callable[[], object]) -> tuple[float, str, object]:
     except OSError:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = work()
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before, "ru_maxrss", result
+        return (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before,
+            "ru_maxrss",
+            result,
+        )

@@ -10,10 +10,11 @@ Losses (128-dim embeddings, P x K labels with K = 4):
                  mean-negative term in plain torch: the same value, PML doing the mining.
 
 Peak memory: a fresh subprocess per (loss, implementation, batch) measures the rise of the
-resident set during the first forward + backward (see _peak_memory.py). Time: a subprocess per (loss, batch) alternates
-the two implementations call by call (after one warm-up each) and reports the median of
-``--repeats`` calls, so that a busy machine slows both alike. The peer's loss value is checked
-against siamkit's (``abs_diff``). Results go to benchmarks/results/losses.json.
+resident set during the first forward + backward (see _peak_memory.py). Time: a subprocess per
+(loss, batch) alternates the two implementations call by call (after one warm-up each) and
+reports the median of ``--repeats`` calls, so that a busy machine slows both alike. The peer's
+loss value is checked against siamkit's (``abs_diff``). Results go to
+benchmarks/results/losses.json.
 
     PYTHONPATH=src python benchmarks/losses.py            # 256, 1024, 4096 (minutes)
     PYTHONPATH=src python benchmarks/losses.py --quick    # a tiny in-process slice (seconds)
@@ -34,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _peak_memory import peak_rise_mib  # noqa: E402
+from _peak_memory import peak_rise_mib
 
 LOSSES = ("batch_hard", "batch_all", "hard_negative")
 IMPLS = ("siamkit", "pml")
@@ -133,7 +134,7 @@ def measure_time(loss: str, batch: int, repeats: int) -> dict:
 
 def _subprocess(args: list[str]) -> dict:
     cmd = [sys.executable, __file__, *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy(), check=False)
     if out.returncode != 0:
         return {"error": (out.stderr.strip() or f"exit code {out.returncode}")[-500:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -144,18 +145,28 @@ def run_size(loss: str, batch: int, repeats: int, in_process: bool) -> list[dict
     ``in_process``) and interleaved timing."""
     cases = []
     for impl in IMPLS:
-        memory = measure_memory(loss, impl, batch) if in_process else _subprocess(
-            ["--memory-case", loss, impl, str(batch)])
+        memory = (
+            measure_memory(loss, impl, batch)
+            if in_process
+            else _subprocess(["--memory-case", loss, impl, str(batch)])
+        )
         cases.append({"loss": loss, "impl": impl, "batch": batch, **memory})
-    timing = measure_time(loss, batch, repeats) if in_process else _subprocess(
-        ["--time-case", loss, str(batch), "--repeats", str(repeats)])
+    timing = (
+        measure_time(loss, batch, repeats)
+        if in_process
+        else _subprocess(["--time-case", loss, str(batch), "--repeats", str(repeats)])
+    )
     for case in cases:
         if "error" in timing:
             case["error"] = timing["error"]
         else:
             ts = timing["times_s"][case["impl"]]
-            case.update(time_s=statistics.median(ts), min_time_s=min(ts), times_s=ts,
-                        threads=timing["threads"])
+            case.update(
+                time_s=statistics.median(ts),
+                min_time_s=min(ts),
+                times_s=ts,
+                threads=timing["threads"],
+            )
     return cases
 
 
@@ -167,14 +178,19 @@ def summarise(cases: list[dict], sizes: list[int]) -> dict:
             ours, peer = by.get((loss, "siamkit", batch)), by.get((loss, "pml", batch))
             if not ours or not peer or "error" in ours or "error" in peer:
                 continue
-            rows.append({
-                "loss": loss, "batch": batch,
-                "siamkit_s": round(ours["time_s"], 5), "pml_s": round(peer["time_s"], 5),
-                "speedup_vs_pml": round(peer["time_s"] / ours["time_s"], 2),
-                "speedup_of_fastest_calls": round(peer["min_time_s"] / ours["min_time_s"], 2),
-                "siamkit_peak_mib": ours["peak_mib"], "pml_peak_mib": peer["peak_mib"],
-                "abs_diff": abs(ours["value"] - peer["value"]),
-            })
+            rows.append(
+                {
+                    "loss": loss,
+                    "batch": batch,
+                    "siamkit_s": round(ours["time_s"], 5),
+                    "pml_s": round(peer["time_s"], 5),
+                    "speedup_vs_pml": round(peer["time_s"] / ours["time_s"], 2),
+                    "speedup_of_fastest_calls": round(peer["min_time_s"] / ours["min_time_s"], 2),
+                    "siamkit_peak_mib": ours["peak_mib"],
+                    "pml_peak_mib": peer["peak_mib"],
+                    "abs_diff": abs(ours["value"] - peer["value"]),
+                }
+            )
     big = max(sizes)
     hard, every = by.get(("batch_hard", "siamkit", big)), by.get(("batch_all", "siamkit", big))
     ratio = None
@@ -189,7 +205,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     parser.add_argument("--memory-case", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--time-case", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -216,30 +234,44 @@ def main(argv: list[str] | None = None) -> dict:
         for loss in LOSSES:
             for case in run_size(loss, batch, repeats, in_process=args.quick):
                 cases.append(case)
-                shown = f"{case['time_s']:.4f} s, {case['peak_mib']} MiB" if "error" not in case \
+                shown = (
+                    f"{case['time_s']:.4f} s, {case['peak_mib']} MiB"
+                    if "error" not in case
                     else "ERROR " + case["error"].splitlines()[-1]
+                )
                 print(f"{loss:14s} {case['impl']:8s} B={batch:5d}  {shown}", flush=True)
-    import torch
     import pytorch_metric_learning
+    import torch
 
     result = {
-        "benchmark": "losses", "quick": args.quick, "dim": DIM, "k_per_class": K,
-        "margins": MARGIN, "repeats": repeats, "sizes": sizes,
-        "torch": torch.__version__, "pytorch_metric_learning": pytorch_metric_learning.__version__,
-        "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "machine": platform.machine(),
+        "benchmark": "losses",
+        "quick": args.quick,
+        "dim": DIM,
+        "k_per_class": K,
+        "margins": MARGIN,
+        "repeats": repeats,
+        "sizes": sizes,
+        "torch": torch.__version__,
+        "pytorch_metric_learning": pytorch_metric_learning.__version__,
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "note": "median forward+backward seconds, implementations interleaved; peak_mib = "
-                "resident-set rise during the first call in a fresh process (in-process under "
-                "--quick); speedup = pml_s / siamkit_s (medians), speedup_of_fastest_calls "
-                "compares the minima, steadier on a busy machine",
-        **summarise(cases, sizes), "cases": cases,
+        "resident-set rise during the first call in a fresh process (in-process under "
+        "--quick); speedup = pml_s / siamkit_s (medians), speedup_of_fastest_calls "
+        "compares the minima, steadier on a busy machine",
+        **summarise(cases, sizes),
+        "cases": cases,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     for row in result["rows"]:
-        print(f"{row['loss']:14s} B={row['batch']:5d} speedup vs PML x{row['speedup_vs_pml']}"
-              f"  peak {row['siamkit_peak_mib']} vs {row['pml_peak_mib']} MiB"
-              f"  |diff| {row['abs_diff']:.2e}")
+        print(
+            f"{row['loss']:14s} B={row['batch']:5d} speedup vs PML x{row['speedup_vs_pml']}"
+            f"  peak {row['siamkit_peak_mib']} vs {row['pml_peak_mib']} MiB"
+            f"  |diff| {row['abs_diff']:.2e}"
+        )
     print("batch_all / batch_hard peak memory:", result["batch_all_over_batch_hard_peak_memory"])
     print("wrote", args.output)
     return result

@@ -21,8 +21,13 @@ PML_DISTANCE = {
     "cosine": lambda: pml_distances.CosineSimilarity(),
     "cosine_similarity": lambda: pml_distances.CosineSimilarity(),
 }
-MARGIN = {"euclidean": 1.0, "squared_euclidean": 4.0, "manhattan": 2.0, "cosine": 0.3,
-          "cosine_similarity": 0.3}
+MARGIN = {
+    "euclidean": 1.0,
+    "squared_euclidean": 4.0,
+    "manhattan": 2.0,
+    "cosine": 0.3,
+    "cosine_similarity": 0.3,
+}
 
 
 def loop_active_fraction(emb, labels, margin):

@@ -22,7 +22,9 @@ def pml_batch_hard(margin, distance, soft=False):
     # Hermans et al. average over all anchors, hinge zeros included: PML's MeanReducer, not its
     # default AvgNonZeroReducer.
     loss = pml_losses.TripletMarginLoss(
-        margin=margin, distance=PML_DISTANCE[distance](), reducer=pml_reducers.MeanReducer(),
+        margin=margin,
+        distance=PML_DISTANCE[distance](),
+        reducer=pml_reducers.MeanReducer(),
         smooth_loss=soft,
     )
     miner = pml_miners.BatchHardMiner(distance=PML_DISTANCE[distance]())
@@ -35,7 +37,9 @@ def pml_batch_hard(margin, distance, soft=False):
 def test_matches_pml(batch, distance, soft, dtype):
     emb, labels = labelled_batch(batch, dtype, seed=batch)
     margin = 0.3 if distance == "cosine" else 1.0
-    ours = value_and_grad(lambda e: BatchHardTripletLoss(margin, distance, soft=soft)(e, labels), emb)
+    ours = value_and_grad(
+        lambda e: BatchHardTripletLoss(margin, distance, soft=soft)(e, labels), emb
+    )
     theirs = value_and_grad(lambda e: pml_batch_hard(margin, distance, soft)(e, labels), emb)
     assert_same(ours, theirs, dtype)
 
@@ -49,7 +53,8 @@ def test_hand_worked_example():
 
 
 def test_anchors_without_positive_are_left_out():
-    # Sample 4 is alone in class 2: only anchors 0..3 count, so the value equals the batch without it.
+    # Sample 4 is alone in class 2: only anchors 0..3 count, the value is that of the batch
+    # without it.
     emb = torch.tensor([[0.0], [1.0], [3.0], [4.0], [10.0]])
     labels = torch.tensor([0, 0, 1, 1, 2])
     assert BatchHardTripletLoss(margin=2.0)(emb, labels).item() == pytest.approx(0.5)

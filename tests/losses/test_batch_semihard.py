@@ -13,7 +13,10 @@ from siamkit.losses import BatchSemiHardTripletLoss
 def loop_reference(emb, labels, margin):
     labels = labels.tolist()
     B = len(labels)
-    d = [[float(torch.linalg.vector_norm(emb[i] - emb[j]).detach()) for j in range(B)] for i in range(B)]
+    d = [
+        [float(torch.linalg.vector_norm(emb[i] - emb[j]).detach()) for j in range(B)]
+        for i in range(B)
+    ]
     terms = []
     for a in range(B):
         negatives = [n for n in range(B) if labels[n] != labels[a]]
@@ -51,7 +54,8 @@ def test_hand_worked_example():
 
 def test_prefers_the_closest_negative_beyond_the_positive():
     # Points 0, 1 (class 0) and negatives 0.5, 1.5, 4 (one class each), margin 1.
-    # Pair (0, 1): d_ap = 1; negatives at 0.5, 1.5, 4; the closest beyond 1 is 1.5: 1 - 1.5 + 1 = 0.5.
+    # Pair (0, 1): d_ap = 1; negatives at 0.5, 1.5, 4; the closest beyond 1 is 1.5:
+    # 1 - 1.5 + 1 = 0.5.
     # Pair (1, 0): d_ap = 1; negatives at 0.5, 0.5, 3; the closest beyond 1 is 3: max(0, -1) = 0.
     # Mean 0.25 (the hardest negatives would give 1.5 for both pairs).
     emb = torch.tensor([[0.0], [1.0], [0.5], [1.5], [4.0]])

@@ -13,8 +13,10 @@ from siamkit.losses import BinaryCrossEntropyLoss
 
 
 def loop_reference(logits, y):
-    terms = [-(yi * torch.log(torch.sigmoid(z)) + (1 - yi) * torch.log(1 - torch.sigmoid(z)))
-             for z, yi in zip(logits, y.tolist())]
+    terms = [
+        -(yi * torch.log(torch.sigmoid(z)) + (1 - yi) * torch.log(1 - torch.sigmoid(z)))
+        for z, yi in zip(logits, y.tolist())
+    ]
     return sum(terms) / len(terms)
 
 

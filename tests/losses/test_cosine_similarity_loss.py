@@ -15,7 +15,9 @@ from siamkit.losses import CosineSimilarityLoss
 def loop_reference(u, v, target):
     total = 0.0
     for i in range(u.shape[0]):
-        cos = torch.dot(u[i], v[i]) / (torch.linalg.vector_norm(u[i]) * torch.linalg.vector_norm(v[i]))
+        cos = torch.dot(u[i], v[i]) / (
+            torch.linalg.vector_norm(u[i]) * torch.linalg.vector_norm(v[i])
+        )
         total = total + (cos - target[i]) ** 2
     return total / u.shape[0]
 
@@ -23,7 +25,10 @@ def loop_reference(u, v, target):
 @pytest.mark.parametrize("batch", BATCHES)
 def test_matches_loop(batch, dtype):
     gen = torch.Generator().manual_seed(batch)
-    u, v = torch.randn(batch, 5, generator=gen, dtype=dtype), torch.randn(batch, 5, generator=gen, dtype=dtype)
+    u, v = (
+        torch.randn(batch, 5, generator=gen, dtype=dtype),
+        torch.randn(batch, 5, generator=gen, dtype=dtype),
+    )
     target = torch.rand(batch, generator=gen, dtype=dtype) * 2 - 1
     ours = value_and_grad(lambda a, b: CosineSimilarityLoss((-1, 1))(a, b, target), u, v)
     theirs = value_and_grad(lambda a, b: loop_reference(a, b, target), u, v)
@@ -40,7 +45,9 @@ def test_hand_worked_example():
 
 def test_targets_out_of_range_are_named():
     u = torch.ones(3, 2)
-    with pytest.raises(DataError, match=r"target: value -0.5 at index 1 is outside target_range \[0, 1\]"):
+    with pytest.raises(
+        DataError, match=r"target: value -0.5 at index 1 is outside target_range \[0, 1\]"
+    ):
         CosineSimilarityLoss()(u, u, torch.tensor([0.5, -0.5, 1.0]))
     with pytest.raises(DataError, match="target"):
         CosineSimilarityLoss((-1, 1))(u, u, torch.tensor([0.5, float("nan"), 1.0]))

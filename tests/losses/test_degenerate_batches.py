@@ -31,8 +31,9 @@ DTYPES = [torch.float32, torch.float64]
 
 
 def run(loss, *inputs):
-    leaves = [x.clone().requires_grad_() if x.is_floating_point() and x.dim() == 2 else x
-              for x in inputs]
+    leaves = [
+        x.clone().requires_grad_() if x.is_floating_point() and x.dim() == 2 else x for x in inputs
+    ]
     value = loss(*leaves)
     value.backward()
     grads = [x.grad for x in leaves if isinstance(x, torch.Tensor) and x.requires_grad]
@@ -40,8 +41,11 @@ def run(loss, *inputs):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("labels", [torch.arange(5), torch.zeros(5, dtype=torch.long)],
-                         ids=["each-class-once", "one-class"])
+@pytest.mark.parametrize(
+    "labels",
+    [torch.arange(5), torch.zeros(5, dtype=torch.long)],
+    ids=["each-class-once", "one-class"],
+)
 @pytest.mark.parametrize("make", LABELLED)
 def test_labelled_degenerate_batch(make, labels, dtype):
     loss = make()
@@ -72,7 +76,9 @@ def all_losses():
     def distances(x):  # paired euclidean distances, exactly 0 for identical rows
         return euclidean_distance(x, x.flip(0))
 
-    ones = lambda x: torch.ones(x.shape[0])  # noqa: E731
+    def ones(x):
+        return torch.ones(x.shape[0])
+
     return [
         ("contrastive-same", L.ContrastiveLoss(), lambda x: (distances(x), ones(x))),
         ("contrastive-diff", L.ContrastiveLoss(), lambda x: (distances(x), 0 * ones(x))),
@@ -80,9 +86,14 @@ def all_losses():
         ("triplet", L.TripletLoss(), lambda x: (x, x.flip(0), x.roll(1, 0))),
         ("triplet-cos", L.TripletLoss(distance="cosine"), lambda x: (x, x.flip(0), x.roll(1, 0))),
         ("cosine-sim", L.CosineSimilarityLoss(), lambda x: (x, x.flip(0), ones(x))),
-        *[(f"labelled{i}", make(), lambda x: (x, torch.arange(x.shape[0]) % 2))
-          for i, make in enumerate(LABELLED)],
-        *[(f"duplicates{i}", make(), lambda x: (x, x.flip(0))) for i, make in enumerate(DUPLICATES)],
+        *[
+            (f"labelled{i}", make(), lambda x: (x, torch.arange(x.shape[0]) % 2))
+            for i, make in enumerate(LABELLED)
+        ],
+        *[
+            (f"duplicates{i}", make(), lambda x: (x, x.flip(0)))
+            for i, make in enumerate(DUPLICATES)
+        ],
     ]
 
 
@@ -117,11 +128,16 @@ def test_no_nan_or_inf(case, dtype):
 
 def test_input_kinds():
     kinds = {
-        L.ContrastiveLoss: "pair_distances", L.BinaryCrossEntropyLoss: "pair_logits",
-        L.TripletLoss: "triplets", L.BatchHardTripletLoss: "labelled",
-        L.BatchAllTripletLoss: "labelled", L.BatchSemiHardTripletLoss: "labelled",
-        L.MinedTripletLoss: "labelled", L.HardNegativeTripletLoss: "duplicates",
-        L.MultipleNegativesRankingLoss: "duplicates", L.CosineSimilarityLoss: "scored_pairs",
+        L.ContrastiveLoss: "pair_distances",
+        L.BinaryCrossEntropyLoss: "pair_logits",
+        L.TripletLoss: "triplets",
+        L.BatchHardTripletLoss: "labelled",
+        L.BatchAllTripletLoss: "labelled",
+        L.BatchSemiHardTripletLoss: "labelled",
+        L.MinedTripletLoss: "labelled",
+        L.HardNegativeTripletLoss: "duplicates",
+        L.MultipleNegativesRankingLoss: "duplicates",
+        L.CosineSimilarityLoss: "scored_pairs",
     }
     for cls, kind in kinds.items():
         assert cls.input_kind == kind

@@ -57,7 +57,7 @@ def test_closest_negative_is_pml_semihard_negative():
     miner = pml_miners.BatchEasyHardMiner(
         pos_strategy="easy", neg_strategy="semihard", distance=pml_distances.CosineSimilarity()
     )
-    a, _, a2, n = miner(v1, ids, v2, ids.clone())  # a new object: PML would drop the diagonal
+    _, _, a2, n = miner(v1, ids, v2, ids.clone())  # a new object: PML would drop the diagonal
     scores = torch.nn.functional.normalize(v1, dim=1) @ torch.nn.functional.normalize(v2, dim=1).T
     positive = scores.diagonal()
     margin = 0.25

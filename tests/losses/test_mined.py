@@ -29,7 +29,9 @@ def test_semihard_mined_matches_pml(dtype):
 
 def test_hard_miner_composition_equals_batch_hard(dtype):
     emb, labels = labelled_batch(16, dtype, seed=5)
-    ours = value_and_grad(lambda e: MinedTripletLoss(TripletLoss(1.0), HardTripletMiner())(e, labels), emb)
+    ours = value_and_grad(
+        lambda e: MinedTripletLoss(TripletLoss(1.0), HardTripletMiner())(e, labels), emb
+    )
     direct = value_and_grad(lambda e: BatchHardTripletLoss(1.0)(e, labels), emb)
     assert_same(ours, direct, dtype)
 

@@ -21,7 +21,11 @@ def pml_mnrl(scale, symmetric):
         ids = torch.arange(a.shape[0])
         # A distinct ref_labels object: PML drops the diagonal when labels is ref_labels.
         forward = ntxent(a, ids, ref_emb=p, ref_labels=ids.clone())
-        return 0.5 * (forward + ntxent(p, ids, ref_emb=a, ref_labels=ids.clone())) if symmetric else forward
+        return (
+            0.5 * (forward + ntxent(p, ids, ref_emb=a, ref_labels=ids.clone()))
+            if symmetric
+            else forward
+        )
 
     return run
 
@@ -52,7 +56,10 @@ def test_matches_pml_ntxent(batch, symmetric, dtype):
 @pytest.mark.parametrize("similarity", ["cosine", "dot"])
 def test_matches_loop(similarity, dtype):
     gen = torch.Generator().manual_seed(2)
-    a, p = torch.randn(9, 4, generator=gen, dtype=dtype), torch.randn(9, 4, generator=gen, dtype=dtype)
+    a, p = (
+        torch.randn(9, 4, generator=gen, dtype=dtype),
+        torch.randn(9, 4, generator=gen, dtype=dtype),
+    )
     ours = value_and_grad(MultipleNegativesRankingLoss(3.0, similarity=similarity), a, p)
     theirs = value_and_grad(lambda x, y: loop_reference(x, y, 3.0, similarity), a, p)
     assert_same(ours, theirs, dtype)

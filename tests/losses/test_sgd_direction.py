@@ -101,8 +101,10 @@ def test_bce_on_a_distance_logit_follows_the_label(y):
     gen = torch.Generator().manual_seed(0)
     u, v = torch.randn(6, 3, generator=gen), torch.randn(6, 3, generator=gen)
     labels = torch.full((6,), y)
-    # A fixed head: closer pairs get a higher match logit.
-    loss = lambda a, b: L.BinaryCrossEntropyLoss()(2.0 - euclidean_distance(a, b), labels)  # noqa: E731
+
+    def loss(a, b):  # a fixed head: closer pairs get a higher match logit
+        return L.BinaryCrossEntropyLoss()(2.0 - euclidean_distance(a, b), labels)
+
     u2, v2 = sgd_step(loss, u, v)
     before, after = euclidean_distance(u, v), euclidean_distance(u2, v2)
     assert (after < before).all() if y == 1 else (after > before).all()
@@ -116,8 +118,11 @@ def duplicate_scores(v1, v2):
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: L.HardNegativeTripletLoss(1.0), lambda: L.MultipleNegativesRankingLoss(5.0),
-     lambda: L.MultipleNegativesRankingLoss(5.0, symmetric=True)],
+    [
+        lambda: L.HardNegativeTripletLoss(1.0),
+        lambda: L.MultipleNegativesRankingLoss(5.0),
+        lambda: L.MultipleNegativesRankingLoss(5.0, symmetric=True),
+    ],
     ids=["hard-negative", "mnrl", "mnrl-symmetric"],
 )
 def test_duplicate_losses(make):

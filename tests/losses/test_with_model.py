@@ -33,10 +33,16 @@ def inputs_for(kind, model, x, labels, gen):
 
 
 LOSSES = [
-    losses.ContrastiveLoss(2.0), losses.BinaryCrossEntropyLoss(), losses.CosineSimilarityLoss(),
-    losses.TripletLoss(1.0), losses.BatchHardTripletLoss(1.0), losses.BatchAllTripletLoss(1.0),
-    losses.BatchSemiHardTripletLoss(1.0), losses.MinedTripletLoss(),
-    losses.HardNegativeTripletLoss(0.5), losses.MultipleNegativesRankingLoss(10.0),
+    losses.ContrastiveLoss(2.0),
+    losses.BinaryCrossEntropyLoss(),
+    losses.CosineSimilarityLoss(),
+    losses.TripletLoss(1.0),
+    losses.BatchHardTripletLoss(1.0),
+    losses.BatchAllTripletLoss(1.0),
+    losses.BatchSemiHardTripletLoss(1.0),
+    losses.MinedTripletLoss(),
+    losses.HardNegativeTripletLoss(0.5),
+    losses.MultipleNegativesRankingLoss(10.0),
 ]
 
 

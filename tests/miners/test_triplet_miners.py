@@ -20,7 +20,9 @@ PML_DISTANCE = {
 
 def batch(size, seed, dtype=torch.float64, classes=5):
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(size, 4, generator=gen, dtype=dtype), torch.randint(0, classes, (size,), generator=gen)
+    return torch.randn(size, 4, generator=gen, dtype=dtype), torch.randint(
+        0, classes, (size,), generator=gen
+    )
 
 
 def as_set(triplets):

@@ -34,15 +34,15 @@ from .ranking import MultipleNegativesRankingLoss
 from .triplet import TripletLoss
 
 __all__ = [
-    "SiamkitLoss",
-    "ContrastiveLoss",
-    "BinaryCrossEntropyLoss",
-    "TripletLoss",
-    "BatchHardTripletLoss",
     "BatchAllTripletLoss",
+    "BatchHardTripletLoss",
     "BatchSemiHardTripletLoss",
-    "MinedTripletLoss",
-    "HardNegativeTripletLoss",
-    "MultipleNegativesRankingLoss",
+    "BinaryCrossEntropyLoss",
+    "ContrastiveLoss",
     "CosineSimilarityLoss",
+    "HardNegativeTripletLoss",
+    "MinedTripletLoss",
+    "MultipleNegativesRankingLoss",
+    "SiamkitLoss",
+    "TripletLoss",
 ]

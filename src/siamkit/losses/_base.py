@@ -102,4 +102,3 @@ def check_labelled(embeddings: Tensor, labels: Tensor) -> Tensor:
     if labels.is_floating_point() and not torch.equal(labels, labels.round()):
         raise DataError("labels: class ids must be whole numbers (equal id = same class)")
     return labels.to(embeddings.device)
-

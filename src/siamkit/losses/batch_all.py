@@ -5,7 +5,8 @@ triplet of the batch (a, p same class, n another class) counts, and the sum of h
 divided by the number of *active* triplets (hinge > 0; the paper's "BA != 0" variant), so that
 the many easy triplets do not wash the signal out:
 
-    L = sum_(a,p,n) max(0, d(a, p) - d(a, n) + m) / N,   N = #{(a, p, n) : d(a, p) - d(a, n) + m > 0}.
+    L = sum_(a,p,n) max(0, d(a, p) - d(a, n) + m) / N,
+    N = #{(a, p, n) : d(a, p) - d(a, n) + m > 0}.
 
 A P x K batch has B (K - 1) (B - K) triplets; a ``[B, B, B]`` tensor would need O(B^3) memory.
 Once the active set is known the loss is *linear* in the distance matrix D:

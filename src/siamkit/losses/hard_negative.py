@@ -8,7 +8,8 @@ every other row of the batch is a negative. With S = normalise(v1) normalise(v2)
     positive_i         = S[i, i]
     mean_negative_i    = mean_(j != i) S[i, j]
     closest_negative_i = max { S[i, j] : j != i, S[i, j] < S[i, i] }   (term 0 if the set is empty)
-    L = mean_i [ max(0, m - positive_i + closest_negative_i) + max(0, m - positive_i + mean_negative_i) ]
+    L = mean_i [ max(0, m - positive_i + closest_negative_i)
+               + max(0, m - positive_i + mean_negative_i) ]
 
 Published course code takes the maximum over the wrong axis and uses ``max`` where an element-wise
 ``maximum`` is meant; this is the definition above, tested against a plain loop.

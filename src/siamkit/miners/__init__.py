@@ -13,4 +13,4 @@ from .all_triplets import AllTripletsMiner
 from .hard import HardTripletMiner
 from .semihard import SemiHardTripletMiner
 
-__all__ = ["TripletMiner", "HardTripletMiner", "SemiHardTripletMiner", "AllTripletsMiner"]
+__all__ = ["AllTripletsMiner", "HardTripletMiner", "SemiHardTripletMiner", "TripletMiner"]

@@ -71,4 +71,6 @@ class TripletMiner(nn.Module):
         return triplets_where(D, pos, neg, keep, self.max_triplets, self._generator)
 
     def extra_repr(self) -> str:
-        return f"distance={self.distance.name!r}, max_triplets={self.max_triplets}, seed={self.seed}"
+        return (
+            f"distance={self.distance.name!r}, max_triplets={self.max_triplets}, seed={self.seed}"
+        )

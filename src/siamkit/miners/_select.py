@@ -8,7 +8,7 @@ done in chunks of anchor-positive pairs, each chunk a ``[c, B]`` slab, so memory
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -69,7 +69,8 @@ def chunked(
 
 @torch.no_grad()
 def batch_hard(D: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """For every anchor with a positive and a negative: its farthest positive and closest negative."""
+    """For every anchor with a positive and a negative: its farthest positive and its closest
+    negative (Hermans et al. 2017)."""
     valid = pos.any(1) & neg.any(1)
     hardest_p = D.masked_fill(~pos, float("-inf")).argmax(1)
     hardest_n = D.masked_fill(~neg, float("inf")).argmin(1)
@@ -81,7 +82,8 @@ def batch_hard(D: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor, Ten
 def semihard_per_pair(D: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """One negative per anchor-positive pair, as in FaceNet's semi-hard loss (Schroff et al. 2015;
     the TensorFlow ``triplet_semihard_loss`` rule): the closest negative farther than the positive,
-    or, where there is none, the farthest negative. Pairs whose anchor has no negative are dropped."""
+    or, where there is none, the farthest negative. Pairs whose anchor has no negative are
+    dropped."""
     a_out, p_out, n_out = [], [], []
     for a, p in pair_chunks(pos & neg.any(1, keepdim=True)):
         rows, d_ap = D[a], D[a, p].unsqueeze(1)
@@ -126,8 +128,9 @@ def triplets_where(
     for (a, p), count in zip(pair_chunks(pos), counts):
         rows, cols = chunk_mask(a, p).nonzero(as_tuple=True)
         if chosen is not None:
-            lo, hi = torch.searchsorted(chosen, torch.tensor([offset, offset + count],
-                                                             device=D.device))
+            lo, hi = torch.searchsorted(
+                chosen, torch.tensor([offset, offset + count], device=D.device)
+            )
             pick = chosen[lo:hi] - offset
             rows, cols = rows[pick], cols[pick]
         offset += count
