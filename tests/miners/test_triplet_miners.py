@@ -126,3 +126,10 @@ def test_in_place_distance_matrix_equals_the_distances_module(name):
     expected = dist.pairwise(emb)
     expected = -expected if dist.is_similarity else expected
     torch.testing.assert_close(_select.distance_matrix(dist, emb), expected)
+
+
+def test_a_generator_may_replace_the_seed():
+    emb, labels = batch(30, 5, classes=3)
+    first = AllTripletsMiner(max_triplets=20, seed=torch.Generator().manual_seed(3))(emb, labels)
+    again = AllTripletsMiner(max_triplets=20, seed=torch.Generator().manual_seed(3))(emb, labels)
+    assert all(torch.equal(x, y) for x, y in zip(first, again))

@@ -27,15 +27,15 @@ class TripletMiner(nn.Module):
     positive, negative indices into the batch). Labels are class ids: equal id = same class
     (label 1 = same for the pair). When more than ``max_triplets`` triplets qualify, a uniform
     random subset of ``max_triplets`` is kept, drawn from a generator seeded with ``seed`` when the
-    miner is built (so a run is reproducible call after call). ``last_num_triplets`` holds how many
-    qualified before the cap.
+    miner is built (so a run is reproducible call after call; a ``torch.Generator`` may be given
+    instead). ``last_num_triplets`` holds how many qualified before the cap.
     """
 
     def __init__(
         self,
         distance: str | Distance = "euclidean",
         max_triplets: int | None = None,
-        seed: int = 0,
+        seed: int | torch.Generator = 0,
     ) -> None:
         super().__init__()
         if max_triplets is not None and max_triplets < 1:
@@ -43,7 +43,10 @@ class TripletMiner(nn.Module):
         self.distance = get_distance(distance)
         self.max_triplets = max_triplets
         self.seed = seed
-        self._generator = torch.Generator().manual_seed(seed)
+        if isinstance(seed, torch.Generator):
+            self._generator = seed
+        else:
+            self._generator = torch.Generator().manual_seed(int(seed))
         self.last_num_triplets = 0
 
     def mine(self, D: Tensor, pos: Tensor, neg: Tensor) -> Mined:

@@ -6,6 +6,7 @@ non-zero triplet loss; the "batch all" set of Hermans, Beyer & Leibe, 2017) are 
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from ..distances import Distance
@@ -27,7 +28,7 @@ class AllTripletsMiner(TripletMiner):
         margin: float | None = None,
         distance: str | Distance = "euclidean",
         max_triplets: int | None = None,
-        seed: int = 0,
+        seed: int | torch.Generator = 0,
     ) -> None:
         super().__init__(distance, max_triplets, seed)
         if margin is not None and margin < 0:

@@ -7,6 +7,7 @@ collapse that the very hardest negatives cause early in training.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from ..distances import Distance
@@ -27,7 +28,7 @@ class SemiHardTripletMiner(TripletMiner):
         margin: float = 0.2,
         distance: str | Distance = "euclidean",
         max_triplets: int | None = None,
-        seed: int = 0,
+        seed: int | torch.Generator = 0,
     ) -> None:
         super().__init__(distance, max_triplets, seed)
         if not margin > 0:
