@@ -54,7 +54,7 @@ class HardNegativeTripletLoss(SiamkitLoss):
         with torch.no_grad():
             eye = torch.eye(batch, dtype=torch.bool, device=scores.device)
             below = ~eye & (scores < positive.unsqueeze(1))
-            closest_idx = scores.masked_fill(~below, float("-inf")).argmax(1)
+            closest_idx = torch.where(below, scores, float("-inf")).argmax(1)
             has_closest = below.any(1)
         closest = scores.gather(1, closest_idx.unsqueeze(1)).squeeze(1)
         closest_term = (self.margin - positive + closest).clamp_min(0) * has_closest

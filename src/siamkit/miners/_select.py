@@ -72,8 +72,8 @@ def batch_hard(D: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor, Ten
     """For every anchor with a positive and a negative: its farthest positive and its closest
     negative (Hermans et al. 2017)."""
     valid = pos.any(1) & neg.any(1)
-    hardest_p = D.masked_fill(~pos, float("-inf")).argmax(1)
-    hardest_n = D.masked_fill(~neg, float("inf")).argmin(1)
+    hardest_p = torch.where(pos, D, float("-inf")).argmax(1)
+    hardest_n = torch.where(neg, D, float("inf")).argmin(1)
     a = valid.nonzero().squeeze(1)
     return a, hardest_p[a], hardest_n[a]
 
@@ -89,8 +89,8 @@ def semihard_per_pair(D: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tens
         rows, d_ap = D[a], D[a, p].unsqueeze(1)
         negs = neg[a]
         outside = negs & (rows > d_ap)
-        n_outside = rows.masked_fill(~outside, float("inf")).argmin(1)
-        n_inside = rows.masked_fill(~negs, float("-inf")).argmax(1)
+        n_outside = torch.where(outside, rows, float("inf")).argmin(1)
+        n_inside = torch.where(negs, rows, float("-inf")).argmax(1)
         a_out.append(a)
         p_out.append(p)
         n_out.append(torch.where(outside.any(1), n_outside, n_inside))
