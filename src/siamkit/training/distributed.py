@@ -8,13 +8,18 @@ With one process every helper here is a no-op, so single-process code pays nothi
 In-batch losses (batch-hard triplets, hard-negative triplets, multiple negatives ranking) must see
 the negatives of every rank, so their embeddings are gathered *with gradients*
 (:func:`gather_with_grad`, after the all-gather of Chen et al. 2020, SimCLR, and of
-sentence-transformers). Why the gathered loss needs no extra scale under DistributedDataParallel:
-every rank computes the same global loss ``L`` on the gathered batch. The backward of
-``torch.distributed.nn.functional.all_gather`` *sums* the gradients that all ranks send to each
-rank's slice, so rank r's local embeddings receive ``W * dL/de_r`` (W = world size), and its
-parameter gradient is ``W * dL/de_r * de_r/dθ``. DDP then *averages* over ranks:
-``(1/W) * Σ_r W * dL/de_r * de_r/dθ = Σ_r dL/de_r * de_r/dθ = dL/dθ``, the gradient of one
-process on the whole batch. ``tests/training/test_distributed.py`` checks this with 2 processes.
+sentence-transformers).
+
+Why the gathered loss needs no extra scale under DistributedDataParallel: every rank computes the
+same global loss ``L`` on the gathered batch. The backward of the gather *sums* (all-reduces) the
+gradients that the ranks send to each rank's slice, so rank r's own embeddings receive
+``W * dL/de_r`` (W = world size) and its parameter gradient is ``W * dL/de_r * de_r/dθ``. DDP then
+*averages* over ranks: ``(1/W) * Σ_r W * dL/de_r * de_r/dθ = Σ_r dL/de_r * de_r/dθ = dL/dθ``, the
+gradient of one process on the whole batch. (A gather whose backward kept only the local slice of
+the local gradient would give ``dL/dθ / W`` and need the loss scaled by W.) Losses on local rows
+(pairs, triplets) need nothing either: DDP's average of per-rank means over equal shards is the
+mean over the combined batch. ``tests/training/test_distributed_training.py`` checks both with 2
+processes.
 """
 
 from __future__ import annotations
@@ -81,15 +86,30 @@ def gather_with_grad(x: Tensor) -> Tensor:
     collective, then trimmed). One process: ``x`` itself."""
     if not is_distributed():
         return x
-    from torch.distributed.nn.functional import all_gather
-
     sizes = _all_sizes(x)
     biggest = max(sizes)
     if x.shape[0] < biggest:
         pad = x.new_zeros((biggest - x.shape[0], *x.shape[1:]))
         x = torch.cat([x, pad])
-    parts = all_gather(x)
+    parts = _AllGather.apply(x)
     return torch.cat([part[:n] for part, n in zip(parts, sizes)])
+
+
+class _AllGather(torch.autograd.Function):
+    """All-gather whose backward sums, over ranks, the gradients sent to each rank's slice (the
+    semantics of ``torch.distributed.nn.functional.all_gather``, deprecated in recent torch)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> tuple[Tensor, ...]:
+        parts = [torch.empty_like(x) for _ in range(world_size())]
+        dist.all_gather(parts, x.contiguous())
+        return tuple(parts)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor) -> Tensor:
+        stacked = torch.stack(grads).contiguous()
+        dist.all_reduce(stacked, op=dist.ReduceOp.SUM)
+        return stacked[rank()]
 
 
 def gather(x: Tensor) -> Tensor:
