@@ -17,7 +17,15 @@ from torch.utils.data import DataLoader, DistributedSampler
 import siamkit as sk
 from siamkit.training import distributed
 from siamkit.training.steps import TrainStep
-from training_helpers import MNRL, Contrastive, PairDataset, SoftLabelled, Triplet, batches, tiny_model
+from training_helpers import (
+    MNRL,
+    Contrastive,
+    PairDataset,
+    SoftLabelled,
+    Triplet,
+    batches,
+    tiny_model,
+)
 
 
 def _real(name):
@@ -35,16 +43,26 @@ def step_cases():
         "pairs_contrastive": ("pairs", Contrastive, batches("pairs", 1, n=8)[0]),
         "triplets": ("triplets", Triplet, batches("triplets", 1, n=8)[0]),
         "labelled_soft": ("labelled", SoftLabelled, batches("labelled", 1, p=4, k=2)[0]),
-        "labelled_soft_uneven": ("labelled", SoftLabelled, tuple(t[:7] for t in batches("labelled", 1, p=4, k=2)[0])),
+        "labelled_soft_uneven": (
+            "labelled",
+            SoftLabelled,
+            tuple(t[:7] for t in batches("labelled", 1, p=4, k=2)[0]),
+        ),
         "duplicates_mnrl": ("duplicates", MNRL, batches("duplicates", 1, n=8)[0]),
         "duplicates_mnrl_uneven": ("duplicates", MNRL, batches("duplicates", 1, n=7)[0]),
     }
-    for name, kind, make in (("BatchHardTripletLoss", "labelled", lambda c: c(margin=1.0)),
-                             ("HardNegativeTripletLoss", "duplicates", lambda c: c(margin=0.5)),
-                             ("MultipleNegativesRankingLoss", "duplicates", lambda c: c())):
+    for name, kind, make in (
+        ("BatchHardTripletLoss", "labelled", lambda c: c(margin=1.0)),
+        ("HardNegativeTripletLoss", "duplicates", lambda c: c(margin=0.5)),
+        ("MultipleNegativesRankingLoss", "duplicates", lambda c: c()),
+    ):
         cls = _real(name)
         if cls is not None:
-            data = batches("labelled", 1, p=4, k=2)[0] if kind == "labelled" else batches("duplicates", 1, n=8)[0]
+            data = (
+                batches("labelled", 1, p=4, k=2)[0]
+                if kind == "labelled"
+                else batches("duplicates", 1, n=8)[0]
+            )
             cases[name] = (kind, (lambda cls=cls, make=make: make(cls)), data)
     return cases
 
@@ -58,7 +76,10 @@ def one_step(kind, loss_factory, batch, rank=0, world=1):
     rows = tuple(t.tensor_split(world)[rank] for t in batch)
     loss = step(*rows)
     loss.backward()
-    return {"loss": loss.detach(), "grads": {n: p.grad.clone() for n, p in model.named_parameters()}}
+    return {
+        "loss": loss.detach(),
+        "grads": {n: p.grad.clone() for n, p in model.named_parameters()},
+    }
 
 
 def fit_cases(world):
@@ -66,11 +87,18 @@ def fit_cases(world):
     global steps of 16 samples, so the single-process run uses batch 16 over the same permutation."""
     ds = PairDataset(32)
     sampler = DistributedSampler(ds, num_replicas=1, rank=0, shuffle=True, seed=3)
-    dataloader = (DataLoader(ds, batch_size=8, shuffle=True) if world > 1
-                  else DataLoader(ds, batch_size=16, sampler=sampler))
+    dataloader = (
+        DataLoader(ds, batch_size=8, shuffle=True)
+        if world > 1
+        else DataLoader(ds, batch_size=16, sampler=sampler)
+    )
     return {
         "fit_pairs": (Contrastive, batches("pairs", 3, n=8), batches("pairs", 2, seed=9)),
-        "fit_labelled": (SoftLabelled, batches("labelled", 3, p=4, k=2), batches("labelled", 2, seed=9)),
+        "fit_labelled": (
+            SoftLabelled,
+            batches("labelled", 3, p=4, k=2),
+            batches("labelled", 2, seed=9),
+        ),
         "fit_dataloader": (Contrastive, dataloader, None),
     }
 
@@ -79,12 +107,22 @@ def one_fit(name, loss_cls, train, val, world, checkpoint_dir=None):
     model = tiny_model(seed=0)
     # SGD, not Adam: distances ignore the last layer's bias, whose gradient is 0 up to rounding, and
     # Adam divides by the gradient's own scale, turning rounding noise into full-size steps.
-    trainer = sk.Trainer(model, loss_cls(), optimizer="sgd", epochs=2, lr=0.05, seed=3, progress=False,
-                         checkpoint_dir=checkpoint_dir)
+    trainer = sk.Trainer(
+        model,
+        loss_cls(),
+        optimizer="sgd",
+        epochs=2,
+        lr=0.05,
+        seed=3,
+        progress=False,
+        checkpoint_dir=checkpoint_dir,
+    )
     history = trainer.fit(train, val)
-    return {"weights": {k: v.clone() for k, v in model.state_dict().items()},
-            "train_loss": torch.tensor(history["train_loss"], dtype=torch.float64),
-            "samples": torch.tensor(history["samples"])}
+    return {
+        "weights": {k: v.clone() for k, v in model.state_dict().items()},
+        "train_loss": torch.tensor(history["train_loss"], dtype=torch.float64),
+        "samples": torch.tensor(history["samples"]),
+    }
 
 
 if __name__ == "__main__":

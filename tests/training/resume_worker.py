@@ -36,8 +36,16 @@ def run(checkpoint_dir=None, loss=None, resume=None, model_seed=0, **kw):
     every piece of state that resume must bring back. Returns (trainer, model)."""
     model = tiny_model(seed=model_seed, dropout=0.2)
     loader = DataLoader(PairDataset(8 * BATCHES_PER_EPOCH), batch_size=8, shuffle=True)
-    settings = dict(epochs=EPOCHS, lr=1e-2, scheduler="cosine", early_stopping_metric="val_loss", patience=10,
-                    checkpoint_dir=checkpoint_dir, progress=False, seed=5)
+    settings = dict(
+        epochs=EPOCHS,
+        lr=1e-2,
+        scheduler="cosine",
+        early_stopping_metric="val_loss",
+        patience=10,
+        checkpoint_dir=checkpoint_dir,
+        progress=False,
+        seed=5,
+    )
     settings.update(kw)
     trainer = sk.Trainer(model, loss or Contrastive(), **settings)
     trainer.fit(loader, batches("pairs", 2, seed=11), resume=resume)

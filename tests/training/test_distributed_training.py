@@ -23,9 +23,21 @@ GATHERED = ("labelled", "duplicates")
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path]), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(HERE / "distributed_worker.py"), str(out)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path]),
+        "OMP_NUM_THREADS": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(HERE / "distributed_worker.py"),
+        str(out),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return out, [torch.load(out / f"rank{r}.pt", weights_only=True) for r in range(2)]
@@ -57,12 +69,18 @@ def test_training_under_torchrun_matches_one_process(ranks, name):
     assert_same_weights(r0["weights"], single["weights"], atol=1e-6)
     torch.testing.assert_close(r0["train_loss"], single["train_loss"], rtol=1e-6, atol=1e-7)
     assert torch.equal(r0["samples"], single["samples"])
-    assert (out / f"ckpt_{name}" / "last.pt").is_file() and (out / f"ckpt_{name}" / "history.json").is_file()
+    assert (out / f"ckpt_{name}" / "last.pt").is_file() and (
+        out / f"ckpt_{name}" / "history.json"
+    ).is_file()
 
 
 def test_helpers_are_no_ops_in_one_process():
     x = torch.randn(3, 2, requires_grad=True)
-    assert not distributed.is_distributed() and distributed.rank() == 0 and distributed.world_size() == 1
+    assert (
+        not distributed.is_distributed()
+        and distributed.rank() == 0
+        and distributed.world_size() == 1
+    )
     assert distributed.gather_with_grad(x) is x and distributed.gather(x) is x
     assert distributed.broadcast_object({"a": 1}) == {"a": 1}
     assert distributed.setup() is False  # WORLD_SIZE unset: nothing to join

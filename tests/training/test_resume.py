@@ -34,8 +34,11 @@ def straight(tmp_path_factory):
     """The uninterrupted run: final weights (best restored), last-epoch weights, history."""
     folder = tmp_path_factory.mktemp("straight")
     trainer, model = run(folder)
-    return {"model": {k: v.clone() for k, v in model.state_dict().items()},
-            "last": load_checkpoint(folder)["model"], "history": trainer.history_.to_dict()}
+    return {
+        "model": {k: v.clone() for k, v in model.state_dict().items()},
+        "last": load_checkpoint(folder)["model"],
+        "history": trainer.history_.to_dict(),
+    }
 
 
 def _check_same(straight, folder, trainer, model):
@@ -43,7 +46,9 @@ def _check_same(straight, folder, trainer, model):
     assert_same_weights(model, straight["model"])
     got = trainer.history_.to_dict()
     for key in ("train_loss", "val_loss", "lr", "steps", "samples"):
-        assert [e[key] for e in got["epochs"]] == [e[key] for e in straight["history"]["epochs"]], key
+        assert [e[key] for e in got["epochs"]] == [e[key] for e in straight["history"]["epochs"]], (
+            key
+        )
     assert got["best_epoch"] == straight["history"]["best_epoch"]
 
 
@@ -73,7 +78,9 @@ def test_ctrl_c_saves_a_checkpoint_at_the_step_and_resumes_to_the_same_weights(s
     def ctrl_c():
         os.kill(os.getpid(), signal.SIGINT)
 
-    with pytest.raises(KeyboardInterrupt, match=r"interrupted at epoch 2, batch 3; checkpoint saved to .*last\.pt"):
+    with pytest.raises(
+        KeyboardInterrupt, match=r"interrupted at epoch 2, batch 3; checkpoint saved to .*last\.pt"
+    ):
         run(tmp_path, loss=Interrupting(B + 3, ctrl_c))
     ckpt = load_checkpoint(tmp_path)
     assert (ckpt["epoch"], ckpt["batch"], ckpt["step"]) == (1, 3, B + 3)
@@ -85,8 +92,13 @@ def test_ctrl_c_saves_a_checkpoint_at_the_step_and_resumes_to_the_same_weights(s
 @pytest.mark.slow
 def test_a_process_killed_with_sigkill_resumes_to_the_same_weights(straight, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
-    proc = subprocess.Popen([sys.executable, str(HERE / "resume_worker.py"), str(tmp_path), str(B + 5)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "resume_worker.py"), str(tmp_path), str(B + 5)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = proc.stdout.readline()
         assert line.strip() == "HANG", proc.stderr.read()
@@ -133,9 +145,13 @@ def test_resume_with_another_model_shape_is_a_clear_error(tmp_path):
     from siamkit.errors import ModelFileError
 
     run(tmp_path, epochs=1)
-    wide = sk.SiameseNetwork(sk.encoders.create_encoder("mlp", input_dim=4, embedding_dim=5, hidden_dims=[8]))
+    wide = sk.SiameseNetwork(
+        sk.encoders.create_encoder("mlp", input_dim=4, embedding_dim=5, hidden_dims=[8])
+    )
     with pytest.raises(ModelFileError, match="does not fit"):
-        sk.Trainer(wide, Contrastive(), epochs=2, progress=False).fit(batches("pairs", 1), resume=tmp_path)
+        sk.Trainer(wide, Contrastive(), epochs=2, progress=False).fit(
+            batches("pairs", 1), resume=tmp_path
+        )
 
 
 class StatefulLoader:
@@ -168,8 +184,12 @@ def test_loader_epoch_and_state_are_handed_over(tmp_path):
 
     loader = StatefulLoader()
     loader.state["seed"] = 42
-    sk.Trainer(tiny_model(), Contrastive(), epochs=2, progress=False, checkpoint_dir=tmp_path).fit(loader)
+    sk.Trainer(tiny_model(), Contrastive(), epochs=2, progress=False, checkpoint_dir=tmp_path).fit(
+        loader
+    )
     assert loader.epochs == [0, 1]
     fresh = StatefulLoader()
-    sk.Trainer(tiny_model(), Contrastive(), epochs=3, progress=False, checkpoint_dir=tmp_path).fit(fresh, resume=True)
+    sk.Trainer(tiny_model(), Contrastive(), epochs=3, progress=False, checkpoint_dir=tmp_path).fit(
+        fresh, resume=True
+    )
     assert fresh.state == {"seed": 42} and fresh.epochs == [2]

@@ -11,14 +11,21 @@ import torch
 import siamkit as sk
 from siamkit.errors import ConfigError, ModelFileError
 from siamkit.training import checkpoint as ckpt_mod
-from siamkit.training.checkpoint import check_safe, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from siamkit.training.checkpoint import (
+    check_safe,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from training_helpers import Contrastive, batches, tiny_model
 
 
 def _train(folder, epochs, resume=None):
     model = tiny_model()
     sk.Trainer(model, Contrastive(), epochs=epochs, progress=False, checkpoint_dir=folder).fit(
-        batches("pairs", 2), resume=resume)
+        batches("pairs", 2), resume=resume
+    )
     return model
 
 
@@ -39,14 +46,27 @@ def test_a_crash_while_saving_leaves_the_previous_checkpoint_intact(tmp_path, mo
     monkeypatch.undo()
     assert (tmp_path / "last.pt").read_bytes() == good
     assert load_checkpoint(tmp_path)["epoch"] == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json", "last.pt"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "history.json",
+        "last.pt",
+    ]  # no temp file left
 
 
 def test_checkpoints_load_with_weights_only_and_hold_the_run_state(tmp_path):
     _train(tmp_path, epochs=2)
     state = torch.load(tmp_path / "last.pt", weights_only=True)
     assert state["format"] == "siamkit-checkpoint" and state["epoch"] == 2 and state["step"] == 4
-    for key in ("model", "optimizer", "scheduler", "scaler", "rng", "history", "best", "callbacks", "run"):
+    for key in (
+        "model",
+        "optimizer",
+        "scheduler",
+        "scaler",
+        "rng",
+        "history",
+        "best",
+        "callbacks",
+        "run",
+    ):
         assert key in state
 
 

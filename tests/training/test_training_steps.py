@@ -8,8 +8,16 @@ import torch
 import siamkit as sk
 from siamkit.errors import ConfigError, DataError
 from siamkit.training.steps import ACCEPTS, TrainStep, check_combination
-from training_helpers import (MNRL, Contrastive, CosineMSE, LogitBCE, SoftLabelled, Triplet, batches,
-                              tiny_model)
+from training_helpers import (
+    MNRL,
+    Contrastive,
+    CosineMSE,
+    LogitBCE,
+    SoftLabelled,
+    Triplet,
+    batches,
+    tiny_model,
+)
 
 
 class Batches(list):
@@ -48,7 +56,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("batch_kind,loss_cls,head", CASES, ids=[f"{b}-{c.__name__}" for b, c, _ in CASES])
+@pytest.mark.parametrize(
+    "batch_kind,loss_cls,head", CASES, ids=[f"{b}-{c.__name__}" for b, c, _ in CASES]
+)
 def test_step_computes_the_loss_the_input_kind_asks_for(batch_kind, loss_cls, head):
     model, loss = tiny_model(head=head), loss_cls()
     batch = batches(batch_kind, 1)[0]
@@ -60,10 +70,15 @@ def test_step_computes_the_loss_the_input_kind_asks_for(batch_kind, loss_cls, he
     assert all(p.grad is not None for p in model.encoder.parameters())
 
 
-@pytest.mark.parametrize("batch_kind,loss_cls,head", CASES, ids=[f"{b}-{c.__name__}" for b, c, _ in CASES])
+@pytest.mark.parametrize(
+    "batch_kind,loss_cls,head", CASES, ids=[f"{b}-{c.__name__}" for b, c, _ in CASES]
+)
 def test_every_fitting_combination_trains_and_validates(batch_kind, loss_cls, head):
     model = tiny_model(head=head)
-    train, val = Batches(batches(batch_kind, 3), batch_kind), Batches(batches(batch_kind, 2, seed=9), batch_kind)
+    train, val = (
+        Batches(batches(batch_kind, 3), batch_kind),
+        Batches(batches(batch_kind, 2, seed=9), batch_kind),
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     history = sk.Trainer(model, loss_cls(), epochs=2, progress=False).fit(train, val)
     assert len(history) == 2 and all(v is not None for v in history["train_loss"])
@@ -74,12 +89,16 @@ def test_every_fitting_combination_trains_and_validates(batch_kind, loss_cls, he
 
 def test_a_wrong_combination_says_what_fits():
     model = tiny_model()
-    with pytest.raises(ConfigError, match=r"Contrastive .*'pair_distances'.*'labelled'.*needs 'pairs'"):
+    with pytest.raises(
+        ConfigError, match=r"Contrastive .*'pair_distances'.*'labelled'.*needs 'pairs'"
+    ):
         sk.Trainer(model, Contrastive(), epochs=1).fit(Batches(batches("labelled", 1), "labelled"))
     with pytest.raises(ConfigError, match=r"needs 'labelled' batches"):
         sk.Trainer(model, SoftLabelled(), epochs=1).fit(Batches(batches("pairs", 1), "pairs"))
     with pytest.raises(ConfigError, match="val_loader"):
-        sk.Trainer(model, Contrastive(), epochs=1).fit(batches("pairs", 1), Batches(batches("triplets", 1), "triplets"))
+        sk.Trainer(model, Contrastive(), epochs=1).fit(
+            batches("pairs", 1), Batches(batches("triplets", 1), "triplets")
+        )
 
 
 def test_the_table_of_fitting_combinations_is_what_the_checker_enforces():
@@ -102,4 +121,6 @@ def test_logits_need_a_head_and_a_loss_needs_an_input_kind():
 
 def test_a_malformed_batch_is_a_data_error_naming_the_format():
     with pytest.raises(DataError, match=r"'pairs' batch is \(x1, x2, y\).*2 items"):
-        sk.Trainer(tiny_model(), Contrastive(), epochs=1, progress=False).fit([batches("pairs", 1)[0][:2]])
+        sk.Trainer(tiny_model(), Contrastive(), epochs=1, progress=False).fit(
+            [batches("pairs", 1)[0][:2]]
+        )

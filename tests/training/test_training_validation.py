@@ -45,7 +45,9 @@ def test_pair_metrics_match_sklearn_and_the_loss_is_the_sample_weighted_mean():
 
 def test_stand_in_verification_metrics_on_a_hand_worked_example():
     # scores of same pairs 0.9, 0.8, 0.4; different 0.7, 0.3, 0.1: one threshold (0.8) gets 5 of 6
-    m = _verification_metrics(np.array([0.9, 0.8, 0.4, 0.7, 0.3, 0.1]), np.array([1, 1, 1, 0, 0, 0]))
+    m = _verification_metrics(
+        np.array([0.9, 0.8, 0.4, 0.7, 0.3, 0.1]), np.array([1, 1, 1, 0, 0, 0])
+    )
     assert m["roc_auc"] == pytest.approx(8 / 9)
     assert m["best_accuracy"] == pytest.approx(5 / 6)
     assert m["eer"] == pytest.approx(1 / 3)
@@ -73,11 +75,15 @@ def test_triplet_accuracy_and_scored_pairs_spearman():
     n = torch.tensor([[2.0, 0], [2.0, 0], [5.0, 0]])
     got = validate(identity_model(), Triplet(), [(a, p, n)], "triplets")
     assert got["val_triplet_accuracy"] == pytest.approx(2 / 3)
-    assert got["val_roc_auc"] == pytest.approx(roc_auc_score([1, 1, 1, 0, 0, 0], [-1, -3, -1, -2, -2, -5]))
+    assert got["val_roc_auc"] == pytest.approx(
+        roc_auc_score([1, 1, 1, 0, 0, 0], [-1, -3, -1, -2, -2, -5])
+    )
     u, v, t = batches("scored_pairs", 1, n=16)[0]
     model = sk.SiameseNetwork(Identity(), distance="cosine")
     got = validate(model, CosineMSE(), [(u[:, :2], v[:, :2], t)], "scored_pairs")
-    want = spearmanr(torch.nn.functional.cosine_similarity(u[:, :2], v[:, :2]).numpy(), t.numpy()).statistic
+    want = spearmanr(
+        torch.nn.functional.cosine_similarity(u[:, :2], v[:, :2]).numpy(), t.numpy()
+    ).statistic
     assert got["val_spearman"] == pytest.approx(want)
     assert model.training  # validate put the mode back
 
@@ -85,5 +91,7 @@ def test_triplet_accuracy_and_scored_pairs_spearman():
 def test_one_class_validation_pairs_give_none_with_a_warning():
     x1, x2, _ = batches("pairs", 1)[0]
     with pytest.warns(SiamkitWarning, match="one class"):
-        got = validate(identity_model(), Contrastive(), [(x1[:, :2], x2[:, :2], torch.ones(8))], "pairs")
+        got = validate(
+            identity_model(), Contrastive(), [(x1[:, :2], x2[:, :2], torch.ones(8))], "pairs"
+        )
     assert got["val_roc_auc"] is None and got["val_loss"] > 0

@@ -15,9 +15,13 @@ import siamkit as sk
 DIM = 4
 
 
-def tiny_model(seed: int = 0, head: str | None = None, dropout: float = 0.0, distance: str = "euclidean"):
+def tiny_model(
+    seed: int = 0, head: str | None = None, dropout: float = 0.0, distance: str = "euclidean"
+):
     torch.manual_seed(seed)
-    enc = sk.encoders.create_encoder("mlp", input_dim=DIM, embedding_dim=3, hidden_dims=[8], dropout=dropout)
+    enc = sk.encoders.create_encoder(
+        "mlp", input_dim=DIM, embedding_dim=3, hidden_dims=[8], dropout=dropout
+    )
     return sk.SiameseNetwork(enc, distance=distance, head=head)
 
 
@@ -125,8 +129,13 @@ def duplicate_batch(g: torch.Generator, n: int = 8) -> tuple[Tensor, Tensor]:
     return x1, x1 + 0.2 * torch.randn(n, DIM, generator=g)
 
 
-MAKERS = {"pairs": pair_batch, "scored_pairs": scored_batch, "triplets": triplet_batch,
-          "labelled": labelled_batch, "duplicates": duplicate_batch}
+MAKERS = {
+    "pairs": pair_batch,
+    "scored_pairs": scored_batch,
+    "triplets": triplet_batch,
+    "labelled": labelled_batch,
+    "duplicates": duplicate_batch,
+}
 
 
 def batches(kind: str, count: int, seed: int = 1, **kw) -> list[tuple[Tensor, ...]]:

@@ -57,7 +57,9 @@ def resolve_mode(metric: str, mode: str) -> str:
     return mode
 
 
-def is_improvement(value: float | None, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
+def is_improvement(
+    value: float | None, best: float | None, mode: str, min_delta: float = 0.0
+) -> bool:
     """Whether ``value`` beats ``best`` by more than ``min_delta`` (None never improves)."""
     if value is None:
         return False
@@ -69,8 +71,13 @@ def is_improvement(value: float | None, best: float | None, mode: str, min_delta
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs."""
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 5, mode: str = "auto",
-                 min_delta: float = 0.0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        mode: str = "auto",
+        min_delta: float = 0.0,
+    ) -> None:
         if int(patience) < 1:
             raise ConfigError(f"patience: must be >= 1 epoch, got {patience}")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
@@ -89,21 +96,32 @@ class EarlyStopping(Callback):
             self.stopped_epoch_ = epoch
             trainer.stop_training = True
             trainer.stop_reason_ = "early_stopping"
-            log.info("early stopping at epoch %d: %s has not improved for %d epochs (best %s)",
-                     epoch, self.monitor, self.wait_, self.best_)
+            log.info(
+                "early stopping at epoch %d: %s has not improved for %d epochs (best %s)",
+                epoch,
+                self.monitor,
+                self.wait_,
+                self.best_,
+            )
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best_, "wait": self.wait_, "stopped_epoch": self.stopped_epoch_}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best_, self.wait_, self.stopped_epoch_ = state["best"], state["wait"], state["stopped_epoch"]
+        self.best_, self.wait_, self.stopped_epoch_ = (
+            state["best"],
+            state["wait"],
+            state["stopped_epoch"],
+        )
 
 
 class ModelCheckpoint(Callback):
     """Save the model (``model.save``) into ``path`` after every epoch, or, with ``monitor``, each
     time that metric improves: ``path`` then always holds the best model so far."""
 
-    def __init__(self, path: str | os.PathLike, monitor: str | None = None, mode: str = "auto") -> None:
+    def __init__(
+        self, path: str | os.PathLike, monitor: str | None = None, mode: str = "auto"
+    ) -> None:
         self.path, self.monitor = Path(path), monitor
         self.mode = resolve_mode(monitor, mode) if monitor else mode
         self.best_: float | None = None

@@ -36,10 +36,17 @@ def rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
-                  "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
-        "python": {"version": py_version, "state": torch.tensor(py_state, dtype=torch.int64),
-                   "gauss_next": py_gauss},
+        "numpy": {
+            "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
+        "python": {
+            "version": py_version,
+            "state": torch.tensor(py_state, dtype=torch.int64),
+            "gauss_next": py_gauss,
+        },
     }
 
 
@@ -49,8 +56,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
     if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([s.cpu() for s in cuda])
     npy = state["numpy"]
-    np.random.set_state(("MT19937", npy["keys"].numpy().astype(np.uint32), npy["pos"],
-                         npy["has_gauss"], npy["cached_gaussian"]))
+    np.random.set_state(
+        (
+            "MT19937",
+            npy["keys"].numpy().astype(np.uint32),
+            npy["pos"],
+            npy["has_gauss"],
+            npy["cached_gaussian"],
+        )
+    )
     py = state["python"]
     random.setstate((py["version"], tuple(int(v) for v in py["state"].tolist()), py["gauss_next"]))
 
@@ -66,7 +80,9 @@ def seed_everything(seed: int) -> None:
 def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
     """A well-mixed 32-bit seed for (run seed, epoch, rank): each epoch's randomness (data order,
     dropout) depends on these alone, so a resumed run draws what an uninterrupted one would."""
-    return int(np.random.SeedSequence([int(seed) % 2**32, int(epoch), int(rank)]).generate_state(1)[0])
+    return int(
+        np.random.SeedSequence([int(seed) % 2**32, int(epoch), int(rank)]).generate_state(1)[0]
+    )
 
 
 def check_safe(value: Any, key: str) -> None:
@@ -76,21 +92,30 @@ def check_safe(value: Any, key: str) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, (str, int)):
-                raise ConfigError(f"checkpoint {key}: key {k!r} is a {type(k).__name__}, not a str or int")
+                raise ConfigError(
+                    f"checkpoint {key}: key {k!r} is a {type(k).__name__}, not a str or int"
+                )
             check_safe(v, f"{key}.{k}")
         return
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             check_safe(v, f"{key}[{i}]")
         return
-    raise ConfigError(f"checkpoint {key}: a {type(value).__name__} cannot be stored (tensors, numbers, "
-                      "strings, lists and dicts only, so that the checkpoint loads without pickle)")
+    raise ConfigError(
+        f"checkpoint {key}: a {type(value).__name__} cannot be stored (tensors, numbers, "
+        "strings, lists and dicts only, so that the checkpoint loads without pickle)"
+    )
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     """Write ``state`` (plus format and version) to ``path`` atomically."""
     path = Path(path)
-    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "siamkit_version": __version__, **state}
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "siamkit_version": __version__,
+        **state,
+    }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
@@ -110,11 +135,17 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for truncated or foreign files
-        raise ModelFileError(f"checkpoint {path}: not a readable siamkit checkpoint "
-                             f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+        raise ModelFileError(
+            f"checkpoint {path}: not a readable siamkit checkpoint "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ModelFileError(f"checkpoint {path}: not a siamkit training checkpoint (no format: {FORMAT})")
+        raise ModelFileError(
+            f"checkpoint {path}: not a siamkit training checkpoint (no format: {FORMAT})"
+        )
     if int(state.get("format_version", 0)) > FORMAT_VERSION:
-        raise ModelFileError(f"checkpoint {path}: written by a newer siamkit "
-                             f"({state.get('siamkit_version')}); upgrade siamkit")
+        raise ModelFileError(
+            f"checkpoint {path}: written by a newer siamkit "
+            f"({state.get('siamkit_version')}); upgrade siamkit"
+        )
     return state

@@ -61,7 +61,11 @@ def setup(timeout_s: float = 1800.0) -> bool:
     Returns True when this call created the group (the caller should :func:`cleanup` it), False
     when there is nothing to do (one process, or a group the user already initialised).
     """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available() or dist.is_initialized():
+    if (
+        int(os.environ.get("WORLD_SIZE", "1")) <= 1
+        or not dist.is_available()
+        or dist.is_initialized()
+    ):
         return False
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     if backend == "nccl":

@@ -43,7 +43,9 @@ class History:
 
     def __getitem__(self, key: str) -> list[Any]:
         if not any(key in e for e in self.epochs):
-            raise KeyError(f"history: no figure {key!r}; it has {', '.join(self.keys()) or 'nothing yet'}")
+            raise KeyError(
+                f"history: no figure {key!r}; it has {', '.join(self.keys()) or 'nothing yet'}"
+            )
         return [e.get(key) for e in self.epochs]
 
     def __len__(self) -> int:
@@ -74,16 +76,26 @@ class History:
         return self.meta.get("stop_reason")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "format_version": FORMAT_VERSION,
-                **{k: _clean(v) for k, v in self.meta.items()}, "epochs": [dict(e) for e in self.epochs]}
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            **{k: _clean(v) for k, v in self.meta.items()},
+            "epochs": [dict(e) for e in self.epochs],
+        }
 
     def to_json(self, path: str | os.PathLike) -> Path:
         return atomic_write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "history") -> "History":
-        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("epochs"), list):
-            raise DataError(f"{where}: not a siamkit history (expected format {FORMAT!r} with an epochs list)")
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != FORMAT
+            or not isinstance(data.get("epochs"), list)
+        ):
+            raise DataError(
+                f"{where}: not a siamkit history (expected format {FORMAT!r} with an epochs list)"
+            )
         return cls(data["epochs"], **{k: data.get(k) for k in _META})
 
     @classmethod

@@ -26,7 +26,13 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, SequentialSampler
+from torch.utils.data import (
+    DataLoader,
+    DistributedSampler,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+)
 
 from ..errors import SiamkitWarning
 from .checkpoint import epoch_seed
@@ -64,8 +70,12 @@ class SplitBatches:
             if n < self.world_size:
                 self.skipped += 1
                 if self.skipped == 1:
-                    warnings.warn(f"a batch of {n} rows cannot be split over {self.world_size} processes; "
-                                  "such batches are skipped (counted in .skipped)", SiamkitWarning, stacklevel=2)
+                    warnings.warn(
+                        f"a batch of {n} rows cannot be split over {self.world_size} processes; "
+                        "such batches are skipped (counted in .skipped)",
+                        SiamkitWarning,
+                        stacklevel=2,
+                    )
                 continue
             yield tuple(self._block(x) for x in batch)
 
@@ -73,7 +83,7 @@ class SplitBatches:
         if isinstance(x, Tensor):
             return x.tensor_split(self.world_size)[self.rank]
         bounds = np.array_split(np.arange(len(x)), self.world_size)[self.rank]
-        return x[bounds[0]:bounds[-1] + 1] if len(bounds) else x[:0]
+        return x[bounds[0] : bounds[-1] + 1] if len(bounds) else x[:0]
 
 
 def shard(loader: Iterable, rank: int, world_size: int, seed: int) -> Iterable:
@@ -84,17 +94,34 @@ def shard(loader: Iterable, rank: int, world_size: int, seed: int) -> Iterable:
         return loader.shard(rank, world_size)
     if isinstance(loader, DataLoader) and isinstance(loader.sampler, DistributedSampler):
         return loader
-    if (isinstance(loader, DataLoader) and not isinstance(loader.dataset, IterableDataset)
-            and loader.batch_size is not None and type(loader.sampler) in (RandomSampler, SequentialSampler)):
-        sampler = DistributedSampler(loader.dataset, num_replicas=world_size, rank=rank, seed=seed,
-                                     shuffle=isinstance(loader.sampler, RandomSampler), drop_last=loader.drop_last)
+    if (
+        isinstance(loader, DataLoader)
+        and not isinstance(loader.dataset, IterableDataset)
+        and loader.batch_size is not None
+        and type(loader.sampler) in (RandomSampler, SequentialSampler)
+    ):
+        sampler = DistributedSampler(
+            loader.dataset,
+            num_replicas=world_size,
+            rank=rank,
+            seed=seed,
+            shuffle=isinstance(loader.sampler, RandomSampler),
+            drop_last=loader.drop_last,
+        )
         sharded = DataLoader(
-            loader.dataset, batch_size=loader.batch_size, sampler=sampler, num_workers=loader.num_workers,
-            collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, drop_last=loader.drop_last,
-            timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
+            loader.dataset,
+            batch_size=loader.batch_size,
+            sampler=sampler,
+            num_workers=loader.num_workers,
+            collate_fn=loader.collate_fn,
+            pin_memory=loader.pin_memory,
+            drop_last=loader.drop_last,
+            timeout=loader.timeout,
+            worker_init_fn=loader.worker_init_fn,
             multiprocessing_context=loader.multiprocessing_context,
             persistent_workers=loader.persistent_workers,
-            prefetch_factor=loader.prefetch_factor if loader.num_workers > 0 else None)
+            prefetch_factor=loader.prefetch_factor if loader.num_workers > 0 else None,
+        )
         kind = batch_kind_of(loader)
         if kind is not None:
             sharded.batch_kind = kind  # type: ignore[attr-defined]

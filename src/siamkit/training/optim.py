@@ -24,7 +24,9 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cosine", "step", "plateau")
 
 
-def build_optimizer(spec: Any, params: Iterable[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
+def build_optimizer(
+    spec: Any, params: Iterable[nn.Parameter], lr: float, weight_decay: float
+) -> torch.optim.Optimizer:
     params = [p for p in params if p.requires_grad]
     if isinstance(spec, torch.optim.Optimizer):
         return spec
@@ -36,14 +38,20 @@ def build_optimizer(spec: Any, params: Iterable[nn.Parameter], lr: float, weight
             return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
         if name == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-        raise ConfigError(f"optimizer: unknown name {spec!r}; choose one of {', '.join(OPTIMIZERS)}, "
-                          "or pass a torch optimizer or a factory params -> optimizer")
+        raise ConfigError(
+            f"optimizer: unknown name {spec!r}; choose one of {', '.join(OPTIMIZERS)}, "
+            "or pass a torch optimizer or a factory params -> optimizer"
+        )
     if callable(spec):
         opt = spec(params)
         if not isinstance(opt, torch.optim.Optimizer):
-            raise ConfigError(f"optimizer: the factory returned a {type(opt).__name__}, not a torch optimizer")
+            raise ConfigError(
+                f"optimizer: the factory returned a {type(opt).__name__}, not a torch optimizer"
+            )
         return opt
-    raise ConfigError(f"optimizer: expected a name, a torch optimizer or a factory, got {type(spec).__name__}")
+    raise ConfigError(
+        f"optimizer: expected a name, a torch optimizer or a factory, got {type(spec).__name__}"
+    )
 
 
 def build_scheduler(spec: Any, optimizer: torch.optim.Optimizer, epochs: int, mode: str) -> Any:
@@ -54,17 +62,27 @@ def build_scheduler(spec: Any, optimizer: torch.optim.Optimizer, epochs: int, mo
         if name == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
         if name == "step":
-            return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+            return torch.optim.lr_scheduler.StepLR(
+                optimizer, step_size=max(1, epochs // 3), gamma=0.1
+            )
         if name == "plateau":
-            return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=0.1, patience=2)
-        raise ConfigError(f"scheduler: unknown name {spec!r}; choose one of {', '.join(SCHEDULERS)}, "
-                          "or pass a factory optimizer -> scheduler")
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode=mode, factor=0.1, patience=2
+            )
+        raise ConfigError(
+            f"scheduler: unknown name {spec!r}; choose one of {', '.join(SCHEDULERS)}, "
+            "or pass a factory optimizer -> scheduler"
+        )
     sched = spec(optimizer) if callable(spec) and not hasattr(spec, "step") else spec
     if not hasattr(sched, "step") or not hasattr(sched, "state_dict"):
-        raise ConfigError(f"scheduler: expected a name, a factory or a torch scheduler, got {type(sched).__name__}")
+        raise ConfigError(
+            f"scheduler: expected a name, a factory or a torch scheduler, got {type(sched).__name__}"
+        )
     if getattr(sched, "optimizer", optimizer) is not optimizer:
-        raise ConfigError("scheduler: it was built on another optimizer than the one the trainer uses; "
-                          "pass a factory optimizer -> scheduler instead")
+        raise ConfigError(
+            "scheduler: it was built on another optimizer than the one the trainer uses; "
+            "pass a factory optimizer -> scheduler instead"
+        )
     return sched
 
 
@@ -81,4 +99,3 @@ def step_scheduler(scheduler: Any, metric: float | None) -> None:
 
 def current_lr(optimizer: torch.optim.Optimizer) -> float:
     return float(optimizer.param_groups[0]["lr"])
-

@@ -50,8 +50,14 @@ ACCEPTS = {
     "duplicates": ("duplicates",),
 }
 # The batch kind assumed for a loader that does not say (no ``batch_kind`` attribute).
-DEFAULT_BATCH_KIND = {"pair_distances": "pairs", "pair_logits": "pairs", "scored_pairs": "scored_pairs",
-                      "triplets": "triplets", "labelled": "labelled", "duplicates": "duplicates"}
+DEFAULT_BATCH_KIND = {
+    "pair_distances": "pairs",
+    "pair_logits": "pairs",
+    "scored_pairs": "scored_pairs",
+    "triplets": "triplets",
+    "labelled": "labelled",
+    "duplicates": "duplicates",
+}
 _ARITY = {"pairs": 3, "scored_pairs": 3, "triplets": 3, "labelled": 2, "duplicates": 2}
 
 
@@ -69,7 +75,9 @@ def check_combination(loss: Any, batch_kind: str, model: Any, where: str = "trai
     """Raise a ConfigError naming what fits when ``loss`` cannot train on ``batch_kind`` batches."""
     kind = input_kind_of(loss)
     if batch_kind not in ACCEPTS:
-        raise ConfigError(f"{where}: unknown batch kind {batch_kind!r}; expected one of {', '.join(ACCEPTS)}")
+        raise ConfigError(
+            f"{where}: unknown batch kind {batch_kind!r}; expected one of {', '.join(ACCEPTS)}"
+        )
     name = type(loss).__name__
     if kind not in ACCEPTS[batch_kind]:
         fitting = [b for b, kinds in ACCEPTS.items() if kind in kinds]
@@ -79,15 +87,25 @@ def check_combination(loss: Any, batch_kind: str, model: Any, where: str = "trai
             f"and {batch_kind!r} batches suit losses with input_kind {', '.join(ACCEPTS[batch_kind])}"
         )
     if kind == "pair_logits" and getattr(model, "head", None) is None:
-        raise ConfigError(f"loss: {name} takes logits from a head, but the model has none; "
-                          "build it with SiameseNetwork(encoder, head='l1_sigmoid')")
+        raise ConfigError(
+            f"loss: {name} takes logits from a head, but the model has none; "
+            "build it with SiameseNetwork(encoder, head='l1_sigmoid')"
+        )
 
 
-def split_batch(batch: Any, batch_kind: str, index: int | str = "?") -> tuple[list[Any], list[Tensor]]:
+def split_batch(
+    batch: Any, batch_kind: str, index: int | str = "?"
+) -> tuple[list[Any], list[Tensor]]:
     """``(inputs, targets)`` of a batch: the inputs go through the encoder, the targets do not."""
     if not isinstance(batch, (tuple, list)) or len(batch) != _ARITY[batch_kind]:
-        got = f"a tuple of {len(batch)} items" if isinstance(batch, (tuple, list)) else type(batch).__name__
-        raise DataError(f"batch {index}: a {batch_kind!r} batch is {BATCH_FORMATS[batch_kind]}, got {got}")
+        got = (
+            f"a tuple of {len(batch)} items"
+            if isinstance(batch, (tuple, list))
+            else type(batch).__name__
+        )
+        raise DataError(
+            f"batch {index}: a {batch_kind!r} batch is {BATCH_FORMATS[batch_kind]}, got {got}"
+        )
     items = list(batch)
     if batch_kind in ("pairs", "scored_pairs"):
         return items[:2], [items[2]]
@@ -112,7 +130,9 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def embed_batch(model: nn.Module, inputs: list[Any], amp_dtype: torch.dtype | None = None) -> list[Tensor]:
+def embed_batch(
+    model: nn.Module, inputs: list[Any], amp_dtype: torch.dtype | None = None
+) -> list[Tensor]:
     """Float32 embeddings of each input of a batch, all through the model's one encoder."""
     device = next(model.parameters()).device
     with autocast(device, amp_dtype):
@@ -120,8 +140,13 @@ def embed_batch(model: nn.Module, inputs: list[Any], amp_dtype: torch.dtype | No
     return [e.float() for e in embeddings]
 
 
-def loss_inputs(model: nn.Module, input_kind: str, embeddings: list[Tensor], targets: list[Tensor],
-                gather: bool = False) -> tuple[Tensor, ...]:
+def loss_inputs(
+    model: nn.Module,
+    input_kind: str,
+    embeddings: list[Tensor],
+    targets: list[Tensor],
+    gather: bool = False,
+) -> tuple[Tensor, ...]:
     """The arguments of the loss (see the table above). ``gather``: across ranks, for in-batch losses."""
     targets = [t.to(embeddings[0].device) for t in targets]
     if input_kind == "pair_distances":
@@ -129,8 +154,10 @@ def loss_inputs(model: nn.Module, input_kind: str, embeddings: list[Tensor], tar
     if input_kind == "pair_logits":
         return model.head(*embeddings), targets[0]
     if input_kind in ("labelled", "duplicates") and gather:
-        return (*(distributed.gather_with_grad(e) for e in embeddings),
-                *(distributed.gather(t) for t in targets))
+        return (
+            *(distributed.gather_with_grad(e) for e in embeddings),
+            *(distributed.gather(t) for t in targets),
+        )
     return (*embeddings, *targets)
 
 
@@ -141,8 +168,14 @@ class TrainStep(nn.Module):
     parameters (encoder, head, a loss with parameters) inside DDP's forward, where it belongs.
     """
 
-    def __init__(self, model: nn.Module, loss: nn.Module, batch_kind: str,
-                 amp_dtype: torch.dtype | None = None, gather: bool = False) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        loss: nn.Module,
+        batch_kind: str,
+        amp_dtype: torch.dtype | None = None,
+        gather: bool = False,
+    ) -> None:
         super().__init__()
         self.model, self.loss = model, loss
         self.batch_kind, self.input_kind = batch_kind, input_kind_of(loss)
@@ -151,7 +184,9 @@ class TrainStep(nn.Module):
     def forward(self, *batch: Any) -> Tensor:
         inputs, targets = split_batch(batch, self.batch_kind)
         embeddings = embed_batch(self.model, inputs, self.amp_dtype)
-        return self.loss(*loss_inputs(self.model, self.input_kind, embeddings, targets, self.gather))
+        return self.loss(
+            *loss_inputs(self.model, self.input_kind, embeddings, targets, self.gather)
+        )
 
 
 def loss_counters(loss: Any) -> dict[str, int]:
@@ -164,4 +199,3 @@ def loss_counters(loss: Any) -> dict[str, int]:
         if isinstance(value, int):
             found[name] = value
     return found
-

@@ -22,23 +22,36 @@ import math
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError, ModelFileError, SiamkitWarning, TrainingError
+from ..errors import ConfigError, TrainingError
 from . import distributed
 from .callbacks import Callback, EarlyStopping, is_improvement, resolve_mode
-from .checkpoint import (BEST_DIR, CHECKPOINT_FILE, check_safe, epoch_seed, find_checkpoint, load_checkpoint,
-                         rng_state, save_checkpoint, seed_everything, set_rng_state)
+from .checkpoint import BEST_DIR, CHECKPOINT_FILE, epoch_seed, seed_everything, set_rng_state
 from .history import History
-from .loaders import batch_kind_of, load_loader_state, loader_state, shard, start_epoch
+from .loaders import batch_kind_of, shard, start_epoch
 from .optim import build_optimizer, build_scheduler, current_lr, step_scheduler
-from .runtime import EpochStats, GracefulInterrupt, resolve_amp, resolve_device
-from .steps import DEFAULT_BATCH_KIND, TrainStep, batch_size, check_combination, input_kind_of, loss_counters, to_device
+from .run_state import restore_run, save_run
+from .runtime import (
+    EpochStats,
+    GracefulInterrupt,
+    check_settings,
+    resolve_amp,
+    resolve_device,
+)
+from .steps import (
+    DEFAULT_BATCH_KIND,
+    TrainStep,
+    batch_size,
+    check_combination,
+    input_kind_of,
+    loss_counters,
+    to_device,
+)
 from .validation import metric_names, validate
 
 log = logging.getLogger("siamkit.training")
@@ -80,34 +93,77 @@ class Trainer:
     ``scheduler_``, ``scaler_``, ``batch_kind_``.
     """
 
-    def __init__(self, model: nn.Module, loss: nn.Module, *, optimizer: Any = "adam", lr: float = 1e-3,
-                 weight_decay: float = 0.0, epochs: int = 10, scheduler: Any = None,
-                 grad_clip: float | None = None, device: str | torch.device = "auto", amp: Any = "auto",
-                 early_stopping_metric: str | None = None, patience: int = 5, mode: str = "auto",
-                 min_delta: float = 0.0, keep_best: bool = True, checkpoint_dir: str | os.PathLike | None = None,
-                 checkpoint_every: int = 1, checkpoint_every_steps: int | None = None,
-                 callbacks: Sequence[Callback] = (), seed: int = 0, progress: bool = True, log_every: int = 10,
-                 batch_kind: str | None = None, resume: bool | str | os.PathLike | None = None) -> None:
-        self.model, self.loss = model, loss
-        self.optimizer, self.lr, self.weight_decay, self.epochs = optimizer, lr, weight_decay, epochs
-        self.scheduler, self.grad_clip, self.device, self.amp = scheduler, grad_clip, device, amp
-        self.early_stopping_metric, self.patience, self.mode = early_stopping_metric, patience, mode
-        self.min_delta, self.keep_best, self.checkpoint_dir = min_delta, keep_best, checkpoint_dir
-        self.checkpoint_every, self.checkpoint_every_steps = checkpoint_every, checkpoint_every_steps
-        self.callbacks, self.seed, self.progress, self.log_every = callbacks, seed, progress, log_every
-        self.batch_kind, self.resume = batch_kind, resume
+    def __init__(
+        self,
+        model: nn.Module,
+        loss: nn.Module,
+        *,
+        optimizer: Any = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 10,
+        scheduler: Any = None,
+        grad_clip: float | None = None,
+        device: str | torch.device = "auto",
+        amp: Any = "auto",
+        early_stopping_metric: str | None = None,
+        patience: int = 5,
+        mode: str = "auto",
+        min_delta: float = 0.0,
+        keep_best: bool = True,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
+        checkpoint_every_steps: int | None = None,
+        callbacks: Sequence[Callback] = (),
+        seed: int = 0,
+        progress: bool = True,
+        log_every: int = 10,
+        batch_kind: str | None = None,
+        resume: bool | str | os.PathLike | None = None,
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.scheduler = scheduler
+        self.grad_clip = grad_clip
+        self.device = device
+        self.amp = amp
+        self.early_stopping_metric = early_stopping_metric
+        self.patience = patience
+        self.mode = mode
+        self.min_delta = min_delta
+        self.keep_best = keep_best
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_every_steps = checkpoint_every_steps
+        self.callbacks = callbacks
+        self.seed = seed
+        self.progress = progress
+        self.log_every = log_every
+        self.batch_kind = batch_kind
+        self.resume = resume
         self.stop_training = False
 
     # ---- the loop -----------------------------------------------------------------------------
 
-    def fit(self, train_loader: Iterable, val_loader: Iterable | None = None, *,
-            resume: bool | str | os.PathLike | None = None) -> History:
+    def fit(
+        self,
+        train_loader: Iterable,
+        val_loader: Iterable | None = None,
+        *,
+        resume: bool | str | os.PathLike | None = None,
+    ) -> History:
         """Train; return the :class:`History` (also ``self.history_``). ``resume``: True continues
         from ``checkpoint_dir/last.pt``; a path from that checkpoint file or folder."""
         created_group = distributed.setup()
         try:
             self._setup(train_loader, val_loader)
-            start_epoch_, start = self._restore(self.resume if resume is None else resume)
+            start_epoch_, start = restore_run(
+                self, self.resume if resume is None else resume, self._checkpoint_path()
+            )
             self._wrap()
             with GracefulInterrupt() as self._interrupt:
                 for epoch in range(start_epoch_, self.epochs):
@@ -127,15 +183,18 @@ class Trainer:
     def _train_epoch(self, epoch: int, resumed: dict[str, Any] | None) -> dict[str, Any]:
         loader = self.train_loader_
         start_epoch(loader, epoch, self.seed)
-        seed_everything(epoch_seed(self.seed, epoch, self.rank_))  # epoch e draws the same, resumed or not
+        # Epoch e draws the same data order and dropout masks, resumed or not.
+        seed_everything(epoch_seed(self.seed, epoch, self.rank_))
         stats = EpochStats(**resumed["stats"]) if resumed else EpochStats()
         self.model.train()
         self.loss.train()
         batches = iter(loader)
         for done in range(stats.batches):  # a mid-epoch resume: skip what was already trained on
             if next(batches, None) is None:
-                raise TrainingError(f"resume: train_loader has {done} batches in epoch {epoch + 1}, but the "
-                                    f"checkpoint had trained on {stats.batches}; was the data changed?")
+                raise TrainingError(
+                    f"resume: train_loader has {done} batches in epoch {epoch + 1}, but the "
+                    f"checkpoint had trained on {stats.batches}; was the data changed?"
+                )
         if resumed and stats.batches:
             set_rng_state(resumed["rng"])
         counters_start, before = loss_counters(self.loss), dict(stats.counters)
@@ -158,11 +217,20 @@ class Trainer:
         if bar is not None:
             bar.close()
         if stats.batches == 0:
-            raise TrainingError(f"train_loader: yielded no batches in epoch {epoch + 1}; pass a re-iterable "
-                                "loader (a list, a DataLoader), not a generator that is used up after one pass")
-        return {"epoch": epoch + 1, "train_loss": stats.mean_loss, "lr": current_lr(self.optimizer_),
-                "steps": stats.batches, "samples": stats.samples, "time_s": stats.elapsed,
-                "samples_per_s": stats.samples / stats.elapsed if stats.elapsed > 0 else None, **stats.counters}
+            raise TrainingError(
+                f"train_loader: yielded no batches in epoch {epoch + 1}; pass a re-iterable "
+                "loader (a list, a DataLoader), not a generator that is used up after one pass"
+            )
+        return {
+            "epoch": epoch + 1,
+            "train_loss": stats.mean_loss,
+            "lr": current_lr(self.optimizer_),
+            "steps": stats.batches,
+            "samples": stats.samples,
+            "time_s": stats.elapsed,
+            "samples_per_s": stats.samples / stats.elapsed if stats.elapsed > 0 else None,
+            **stats.counters,
+        }
 
     def _train_step(self, batch: Any, epoch: int, index: int) -> tuple[float, int, bool]:
         """One optimizer step. Returns (loss, samples, Ctrl-C pressed), all summed over ranks."""
@@ -172,17 +240,22 @@ class Trainer:
         n = batch_size(batch)
         # One small all-reduce: the global loss for logging and the NaN check, samples, Ctrl-C.
         figures = self._all_sum([float(loss.detach()), n, float(self._interrupt.requested)])
-        value, n, interrupted = float(figures[0]) / self.world_size_, int(figures[1]), bool(figures[2] > 0)
+        value = float(figures[0]) / self.world_size_
+        n, interrupted = int(figures[1]), bool(figures[2] > 0)
         if not math.isfinite(value):
             self._non_finite(epoch, index, f"the loss became {value}")
         self.scaler_.scale(loss).backward()
         if self.grad_clip is not None or not self.scaler_.is_enabled():
             self.scaler_.unscale_(self.optimizer_)
-            params = [p for g in self.optimizer_.param_groups for p in g["params"] if p.grad is not None]
+            params = [
+                p for g in self.optimizer_.param_groups for p in g["params"] if p.grad is not None
+            ]
             if self.grad_clip is not None:
                 norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
             else:
-                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+                norm = torch.linalg.vector_norm(
+                    torch.stack([torch.linalg.vector_norm(p.grad) for p in params])
+                )
             if not self.scaler_.is_enabled() and not math.isfinite(float(norm)):
                 self._non_finite(epoch, index, f"the gradient norm became {float(norm)}")
         self.scaler_.step(self.optimizer_)
@@ -194,7 +267,9 @@ class Trainer:
         logs = None
         if self.rank_ == 0:
             t0 = time.perf_counter()
-            logs = validate(self.model, self.loss, val_loader, self.val_batch_kind_, self.amp_dtype_)
+            logs = validate(
+                self.model, self.loss, val_loader, self.val_batch_kind_, self.amp_dtype_
+            )
             logs["val_time_s"] = time.perf_counter() - t0
         return distributed.broadcast_object(logs)
 
@@ -203,9 +278,12 @@ class Trainer:
         if self.monitor_ and is_improvement(value, self.best_metric_, self.mode_):
             self.best_metric_, self.best_epoch_ = value, epoch + 1
             if self.keep_best:
-                self._best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+                self.best_state_ = {
+                    k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
+                }
                 if self.checkpoint_dir is not None and self.rank_ == 0:
-                    self.model.save(Path(self.checkpoint_dir) / BEST_DIR)  # before last.pt: see _restore
+                    # written before last.pt, so best/ is never older than the checkpoint naming it
+                    self.model.save(Path(self.checkpoint_dir) / BEST_DIR)
         self.history_.meta.update(best_epoch=self.best_epoch_, best_metric=self.best_metric_)
         entry = self.history_.append(logs)
         for callback in self.callbacks_:
@@ -214,8 +292,12 @@ class Trainer:
         step_scheduler(self.scheduler_, value if self.monitor_ else logs.get("train_loss"))
         self.epoch_ = epoch + 1
         interrupted = bool(self._all_sum([float(self._interrupt.requested)])[0] > 0)
-        if (self.epoch_ % self.checkpoint_every == 0 or self.epoch_ == self.epochs or self.stop_training
-                or interrupted):
+        if (
+            self.epoch_ % self.checkpoint_every == 0
+            or self.epoch_ == self.epochs
+            or self.stop_training
+            or interrupted
+        ):
             self._save(self.epoch_, None)
         if interrupted:
             self._interrupted(self.epoch_, None, saved=True)
@@ -223,9 +305,14 @@ class Trainer:
     def _finish(self) -> History:
         if self.stop_reason_ is None:
             self.stop_reason_ = "completed"
-        if self.keep_best and self._best_state is not None and self.best_epoch_ != self.epoch_:
-            self.model.load_state_dict(self._best_state)
-            log.info("restored the weights of epoch %s (%s = %s)", self.best_epoch_, self.monitor_, self.best_metric_)
+        if self.keep_best and self.best_state_ is not None and self.best_epoch_ != self.epoch_:
+            self.model.load_state_dict(self.best_state_)
+            log.info(
+                "restored the weights of epoch %s (%s = %s)",
+                self.best_epoch_,
+                self.monitor_,
+                self.best_metric_,
+            )
         self.history_.meta.update(stop_reason=self.stop_reason_)
         for callback in self.callbacks_:
             callback.on_train_end(self, self.history_)
@@ -235,7 +322,9 @@ class Trainer:
     def _all_sum(self, values: list[float]) -> torch.Tensor:
         """Sum over ranks, on the device the process group talks through (NCCL: the GPU)."""
         device = self.device_ if self.device_.type == "cuda" else torch.device("cpu")
-        return distributed.all_reduce_sum(torch.tensor(values, dtype=torch.float64, device=device)).cpu()
+        return distributed.all_reduce_sum(
+            torch.tensor(values, dtype=torch.float64, device=device)
+        ).cpu()
 
     # ---- stopping -----------------------------------------------------------------------------
 
@@ -244,11 +333,17 @@ class Trainer:
         self.history_.meta.update(stop_reason=self.stop_reason_)
         self._write_history()
         path = self._checkpoint_path()
-        kept = f"; {path} holds the checkpoint of epoch {self.epoch_}" if path and path.is_file() else ""
+        kept = (
+            f"; {path} holds the checkpoint of epoch {self.epoch_}"
+            if path and path.is_file()
+            else ""
+        )
         raise TrainingError(
-            f"training stopped: {what} at epoch {epoch + 1}, batch {index} (step {self.step_ + 1}); the update "
-            f"was not applied, so the model keeps the weights of the last good step{kept}. Try a lower lr "
-            f"(now {current_lr(self.optimizer_):.3g}), grad_clip, or look at that batch")
+            f"training stopped: {what} at epoch {epoch + 1}, batch {index} (step {self.step_ + 1}); "
+            "the update was not applied, so the model keeps the weights of the last good step"
+            f"{kept}. Try a lower lr (now {current_lr(self.optimizer_):.3g}), grad_clip, or look at "
+            "that batch"
+        )
 
     def _interrupted(self, epoch: int, stats: EpochStats | None, saved: bool = False) -> None:
         self.stop_reason_ = "interrupted"
@@ -256,9 +351,14 @@ class Trainer:
         if not saved:
             self._save(epoch, stats)
         path = self._checkpoint_path()
-        where = f"epoch {epoch + 1}, batch {stats.batches}" if stats else f"the end of epoch {epoch}"
-        saved_to = (f"checkpoint saved to {path}; continue with fit(..., resume=True)" if path
-                    else "no checkpoint_dir was set, so nothing was saved")
+        where = (
+            f"epoch {epoch + 1}, batch {stats.batches}" if stats else f"the end of epoch {epoch}"
+        )
+        saved_to = (
+            f"checkpoint saved to {path}; continue with fit(..., resume=True)"
+            if path
+            else "no checkpoint_dir was set, so nothing was saved"
+        )
         raise KeyboardInterrupt(f"training interrupted at {where}; {saved_to}")
 
     # ---- checkpoints --------------------------------------------------------------------------
@@ -267,80 +367,15 @@ class Trainer:
         return None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / CHECKPOINT_FILE
 
     def _save(self, epoch: int, stats: EpochStats | None) -> None:
-        """Write last.pt: at ``epoch`` (epochs done), after ``stats.batches`` batches of the next one."""
         path = self._checkpoint_path()
-        if path is None:
-            return
-        rng = rng_state()
-        if distributed.is_distributed():  # every rank's generators, so each resumes its own
-            states: list[Any] = [None] * self.world_size_
-            torch.distributed.all_gather_object(states, rng)
-            rng = states
-        if self.rank_ != 0:
-            return
-        state = {
-            "epoch": epoch, "batch": stats.batches if stats else 0, "step": self.step_,
-            "epoch_stats": stats.to_dict() if stats else None,
-            "model": self.model.state_dict(), "loss": self.loss.state_dict(),
-            "optimizer": self.optimizer_.state_dict(),
-            "scheduler": self.scheduler_.state_dict() if self.scheduler_ is not None else None,
-            "scaler": self.scaler_.state_dict(), "rng": rng, "loader": loader_state(self._train_loader),
-            "callbacks": [cb.state_dict() for cb in self.callbacks_],
-            "history": self.history_.to_dict(), "best": {"metric": self.best_metric_, "epoch": self.best_epoch_},
-            "stop_reason": self.stop_reason_ if self.stop_reason_ != "interrupted" else None,
-            "run": {"seed": self.seed, "world_size": self.world_size_, "batch_kind": self.batch_kind_,
-                    "loss": type(self.loss).__name__, "epochs": self.epochs},
-        }
-        check_safe(state["loader"], "loader state")
-        check_safe(state["callbacks"], "callback state")
-        save_checkpoint(path, state)
-        self._write_history()
-
-    def _restore(self, resume: Any) -> tuple[int, dict[str, Any] | None]:
-        """Load a checkpoint if asked; return (epoch to start at, mid-epoch position or None)."""
-        if resume is None or resume is False:
-            return 0, None
-        if resume is True:
-            path = self._checkpoint_path()
-            if path is None:
-                raise ConfigError("resume=True needs checkpoint_dir (where last.pt is); or pass resume=<path>")
-            if not path.is_file():
-                warnings.warn(f"resume: no checkpoint at {path} yet; starting from scratch", SiamkitWarning, stacklevel=3)
-                return 0, None
-        else:
-            path = find_checkpoint(resume)
-        state = load_checkpoint(path)
-        try:
-            self.model.load_state_dict(state["model"])
-            self.loss.load_state_dict(state["loss"])
-            self.optimizer_.load_state_dict(state["optimizer"])
-        except (RuntimeError, ValueError, KeyError) as exc:
-            raise ModelFileError(f"checkpoint {path}: does not fit this model, loss or optimizer "
-                                 f"({str(exc).splitlines()[0][:300]})") from None
-        if self.scheduler_ is not None and state["scheduler"] is not None:
-            self.scheduler_.load_state_dict(state["scheduler"])
-        if state["scaler"]:
-            self.scaler_.load_state_dict(state["scaler"])
-        for callback, cb_state in zip(self.callbacks_, state["callbacks"]):
-            callback.load_state_dict(cb_state)
-        load_loader_state(self._train_loader, state["loader"])
-        self.history_ = History.from_dict(state["history"], where=f"checkpoint {path}")
-        self.best_metric_, self.best_epoch_ = state["best"]["metric"], state["best"]["epoch"]
-        self.epoch_, self.step_, self.stop_reason_ = state["epoch"], state["step"], state["stop_reason"]
-        if self.keep_best and self.best_epoch_ is not None:
-            self._best_state = _read_best(path.parent / BEST_DIR)
-        if state["run"]["seed"] != self.seed or state["run"]["world_size"] != self.world_size_:
-            warnings.warn(f"resume: {path} was written with seed {state['run']['seed']} and "
-                          f"{state['run']['world_size']} process(es); this run differs, so it will not "
-                          "repeat the interrupted run exactly", SiamkitWarning, stacklevel=3)
-        rng = state["rng"][self.rank_] if isinstance(state["rng"], list) else state["rng"]
-        log.info("resumed from %s at epoch %d, batch %d", path, state["epoch"] + 1, state["batch"])
-        return state["epoch"], {"stats": state["epoch_stats"] or {}, "rng": rng}
+        if path is not None:
+            save_run(self, path, epoch, stats)
+            self._write_history()
 
     # ---- set-up -------------------------------------------------------------------------------
 
     def _setup(self, train_loader: Iterable, val_loader: Iterable | None) -> None:
-        _check_settings(self)
+        check_settings(self)
         self.rank_, self.world_size_ = distributed.rank(), distributed.world_size()
         self.device_ = resolve_device(self.device)
         self.amp_dtype_ = resolve_amp(self.amp, self.device_)
@@ -351,37 +386,53 @@ class Trainer:
         if val_loader is not None:
             self.val_batch_kind_ = batch_kind_of(val_loader) or default_kind
             check_combination(self.loss, self.val_batch_kind_, self.model, "val_loader")
-        self.monitor_ = self.early_stopping_metric or ("val_loss" if val_loader is not None else None)
+        self.monitor_ = self.early_stopping_metric or (
+            "val_loss" if val_loader is not None else None
+        )
         known = ("train_loss", *metric_names(self.val_batch_kind_))
         if self.monitor_ is not None and self.monitor_ not in known:
-            raise ConfigError(f"early_stopping_metric: {self.monitor_!r} is not recorded by this run; "
-                              f"it records {', '.join(known)}")
+            raise ConfigError(
+                f"early_stopping_metric: {self.monitor_!r} is not recorded by this run; "
+                f"it records {', '.join(known)}"
+            )
         self.mode_ = resolve_mode(self.monitor_, self.mode) if self.monitor_ else None
         seed_everything(self.seed)
         self.model.to(self.device_)
         self.loss.to(self.device_)
         params = [*self.model.parameters(), *self.loss.parameters()]
         self.optimizer_ = build_optimizer(self.optimizer, params, self.lr, self.weight_decay)
-        self.scheduler_ = build_scheduler(self.scheduler, self.optimizer_, self.epochs, self.mode_ or "min")
-        self.scaler_ = torch.amp.GradScaler(self.device_.type, enabled=self.amp_dtype_ is torch.float16)
-        self._train_loader = train_loader
+        self.scheduler_ = build_scheduler(
+            self.scheduler, self.optimizer_, self.epochs, self.mode_ or "min"
+        )
+        self.scaler_ = torch.amp.GradScaler(
+            self.device_.type, enabled=self.amp_dtype_ is torch.float16
+        )
+        self.train_loader_raw_ = train_loader
         self.train_loader_ = shard(train_loader, self.rank_, self.world_size_, self.seed)
         self.callbacks_ = list(self.callbacks)
         if self.early_stopping_metric:
-            self.callbacks_.append(EarlyStopping(self.monitor_, self.patience, self.mode_, self.min_delta))
+            self.callbacks_.append(
+                EarlyStopping(self.monitor_, self.patience, self.mode_, self.min_delta)
+            )
         self.history_ = History(monitor=self.monitor_, mode=self.mode_)
-        self.best_metric_, self.best_epoch_, self._best_state = None, None, None
+        self.best_metric_, self.best_epoch_, self.best_state_ = None, None, None
         self.epoch_, self.step_, self.stop_reason_, self.stop_training = 0, 0, None, False
         for callback in self.callbacks_:
             callback.on_train_start(self)
 
     def _wrap(self) -> None:
         """The step module, in DistributedDataParallel when several processes train."""
-        step = TrainStep(self.model, self.loss, self.batch_kind_, self.amp_dtype_, gather=self.world_size_ > 1)
+        step = TrainStep(
+            self.model, self.loss, self.batch_kind_, self.amp_dtype_, gather=self.world_size_ > 1
+        )
         if self.world_size_ > 1:
-            unused = getattr(self.model, "head", None) is not None and step.input_kind != "pair_logits"
+            unused = (
+                getattr(self.model, "head", None) is not None and step.input_kind != "pair_logits"
+            )
             ids = [self.device_.index] if self.device_.type == "cuda" else None
-            step = nn.parallel.DistributedDataParallel(step, device_ids=ids, find_unused_parameters=unused)
+            step = nn.parallel.DistributedDataParallel(
+                step, device_ids=ids, find_unused_parameters=unused
+            )
         self._step = step
 
     # ---- output -------------------------------------------------------------------------------
@@ -392,14 +443,25 @@ class Trainer:
         from tqdm.auto import tqdm
 
         total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
-        return tqdm(total=total, initial=done, desc=f"epoch {epoch + 1}/{self.epochs}", unit="batch",
-                    leave=False, dynamic_ncols=True)
+        return tqdm(
+            total=total,
+            initial=done,
+            desc=f"epoch {epoch + 1}/{self.epochs}",
+            unit="batch",
+            leave=False,
+            dynamic_ncols=True,
+        )
 
     def _log_epoch(self, entry: dict[str, Any]) -> None:
         if self.rank_ != 0:
             return
-        figures = ", ".join(f"{k} {v:.4g}" for k, v in entry.items()
-                            if isinstance(v, float) and (k.endswith("loss") or k.startswith("val_")) and "time" not in k)
+        figures = ", ".join(
+            f"{k} {v:.4g}"
+            for k, v in entry.items()
+            if isinstance(v, float)
+            and (k.endswith("loss") or k.startswith("val_"))
+            and "time" not in k
+        )
         log.info("epoch %d/%d: %s", entry["epoch"], self.epochs, figures)
 
     def _write_history(self) -> None:
@@ -407,36 +469,8 @@ class Trainer:
             self.history_.to_json(Path(self.checkpoint_dir) / "history.json")
 
 
-def _add_counters(before: dict[str, int], start: dict[str, int], now: dict[str, int]) -> dict[str, int]:
+def _add_counters(
+    before: dict[str, int], start: dict[str, int], now: dict[str, int]
+) -> dict[str, int]:
     """Counters of this epoch: what a resumed epoch had counted before, plus the growth since."""
     return {k: before.get(k, 0) + now[k] - start.get(k, 0) for k in now}
-
-
-def _read_best(folder: Path) -> dict[str, torch.Tensor] | None:
-    from safetensors.torch import load_file
-
-    file = folder / "model.safetensors"
-    if not file.is_file():
-        warnings.warn(f"resume: {file} is missing; the best weights so far cannot be restored at the end",
-                      SiamkitWarning, stacklevel=4)
-        return None
-    return load_file(str(file))
-
-
-def _check_settings(t: Trainer) -> None:
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ConfigError(message)
-
-    need(isinstance(t.epochs, int) and t.epochs >= 1, f"epochs: must be an int >= 1, got {t.epochs!r}")
-    need(t.grad_clip is None or t.grad_clip > 0, f"grad_clip: must be > 0 or None, got {t.grad_clip!r}")
-    need(isinstance(t.checkpoint_every, int) and t.checkpoint_every >= 1,
-         f"checkpoint_every: must be an int >= 1 (epochs), got {t.checkpoint_every!r}")
-    need(t.checkpoint_every_steps is None or (isinstance(t.checkpoint_every_steps, int) and t.checkpoint_every_steps >= 1),
-         f"checkpoint_every_steps: must be an int >= 1 or None, got {t.checkpoint_every_steps!r}")
-    need(isinstance(t.log_every, int) and t.log_every >= 1, f"log_every: must be an int >= 1, got {t.log_every!r}")
-    need(float(t.lr) > 0, f"lr: must be > 0, got {t.lr!r}")
-    need(float(t.weight_decay) >= 0, f"weight_decay: must be >= 0, got {t.weight_decay!r}")
-    need(isinstance(t.model, nn.Module) and callable(getattr(t.model, "score_embeddings", None)),
-         f"model: expected a siamkit.SiameseNetwork, got {type(t.model).__name__}")
-    need(isinstance(t.loss, nn.Module), f"loss: expected a siamkit loss (an nn.Module), got {type(t.loss).__name__}")

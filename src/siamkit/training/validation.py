@@ -46,13 +46,19 @@ def metric_names(batch_kind: str | None) -> tuple[str, ...]:
 
 
 def default_mode(metric: str) -> str:
-    """"min" for losses and error rates, "max" for the rest (AUC, accuracy, recall, correlation)."""
+    """The better direction of a figure: "min" for losses and error rates, "max" for the rest
+    (AUC, accuracy, recall, correlation)."""
     return "min" if ("loss" in metric or "eer" in metric) else "max"
 
 
 @torch.no_grad()
-def validate(model: nn.Module, loss: nn.Module, loader: Iterable, batch_kind: str,
-             amp_dtype: torch.dtype | None = None) -> dict[str, Any]:
+def validate(
+    model: nn.Module,
+    loss: nn.Module,
+    loader: Iterable,
+    batch_kind: str,
+    amp_dtype: torch.dtype | None = None,
+) -> dict[str, Any]:
     """``{"val_loss": ..., <metrics>}`` of ``model`` on ``loader`` (see the module docstring)."""
     was_training = model.training
     model.eval()
@@ -75,13 +81,17 @@ def validate(model: nn.Module, loss: nn.Module, loader: Iterable, batch_kind: st
     return {"val_loss": total / count, **_metrics(model, batch_kind, cols)}
 
 
-def _collect(model: nn.Module, batch_kind: str, emb: list[Tensor], targets: list[Tensor]) -> tuple[Tensor, ...]:
+def _collect(
+    model: nn.Module, batch_kind: str, emb: list[Tensor], targets: list[Tensor]
+) -> tuple[Tensor, ...]:
     """What the metric needs from one batch, on the CPU."""
     if batch_kind in ("pairs", "scored_pairs"):
         return model.score_embeddings(*emb).float().cpu(), targets[0].float().cpu()
     if batch_kind == "triplets":
         a, p, n = emb
-        return model.score_embeddings(a, p).float().cpu(), model.score_embeddings(a, n).float().cpu()
+        return model.score_embeddings(a, p).float().cpu(), model.score_embeddings(
+            a, n
+        ).float().cpu()
     if batch_kind == "labelled":
         return emb[0].cpu(), targets[0].cpu()
     return emb[0].cpu(), emb[1].cpu()
@@ -92,7 +102,9 @@ def _metrics(model: nn.Module, batch_kind: str, cols: list[Tensor]) -> dict[str,
         return pair_metrics(*cols)
     if batch_kind == "triplets":
         pos, neg = cols
-        out = pair_metrics(torch.cat([pos, neg]), torch.cat([torch.ones_like(pos), torch.zeros_like(neg)]))
+        out = pair_metrics(
+            torch.cat([pos, neg]), torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
+        )
         return {**out, "val_triplet_accuracy": float((pos > neg).float().mean())}
     if batch_kind == "scored_pairs":
         return {"val_spearman": _spearman(*cols)}
@@ -131,8 +143,11 @@ def _verification_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, f
     j = int(np.argmin(np.abs(frr - fpr)))
     n_same = float((labels == 1).sum())
     accuracy = (tpr * n_same + (1.0 - fpr) * (len(labels) - n_same)) / len(labels)
-    return {"roc_auc": float(roc_auc_score(labels, scores)), "eer": float((fpr[j] + frr[j]) / 2),
-            "best_accuracy": float(accuracy.max())}
+    return {
+        "roc_auc": float(roc_auc_score(labels, scores)),
+        "eer": float((fpr[j] + frr[j]) / 2),
+        "best_accuracy": float(accuracy.max()),
+    }
 
 
 def _spearman(scores: Tensor, targets: Tensor) -> float | None:
@@ -144,8 +159,15 @@ def _spearman(scores: Tensor, targets: Tensor) -> float | None:
     return float(spearmanr(scores.numpy(), targets.numpy()).statistic)
 
 
-def _recall_at_1(model: nn.Module, queries: Tensor, refs: Tensor, q_labels: Tensor, r_labels: Tensor,
-                 exclude_self: bool, chunk: int = 512) -> float | None:
+def _recall_at_1(
+    model: nn.Module,
+    queries: Tensor,
+    refs: Tensor,
+    q_labels: Tensor,
+    r_labels: Tensor,
+    exclude_self: bool,
+    chunk: int = 512,
+) -> float | None:
     device = next(model.parameters()).device
     refs_d = refs.to(device)
     valid = torch.ones(len(q_labels), dtype=torch.bool)
@@ -154,11 +176,13 @@ def _recall_at_1(model: nn.Module, queries: Tensor, refs: Tensor, q_labels: Tens
         valid = counts[inverse] > 1
     hits = torch.zeros(len(q_labels), dtype=torch.bool)
     for start in range(0, len(queries), chunk):
-        scores = model.pairwise_scores(queries[start:start + chunk].to(device), refs_d).float().cpu()
+        scores = (
+            model.pairwise_scores(queries[start : start + chunk].to(device), refs_d).float().cpu()
+        )
         if exclude_self:
             rows = torch.arange(scores.shape[0])
             scores[rows, rows + start] = float("-inf")
-        hits[start:start + chunk] = r_labels[scores.argmax(1)] == q_labels[start:start + chunk]
+        hits[start : start + chunk] = r_labels[scores.argmax(1)] == q_labels[start : start + chunk]
     if not valid.any():
         _warn("no validation sample has another of its class; recall@1 is None")
         return None
