@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, distances, encoders, heads, training
+from . import adapters, distances, encoders, evaluation, heads, plots, training
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -27,7 +27,9 @@ __all__ = [
     "adapters",
     "distances",
     "encoders",
+    "evaluation",
     "heads",
+    "plots",
     "L1SigmoidHead",
     "SiameseNetwork",
     "Trainer",
