@@ -11,7 +11,6 @@ from sklearn.metrics import roc_auc_score
 import siamkit as sk
 from siamkit.errors import SiamkitWarning
 from siamkit.training import validate
-from siamkit.training.validation import _verification_metrics
 from training_helpers import MNRL, Contrastive, CosineMSE, SoftLabelled, Triplet, batches
 
 
@@ -43,14 +42,16 @@ def test_pair_metrics_match_sklearn_and_the_loss_is_the_sample_weighted_mean():
     assert 0 <= got["val_eer"] <= 1 and 0.5 <= got["val_accuracy"] <= 1
 
 
-def test_stand_in_verification_metrics_on_a_hand_worked_example():
+def test_pair_metrics_on_a_hand_worked_example():
     # scores of same pairs 0.9, 0.8, 0.4; different 0.7, 0.3, 0.1: one threshold (0.8) gets 5 of 6
-    m = _verification_metrics(
-        np.array([0.9, 0.8, 0.4, 0.7, 0.3, 0.1]), np.array([1, 1, 1, 0, 0, 0])
-    )
-    assert m["roc_auc"] == pytest.approx(8 / 9)
-    assert m["best_accuracy"] == pytest.approx(5 / 6)
-    assert m["eer"] == pytest.approx(1 / 3)
+    scores = torch.tensor([[0.9], [0.8], [0.4], [0.7], [0.3], [0.1]])
+    labels = torch.tensor([1.0, 1, 1, 0, 0, 0])
+    model = sk.SiameseNetwork(Identity())
+    # identity embeddings 1 - s against the origin: score = -(1 - s) = s - 1, the same order as s
+    got = validate(model, Contrastive(), [(1 - scores, torch.zeros_like(scores), labels)], "pairs")
+    assert got["val_roc_auc"] == pytest.approx(8 / 9)
+    assert got["val_accuracy"] == pytest.approx(5 / 6)
+    assert 0.25 <= got["val_eer"] <= 1 / 3
 
 
 def test_recall_at_1_of_labelled_embeddings_by_hand():

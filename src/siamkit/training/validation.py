@@ -7,7 +7,7 @@ depends on the batch kind of the validation data (labels: 1 = same, 0 = differen
 
 * ``pairs``: ``val_roc_auc``, ``val_eer`` (equal error rate) and ``val_accuracy`` (the best accuracy
   over all thresholds, an optimistic figure: the threshold is chosen on the same pairs), from
-  :func:`siamkit.evaluation.verification_metrics` when available;
+  :func:`siamkit.evaluation.verification_metrics`;
 * ``triplets``: the same on the pairs (anchor, positive) = 1 and (anchor, negative) = 0, and
   ``val_triplet_accuracy``, the fraction of triplets where the positive scores above the negative;
 * ``scored_pairs``: ``val_spearman``, Spearman's rank correlation of scores with the targets;
@@ -122,32 +122,14 @@ def pair_metrics(scores: Tensor, labels: Tensor) -> dict[str, Any]:
     if len(np.unique(y)) < 2:
         _warn("validation pairs hold one class only; ROC AUC, EER and accuracy are None")
         return {"val_roc_auc": None, "val_eer": None, "val_accuracy": None}
-    try:
-        from ..evaluation import verification_metrics
-    except ImportError:  # until siamkit.evaluation is part of the package
-        verification_metrics = _verification_metrics
+    from ..evaluation import verification_metrics
+
     try:
         m = verification_metrics(scores.numpy(), y)
     except DataError as exc:
         _warn(f"validation metrics not computed: {exc}")
         return {"val_roc_auc": None, "val_eer": None, "val_accuracy": None}
     return {"val_roc_auc": m["roc_auc"], "val_eer": m["eer"], "val_accuracy": m["best_accuracy"]}
-
-
-def _verification_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Stand-in for siamkit.evaluation.verification_metrics: AUC, EER, best accuracy (sklearn ROC)."""
-    from sklearn.metrics import roc_auc_score, roc_curve
-
-    fpr, tpr, _ = roc_curve(labels, scores)
-    frr = 1.0 - tpr
-    j = int(np.argmin(np.abs(frr - fpr)))
-    n_same = float((labels == 1).sum())
-    accuracy = (tpr * n_same + (1.0 - fpr) * (len(labels) - n_same)) / len(labels)
-    return {
-        "roc_auc": float(roc_auc_score(labels, scores)),
-        "eer": float((fpr[j] + frr[j]) / 2),
-        "best_accuracy": float(accuracy.max()),
-    }
 
 
 def _spearman(scores: Tensor, targets: Tensor) -> float | None:
