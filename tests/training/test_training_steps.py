@@ -124,3 +124,12 @@ def test_a_malformed_batch_is_a_data_error_naming_the_format():
         sk.Trainer(tiny_model(), Contrastive(), epochs=1, progress=False).fit(
             [batches("pairs", 1)[0][:2]]
         )
+
+
+def test_a_loss_that_is_not_a_scalar_is_a_config_error():
+    class PerPair(Contrastive):
+        def forward(self, d, y):
+            return y * d.pow(2)
+
+    with pytest.raises(ConfigError, match=r"PerPair returned \(8,\), not a scalar"):
+        sk.Trainer(tiny_model(), PerPair(), epochs=1, progress=False).fit(batches("pairs", 1))

@@ -237,6 +237,12 @@ class Trainer:
         batch = to_device(batch, self.device_)
         self.optimizer_.zero_grad(set_to_none=True)
         loss = self._step(*batch)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise ConfigError(
+                f"loss: {type(self.loss).__name__} returned {got}, not a scalar tensor "
+                "(use a mean or sum reduction)"
+            )
         n = batch_size(batch)
         # One small all-reduce: the global loss for logging and the NaN check, samples, Ctrl-C.
         figures = self._all_sum([float(loss.detach()), n, float(self._interrupt.requested)])
