@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from siamkit.errors import SiamkitWarning
+from siamkit.errors import ConfigError, SiamkitWarning
 from siamkit.training.loaders import SplitBatches, batch_kind_of, shard, start_epoch
 from training_helpers import PairDataset, batches
 
@@ -69,3 +69,16 @@ def test_start_epoch_tells_the_loader_and_its_samplers_and_reseeds_its_generator
     first = torch.rand(1, generator=g)
     start_epoch(loader, 3, seed=1)
     assert calls == [3, 3] and torch.equal(torch.rand(1, generator=g), first)
+
+
+def test_a_loader_sharded_already_is_left_alone_and_a_wrong_world_is_an_error():
+    class Sharded(list):
+        world_size = 2
+
+    own = Sharded(batches("pairs", 2))
+    assert shard(own, 1, 2, 0) is own
+    with pytest.raises(ConfigError, match="sharded for 2 processes, but 4"):
+        shard(own, 1, 4, 0)
+    unsharded = Sharded(batches("pairs", 2))
+    unsharded.world_size = 1  # built before the process group: its rows are split instead
+    assert isinstance(shard(unsharded, 0, 2, 0), SplitBatches)

@@ -11,7 +11,9 @@ DataLoader's sampler and batch sampler) where it exists, reseeds a DataLoader's 
 :func:`siamkit.training.checkpoint.epoch_seed`), which a shuffling DataLoader without a generator
 draws its order from. So the data of epoch e is the same whether or not the run was interrupted.
 
-Several processes (:func:`shard`): a loader with ``shard(rank, world_size)`` shards itself; a
+Several processes (:func:`shard`): a loader already sharded over the ranks (a ``world_size`` > 1
+attribute on it or its sampler, as siamkit loaders built after the process group have, or a
+``DistributedSampler``) is used as it is; a loader with ``shard(rank, world_size)`` shards itself; a
 DataLoader over a map-style dataset gets a ``DistributedSampler`` (each rank its own batches of
 ``batch_size``, so one optimizer step sees ``world_size * batch_size`` samples, as usual with DDP);
 any other loader is wrapped in :class:`SplitBatches`: every rank reads every batch and keeps its
@@ -34,7 +36,7 @@ from torch.utils.data import (
     SequentialSampler,
 )
 
-from ..errors import SiamkitWarning
+from ..errors import ConfigError, SiamkitWarning
 from .checkpoint import epoch_seed
 from .steps import batch_size
 
@@ -90,10 +92,15 @@ def shard(loader: Iterable, rank: int, world_size: int, seed: int) -> Iterable:
     """``loader`` restricted to this rank's share (see the module docstring)."""
     if world_size <= 1:
         return loader
+    own = sharded_world_size(loader)
+    if own is not None and own > 1:
+        if own != world_size:
+            raise ConfigError(
+                f"train_loader: it is sharded for {own} processes, but {world_size} are training"
+            )
+        return loader
     if callable(getattr(loader, "shard", None)):
         return loader.shard(rank, world_size)
-    if isinstance(loader, DataLoader) and isinstance(loader.sampler, DistributedSampler):
-        return loader
     if (
         isinstance(loader, DataLoader)
         and not isinstance(loader.dataset, IterableDataset)
@@ -127,6 +134,18 @@ def shard(loader: Iterable, rank: int, world_size: int, seed: int) -> Iterable:
             sharded.batch_kind = kind  # type: ignore[attr-defined]
         return sharded
     return SplitBatches(loader, rank, world_size)
+
+
+def sharded_world_size(loader: Any) -> int | None:
+    """The number of processes ``loader`` already shards its batches for, if it says: a
+    ``world_size`` attribute on it or its sampler (siamkit loaders), or a ``DistributedSampler``."""
+    if isinstance(loader, DataLoader) and isinstance(loader.sampler, DistributedSampler):
+        return int(loader.sampler.num_replicas)
+    for obj in (loader, getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)):
+        size = getattr(obj, "world_size", None)
+        if isinstance(size, int):
+            return size
+    return None
 
 
 def start_epoch(loader: Any, epoch: int, seed: int | None) -> None:

@@ -22,18 +22,19 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError, TrainingError
+from ..errors import ConfigError, SiamkitWarning, TrainingError
 from . import distributed
 from .callbacks import Callback, EarlyStopping, is_improvement, resolve_mode
 from .checkpoint import BEST_DIR, CHECKPOINT_FILE, epoch_seed, seed_everything, set_rng_state
 from .history import History
-from .loaders import batch_kind_of, shard, start_epoch
+from .loaders import batch_kind_of, shard, sharded_world_size, start_epoch
 from .optim import build_optimizer, build_scheduler, current_lr, step_scheduler
 from .run_state import restore_run, save_run
 from .runtime import (
@@ -415,6 +416,13 @@ class Trainer:
         )
         self.train_loader_raw_ = train_loader
         self.train_loader_ = shard(train_loader, self.rank_, self.world_size_, self.seed)
+        if val_loader is not None and (sharded_world_size(val_loader) or 1) > 1:
+            warnings.warn(
+                "val_loader is sharded over processes, but validation runs on rank 0 "
+                "alone and would see only its share; build it with world_size=1",
+                SiamkitWarning,
+                stacklevel=3,
+            )
         self.callbacks_ = list(self.callbacks)
         if self.early_stopping_metric:
             self.callbacks_.append(
