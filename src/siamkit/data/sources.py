@@ -1,0 +1,54 @@
+"""Batch gathering from in-memory samples: one tensor operation per batch, no per-sample Python.
+
+A :class:`TensorSource` wraps images ``[N, C, H, W]`` or vectors ``[N, D]`` and gathers a batch with
+``index_select``. A :class:`TextSource` encodes all texts once with a fitted
+:class:`~siamkit.data.tokenizer.Tokenizer` into a padded id matrix and gathers a batch trimmed to its
+longest text (``[B, L_batch]``, pad id 0), so an RNN never runs over padding no text in the batch needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor
+
+from ..errors import ConfigError
+from .containers import sample_kind
+
+
+class TensorSource:
+    """Images or vectors held in one tensor."""
+
+    def __init__(self, x: Tensor) -> None:
+        self.x = x.contiguous()
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def gather(self, index: Tensor) -> Tensor:
+        return self.x.index_select(0, index)
+
+
+class TextSource:
+    """Texts encoded once to ids ``[N, L_max]`` with their lengths ``[N]``."""
+
+    def __init__(self, texts: list[str], tokenizer: Any, max_length: int | None = None) -> None:
+        self.ids, self.lengths = tokenizer.encode(texts, max_length=max_length, return_lengths=True)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def gather(self, index: Tensor) -> Tensor:
+        width = int(self.lengths.index_select(0, index).max())
+        return self.ids[:, :width].index_select(0, index)
+
+
+def as_source(x: Tensor | list[str], tokenizer: Any = None, max_length: int | None = None,
+              what: str = "data") -> TensorSource | TextSource:
+    """The right source for ``x``; texts need a fitted ``tokenizer``."""
+    if sample_kind(x) != "text":
+        return TensorSource(x)  # type: ignore[arg-type]
+    if tokenizer is None:
+        raise ConfigError(f"{what} holds texts: pass a fitted Tokenizer (tokenizer=...), e.g. "
+                          f"siamkit.data.Tokenizer().fit(train_texts)")
+    return TextSource(x, tokenizer, max_length)  # type: ignore[arg-type]
