@@ -75,11 +75,12 @@ def _labels(y: np.ndarray, where: str) -> tuple[np.ndarray, list[str] | None]:
     if y.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
         if len(bad):
-            raise DataError(f"{where}: label {y[bad[0]]!r} at index {bad[0]} is not a whole number")
+            raise DataError(f"{where}: label {y[bad[0]].item()!r} at index {bad[0]} is not a "
+                            f"whole number")
     elif y.dtype.kind not in "iub":
         raise DataError(f"{where}: labels of dtype {y.dtype} are neither numbers nor strings")
     if len(y) and y.min() < 0:
-        raise DataError(f"{where}: negative label {y.min()} at index {int(np.argmin(y))}")
+        raise DataError(f"{where}: negative label {y.min().item()} at index {int(np.argmin(y))}")
     return y.astype(np.int64), None
 
 

@@ -65,11 +65,12 @@ def load_image_folder(root: str | Path, *, image_size: int | tuple[int, int] | N
                         f"{root}: not a folder")
     skips = SkipCounter(str(root))
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for stray in sorted(p for p in root.iterdir() if p.is_file()):
+    strays = sorted(p for p in root.iterdir() if p.is_file())
+    for stray in strays:
         skips.add("files outside a class folder", stray.name)
     if not class_dirs:
         raise DataError(f"{root}: no class subfolders (expected root/<class>/<image files>)")
-    images, labels, keys, n_files = [], [], [], 0
+    images, labels, keys, n_files = [], [], [], len(strays)
     for label, folder in enumerate(class_dirs):
         before = len(images)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):

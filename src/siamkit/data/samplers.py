@@ -122,8 +122,11 @@ class PKBatchSampler(EpochBatchSampler):
         return max(math.ceil(int(self.chunks.sum()) / self.p), int(self.chunks.max()))
 
     def _chunk(self, c: int, rng: np.random.Generator) -> np.ndarray:
+        """k samples of class c; a class smaller than k gives all its samples, then repeats."""
         members = self.members[c]
-        return rng.choice(members, self.k, replace=len(members) < self.k)
+        if len(members) >= self.k:
+            return rng.choice(members, self.k, replace=False)
+        return np.concatenate([rng.permutation(members), rng.choice(members, self.k - len(members))])
 
     def global_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
         chunks, owner = [], []
