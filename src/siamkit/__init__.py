@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import distances
+from . import adapters, distances, encoders, evaluation, heads, plots
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -18,10 +18,19 @@ from .errors import (
     SiamkitWarning,
     TrainingError,
 )
+from .heads import L1SigmoidHead
+from .model import SiameseNetwork
 
 __all__ = [
     "__version__",
+    "adapters",
     "distances",
+    "encoders",
+    "evaluation",
+    "heads",
+    "plots",
+    "L1SigmoidHead",
+    "SiameseNetwork",
     "ConfigError",
     "DataError",
     "DownloadError",

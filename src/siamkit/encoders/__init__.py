@@ -1,0 +1,21 @@
+"""Encoders: the one shared sub-network of a Siamese model, built by name.
+
+``create_encoder("mlp" | "convnet" | "rnn", **config)``; any ``nn.Module`` mapping a batch to
+``[B, D]`` works too.
+"""
+
+from .base import Encoder, create_encoder, get_encoder_class, list_encoders, register_encoder
+from .convnet import ConvNetEncoder
+from .mlp import MLPEncoder
+from .rnn import RNNEncoder
+
+__all__ = [
+    "ConvNetEncoder",
+    "Encoder",
+    "MLPEncoder",
+    "RNNEncoder",
+    "create_encoder",
+    "get_encoder_class",
+    "list_encoders",
+    "register_encoder",
+]

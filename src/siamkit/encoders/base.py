@@ -1,0 +1,100 @@
+"""The interface every siamkit encoder shares, and the registry that builds encoders by name.
+
+An encoder is the *one* network of a Siamese model: every branch passes through it, so the twins share
+one set of weights by construction. Registered encoders follow scikit-learn manners: every constructor
+argument is stored as an attribute of the same name, so :meth:`Encoder.get_config` can read the
+arguments back and the model directory can rebuild the encoder without the user's code.
+
+Any ``torch.nn.Module`` that maps a batch to ``[B, D]`` also works as an encoder; only registered ones
+can be rebuilt from a saved config alone (register your own with :func:`register_encoder`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, TypeVar
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import ConfigError
+
+_REGISTRY: dict[str, type["Encoder"]] = {}
+E = TypeVar("E", bound=type["Encoder"])
+
+
+class Encoder(nn.Module):
+    """Base class of registered encoders: ``forward(x) -> [B, embedding_dim]``.
+
+    Subclasses implement :meth:`encode`; the base applies optional L2 normalisation so that every
+    encoder offers it the same way (``normalize=True`` puts embeddings on the unit sphere, the usual
+    choice with cosine distance and with margins that should not depend on the embedding scale).
+    """
+
+    name: str = ""
+    embedding_dim: int
+    normalize: bool = False
+
+    def encode(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = self.encode(x)
+        return F.normalize(z, dim=1) if self.normalize else z
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, read back from the attributes of the same names (JSON-able)."""
+        params = inspect.signature(type(self).__init__).parameters
+        config = {}
+        for key, param in params.items():
+            if key == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            value = getattr(self, key)
+            config[key] = list(value) if isinstance(value, tuple) else value
+        return config
+
+
+def register_encoder(name: str) -> Callable[[E], E]:
+    """Class decorator: make an :class:`Encoder` subclass buildable by ``create_encoder(name)``."""
+
+    def decorate(cls: E) -> E:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ConfigError(f"encoder name {name!r} is already registered to {_REGISTRY[name]}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def list_encoders() -> list[str]:
+    """Names of the registered encoders."""
+    return sorted(_REGISTRY)
+
+
+def get_encoder_class(name: str) -> type[Encoder]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"encoder: unknown name {name!r}; registered encoders are {', '.join(list_encoders())}"
+        ) from None
+
+
+def create_encoder(name: str, **config: Any) -> Encoder:
+    """Build the encoder registered as ``name`` with ``config`` as constructor arguments.
+
+    An argument the encoder does not take is an error that names it, rather than being ignored.
+    """
+    cls = get_encoder_class(name)
+    params = inspect.signature(cls.__init__).parameters
+    unknown = sorted(set(config) - set(params) - {"self"})
+    if unknown:
+        valid = ", ".join(k for k in params if k != "self")
+        raise ConfigError(
+            f"encoder {name!r}: unknown argument(s) {', '.join(unknown)}; it takes {valid}"
+        )
+    try:
+        return cls(**config)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"encoder {name!r}: {exc}") from None

@@ -1,0 +1,95 @@
+"""Recurrent encoder for token id sequences: embedding -> LSTM or GRU -> pooling over time.
+
+The recipe of the duplicate-questions exercise (embedding, LSTM, mean over time, L2 normalisation,
+cosine) is ``create_encoder("rnn", vocab_size=V, cell="lstm", pooling="mean", normalize=True)``.
+
+Padding is id 0 and is never seen by the pooling: sequences are packed, so an input padded to any
+length gives exactly the embedding of the unpadded input (bidirectional too). Sequences are
+right-padded (what :class:`siamkit.data.Tokenizer` produces).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ..errors import ConfigError
+from .base import Encoder, register_encoder
+
+PAD_ID = 0
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+POOLINGS = ("mean", "max", "last")
+
+
+@register_encoder("rnn")
+class RNNEncoder(Encoder):
+    """``[B, L]`` int64 token ids (pad 0) -> ``[B, embedding_dim]``.
+
+    ``embedding_dim`` defaults to ``hidden_dim`` x directions (the pooled state itself); a different
+    value adds a linear projection.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int | None = None,
+        token_dim: int = 128,
+        hidden_dim: int = 128,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        pooling: str = "mean",
+        dropout: float = 0.0,
+        normalize: bool = False,
+    ) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ConfigError(f"rnn: unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+        if pooling not in POOLINGS:
+            raise ConfigError(f"rnn: unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+        if int(vocab_size) < 2:
+            raise ConfigError(f"rnn: vocab_size must be >= 2 (pad and unknown), got {vocab_size}")
+        self.vocab_size = int(vocab_size)
+        self.token_dim = int(token_dim)
+        self.hidden_dim = int(hidden_dim)
+        self.cell = cell
+        self.num_layers = int(num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.pooling = pooling
+        self.dropout = float(dropout)
+        self.normalize = bool(normalize)
+        state_dim = self.hidden_dim * (2 if self.bidirectional else 1)
+        self.embedding_dim = state_dim if embedding_dim is None else int(embedding_dim)
+
+        self.embedding = nn.Embedding(self.vocab_size, self.token_dim, padding_idx=PAD_ID)
+        self.rnn = CELLS[cell](
+            self.token_dim, self.hidden_dim, num_layers=self.num_layers, batch_first=True,
+            bidirectional=self.bidirectional, dropout=self.dropout if self.num_layers > 1 else 0.0,
+        )
+        self.project = nn.Identity() if self.embedding_dim == state_dim else nn.Linear(state_dim, self.embedding_dim)
+
+    def encode(self, ids: Tensor) -> Tensor:
+        if ids.dim() != 2 or ids.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"rnn encoder expects [B, L] integer token ids, got {tuple(ids.shape)} {ids.dtype}")
+        if ids.numel() and int(ids.max()) >= self.vocab_size:
+            raise ValueError(f"rnn encoder: token id {int(ids.max())} >= vocab_size {self.vocab_size}")
+        mask = ids != PAD_ID
+        # Right padding: the length is the position after the last real token. An all-padding row
+        # gets length 1 (packing refuses 0) and so the embedding of a single pad token.
+        positions = torch.arange(1, ids.shape[1] + 1, device=ids.device)
+        lengths = (mask * positions).amax(dim=1).clamp_min(1)
+        packed = pack_padded_sequence(self.embedding(ids.long()), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, hidden = self.rnn(packed)
+        if self.pooling == "last":
+            h = hidden[0] if self.cell == "lstm" else hidden
+            # Last layer: forward state (and backward state, which has read the whole sequence too).
+            pooled = torch.cat([h[-2], h[-1]], dim=1) if self.bidirectional else h[-1]
+        else:
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+            valid = (positions.unsqueeze(0) <= lengths.unsqueeze(1)).unsqueeze(2)
+            if self.pooling == "mean":
+                pooled = (out * valid).sum(dim=1) / lengths.unsqueeze(1).to(out.dtype)
+            else:
+                pooled = out.masked_fill(~valid, float("-inf")).amax(dim=1)
+        return self.project(pooled)

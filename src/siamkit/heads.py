@@ -1,0 +1,61 @@
+"""Learned comparison heads on top of the twin embeddings.
+
+:class:`L1SigmoidHead` is the head of Koch, Zemel and Salakhutdinov (2015), "Siamese Neural Networks
+for One-shot Image Recognition": the component-wise L1 distance ``|u - v|`` goes through a linear layer
+and a sigmoid, giving the probability that the two inputs are the same (label 1). It returns *logits*
+so that training can use the numerically stable binary cross-entropy with logits
+(:class:`siamkit.losses.BinaryCrossEntropyLoss`); :meth:`probability` applies the sigmoid.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .errors import ConfigError
+
+
+class L1SigmoidHead(nn.Module):
+    """``(u [B, D], v [B, D]) -> logit [B]`` of "same" (1 = same), from ``w . |u - v| + b``."""
+
+    name = "l1_sigmoid"
+
+    def __init__(self, embedding_dim: int) -> None:
+        super().__init__()
+        if int(embedding_dim) < 1:
+            raise ConfigError(f"l1_sigmoid head: embedding_dim must be >= 1, got {embedding_dim}")
+        self.embedding_dim = int(embedding_dim)
+        self.linear = nn.Linear(self.embedding_dim, 1)
+        # Start with "far apart = different": negative weights, so an untrained head already ranks
+        # pairs by L1 distance instead of at random.
+        nn.init.uniform_(self.linear.weight, -2.0 / self.embedding_dim, -0.5 / self.embedding_dim)
+        nn.init.constant_(self.linear.bias, 1.0)
+
+    def forward(self, u: Tensor, v: Tensor) -> Tensor:
+        return self.linear((u - v).abs()).squeeze(1)
+
+    def probability(self, u: Tensor, v: Tensor) -> Tensor:
+        return torch.sigmoid(self.forward(u, v))
+
+    def pairwise_logits(self, u: Tensor, v: Tensor, chunk_size: int = 256) -> Tensor:
+        """``[B, B']`` logits for every (u_i, v_j), computed in row chunks to bound memory."""
+        rows = []
+        w = self.linear.weight.squeeze(0)
+        for start in range(0, u.shape[0], chunk_size):
+            block = (u[start:start + chunk_size, None, :] - v[None, :, :]).abs()
+            rows.append(block @ w + self.linear.bias)
+        return torch.cat(rows, dim=0) if rows else u.new_zeros((0, v.shape[0]))
+
+    def get_config(self) -> dict:
+        return {"embedding_dim": self.embedding_dim}
+
+
+HEADS = {"l1_sigmoid": L1SigmoidHead}
+
+
+def create_head(name: str, **config) -> nn.Module:
+    try:
+        cls = HEADS[name]
+    except KeyError:
+        raise ConfigError(f"head: unknown name {name!r}; choose one of {', '.join(HEADS)}") from None
+    return cls(**config)

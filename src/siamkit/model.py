@@ -1,0 +1,301 @@
+"""The Siamese network: one input adapter, ONE encoder, a distance or a learned head, a threshold.
+
+Every branch of the twin (two inputs for pairs, three for triplets) passes through the same encoder
+module, so the weights are shared by construction rather than kept in sync (Bromley et al. 1993,
+"Signature Verification using a Siamese Time Delay Neural Network"; Chopra, Hadsell, LeCun 2005).
+
+Scores follow siamkit's convention, higher = more similar: the head's match probability when the
+model has a head (Koch et al. 2015), otherwise the distance turned into a score (``-d`` for euclidean
+and manhattan, cosine similarity for cosine). ``threshold`` lives on that score scale and
+``verify`` answers ``score >= threshold``.
+
+A model directory holds ``config.json`` (encoder by registry name and arguments, input adapter with
+its normalisation or tokenizer vocabulary, distance, head, threshold and how it was chosen, library
+version) and ``model.safetensors`` (weights). Loading reads JSON and tensors only: it never unpickles
+and never imports code named in a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+from torch import Tensor, nn
+
+from ._io import atomic_path, atomic_write_json
+from ._version import __version__
+from .adapters import Adapter, TensorAdapter, adapter_from_config
+from .distances import Distance, get_distance
+from .encoders.base import Encoder, create_encoder
+from .errors import ConfigError, ModelFileError, NotCalibratedError
+from .heads import create_head
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT = "siamkit-model"
+FORMAT_VERSION = 1
+_CONFIG_KEYS = {"format", "format_version", "siamkit_version", "encoder", "adapter", "distance",
+                "head", "embedding_dim", "threshold", "metadata"}
+
+
+class SiameseNetwork(nn.Module):
+    """A twin network around one shared ``encoder``.
+
+    Args:
+        encoder: a registered :class:`~siamkit.encoders.Encoder` or any module mapping a batch to
+            ``[B, D]`` (the latter saves, but reloads only with ``load(path, encoder=...)``).
+        distance: "euclidean", "squared_euclidean", "cosine" or "manhattan".
+        head: None, "l1_sigmoid" (Koch et al. 2015) or a head module.
+        adapter: how raw inputs become tensors (see :mod:`siamkit.adapters`); none = tensors as given.
+        threshold: decision threshold on the score scale (higher = more similar), usually set by
+            :func:`siamkit.evaluation.calibrate` on validation data.
+    """
+
+    def __init__(self, encoder: nn.Module, distance: str = "euclidean", head: str | nn.Module | None = None,
+                 adapter: Adapter | None = None, threshold: float | None = None,
+                 threshold_info: dict | None = None, metadata: dict | None = None) -> None:
+        super().__init__()
+        if not isinstance(encoder, nn.Module):
+            raise ConfigError(f"encoder: expected a torch.nn.Module, got {type(encoder).__name__}")
+        self.encoder = encoder
+        self.distance_name = get_distance(distance).name
+        if isinstance(head, str):
+            dim = getattr(encoder, "embedding_dim", None)
+            if dim is None:
+                raise ConfigError("head: the encoder has no embedding_dim; build the head yourself")
+            head = create_head(head, embedding_dim=dim)
+        self.head = head
+        self.adapter = adapter if adapter is not None else TensorAdapter()
+        self.threshold = None if threshold is None else float(threshold)
+        self.threshold_info = dict(threshold_info or {})
+        self.metadata = dict(metadata or {})
+
+    # ---- properties -------------------------------------------------------------------------
+
+    @property
+    def distance_fn(self) -> Distance:
+        return get_distance(self.distance_name)
+
+    @property
+    def embedding_dim(self) -> int | None:
+        return getattr(self.encoder, "embedding_dim", None)
+
+    @property
+    def device(self) -> torch.device:
+        param = next(self.parameters(), None)
+        return param.device if param is not None else torch.device("cpu")
+
+    @property
+    def score_kind(self) -> str:
+        """What a score is: "probability" (head), "cosine_similarity" or "negative_<distance>"."""
+        if self.head is not None:
+            return "probability"
+        return "cosine_similarity" if self.distance_name == "cosine" else f"negative_{self.distance_name}"
+
+    # ---- embedding --------------------------------------------------------------------------
+
+    def prepare(self, raw: Any) -> Tensor:
+        """Raw inputs (paths, PIL images, arrays, strings) -> a batch tensor on the model's device."""
+        batch = raw if isinstance(raw, Tensor) else self.adapter.prepare(raw)
+        return batch.to(self.device)
+
+    def embed(self, x: Any) -> Tensor:
+        """``[B, D]`` embeddings of a batch (tensor or raw inputs). Follows the module's mode and
+        grad state; for inference over many inputs use :meth:`encode`."""
+        return self.encoder(self.adapter(self.prepare(x)))
+
+    def forward(self, *inputs: Any) -> tuple[Tensor, ...]:
+        """Embeddings of each input, all through the one encoder: ``model(x1, x2) -> (e1, e2)``."""
+        batches = [self.prepare(x) for x in inputs]
+        if len(batches) > 1 and all(b.shape == batches[0].shape and b.dtype == batches[0].dtype for b in batches):
+            # One pass over the concatenation: one larger matrix product is faster than several.
+            out = self.encoder(self.adapter(torch.cat(batches)))
+            return tuple(out.split(batches[0].shape[0]))
+        return tuple(self.encoder(self.adapter(b)) for b in batches)
+
+    @torch.no_grad()
+    def encode(self, inputs: Any, batch_size: int = 256, progress: bool = False) -> Tensor:
+        """Embeddings of many inputs, in batches, in eval mode without gradients; returned on CPU."""
+        was_training = self.training
+        self.eval()
+        try:
+            chunks = []
+            n = len(inputs)
+            starts: Iterable[int] = range(0, n, batch_size)
+            if progress:
+                from tqdm.auto import tqdm
+
+                starts = tqdm(starts, desc="embedding", unit="batch")
+            for start in starts:
+                chunks.append(self.embed(inputs[start:start + batch_size]).float().cpu())
+            if not chunks:
+                return torch.zeros((0, self.embedding_dim or 0))
+            return torch.cat(chunks)
+        finally:
+            self.train(was_training)
+
+    # ---- comparing --------------------------------------------------------------------------
+
+    def score_embeddings(self, u: Tensor, v: Tensor) -> Tensor:
+        """Paired scores ``[B]`` (higher = more similar) from embeddings."""
+        if self.head is not None:
+            return torch.sigmoid(self.head(u, v))
+        fn = self.distance_fn
+        return fn.to_score(fn.paired(u, v))
+
+    def pairwise_scores(self, u: Tensor, v: Tensor, chunk_size: int = 256) -> Tensor:
+        """Scores ``[B, B']`` of every (u_i, v_j), higher = more similar."""
+        if self.head is not None:
+            return torch.sigmoid(self.head.pairwise_logits(u, v, chunk_size=chunk_size))
+        fn = self.distance_fn
+        return fn.to_score(fn.pairwise(u, v))
+
+    def distance(self, x1: Any, x2: Any) -> Tensor:
+        """Distances ``[B]`` between the embeddings of paired inputs (smaller = more similar)."""
+        u, v = self(x1, x2)
+        return self.distance_fn.paired(u, v)
+
+    def similarity(self, x1: Any, x2: Any) -> Tensor:
+        """Scores ``[B]`` of paired inputs, higher = more similar (a probability with a head)."""
+        u, v = self(x1, x2)
+        return self.score_embeddings(u, v)
+
+    def verify(self, x1: Any, x2: Any) -> Tensor:
+        """``[B]`` booleans, True = same, from ``similarity >= threshold``."""
+        if self.threshold is None:
+            raise NotCalibratedError(
+                "this model has no decision threshold: calibrate it on validation pairs "
+                "(siamkit.evaluation.calibrate or `siamkit train`) or set model.threshold"
+            )
+        return self.similarity(x1, x2) >= self.threshold
+
+    def set_threshold(self, value: float, **info: Any) -> "SiameseNetwork":
+        """Set the decision threshold (score scale) and record how it was chosen."""
+        self.threshold = float(value)
+        self.threshold_info = {"value": float(value), **info}
+        return self
+
+    # ---- saving and loading -----------------------------------------------------------------
+
+    def to_config(self) -> dict[str, Any]:
+        enc = self.encoder
+        if isinstance(enc, Encoder) and enc.name:
+            encoder_cfg: dict[str, Any] = {"name": enc.name, "config": enc.get_config()}
+        else:
+            encoder_cfg = {"name": None, "class": f"{type(enc).__module__}.{type(enc).__qualname__}"}
+        head_cfg = None
+        if self.head is not None:
+            head_cfg = {"name": getattr(self.head, "name", None),
+                        "config": self.head.get_config() if hasattr(self.head, "get_config") else {}}
+        threshold = None
+        if self.threshold is not None:
+            threshold = {**self.threshold_info, "value": self.threshold}
+        return {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "siamkit_version": __version__,
+            "encoder": encoder_cfg, "adapter": self.adapter.to_config(), "distance": self.distance_name,
+            "head": head_cfg, "embedding_dim": self.embedding_dim, "threshold": threshold,
+            "metadata": self.metadata,
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` into the folder ``path`` (atomically)."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        with atomic_path(path / WEIGHTS_FILE) as tmp:
+            save_file(state, str(tmp), metadata={"format": "pt", "siamkit_version": __version__})
+        atomic_write_json(path / CONFIG_FILE, self.to_config())
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, encoder: nn.Module | None = None,
+             map_location: str | torch.device = "cpu") -> "SiameseNetwork":
+        """Rebuild a saved model (in eval mode). ``encoder`` is only needed for a model whose encoder
+        is a user module outside the registry: pass an instance of it to receive the weights."""
+        path = Path(path)
+        config = read_model_config(path)
+        where = f"model {path}"
+        enc_cfg = config["encoder"]
+        try:
+            if encoder is None:
+                if not enc_cfg.get("name"):
+                    raise ModelFileError(
+                        f"{where}: its encoder is a user module ({enc_cfg.get('class')}) that is not in "
+                        "siamkit's registry; pass an instance: SiameseNetwork.load(path, encoder=...)"
+                    )
+                encoder = create_encoder(enc_cfg["name"], **enc_cfg.get("config", {}))
+            head = None
+            if config.get("head"):
+                head = create_head(config["head"]["name"], **config["head"].get("config", {}))
+            adapter = adapter_from_config(config.get("adapter") or {"type": "tensor"})
+            threshold = config.get("threshold") or {}
+            model = cls(encoder, distance=config["distance"], head=head, adapter=adapter,
+                        threshold=threshold.get("value"), threshold_info=threshold,
+                        metadata=config.get("metadata"))
+        except ConfigError as exc:
+            raise ModelFileError(f"{where}: {CONFIG_FILE}: {exc}") from None
+        state = _read_weights(path / WEIGHTS_FILE)
+        _check_keys(model, state, where)
+        model.load_state_dict(state)
+        return model.to(map_location).eval()
+
+
+def read_model_config(path: Path) -> dict[str, Any]:
+    """The validated ``config.json`` of a model directory."""
+    if not path.is_dir():
+        raise ModelFileError(f"model {path}: no such folder (a model is a folder with {CONFIG_FILE} and {WEIGHTS_FILE})")
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (path / name).is_file():
+            raise ModelFileError(f"model {path}: {name} is missing")
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"model {path}: {CONFIG_FILE} is not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(f"model {path}: {CONFIG_FILE} is not a siamkit model config (no format: {FORMAT})")
+    if int(config.get("format_version", 0)) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"model {path}: saved with a newer format ({config['format_version']}); upgrade siamkit"
+        )
+    unknown = sorted(set(config) - _CONFIG_KEYS)
+    if unknown:
+        raise ModelFileError(f"model {path}: {CONFIG_FILE} has unknown key(s) {', '.join(unknown)}")
+    for key in ("encoder", "distance"):
+        if key not in config:
+            raise ModelFileError(f"model {path}: {CONFIG_FILE} lacks the key {key!r}")
+    return config
+
+
+def _read_weights(file: Path) -> dict[str, Tensor]:
+    from safetensors.torch import load_file
+
+    with open(file, "rb") as fh:
+        head = fh.read(16)
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        raise ModelFileError(f"{file}: this is a pickle/torch.save file, not safetensors; siamkit never "
+                             "unpickles model files (convert it with safetensors.torch.save_file)")
+    try:
+        return load_file(str(file))
+    except Exception as exc:  # safetensors raises its own error types for bad headers and sizes
+        raise ModelFileError(f"{file}: not a readable safetensors file ({exc})") from None
+
+
+def _check_keys(model: nn.Module, state: dict[str, Tensor], where: str) -> None:
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:5])}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:5])}")
+        if wrong:
+            parts.append(f"wrong shape {', '.join(wrong[:5])}")
+        raise ModelFileError(f"{where}: weights do not match the config ({'; '.join(parts)})")

@@ -1,0 +1,67 @@
+"""One contract every registered encoder keeps (scikit-learn's common-test idea)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from siamkit.encoders import create_encoder, list_encoders
+from siamkit.errors import ConfigError
+
+# Every registered encoder needs an entry here: a new encoder without one fails test_all_covered.
+EXAMPLES = {
+    "mlp": ({"input_dim": 6, "embedding_dim": 5}, lambda b: torch.randn(b, 6)),
+    "convnet": ({"in_channels": 3, "embedding_dim": 8, "channels": [4, 8]}, lambda b: torch.rand(b, 3, 20, 12)),
+    "rnn": ({"vocab_size": 30, "token_dim": 8, "hidden_dim": 6}, lambda b: torch.randint(1, 30, (b, 7))),
+}
+
+
+def test_all_covered():
+    assert set(list_encoders()) <= set(EXAMPLES), "add an example for every registered encoder"
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_forward_shape_and_embedding_dim(name):
+    config, make = EXAMPLES[name]
+    enc = create_encoder(name, **config).eval()
+    out = enc(make(3))
+    assert out.shape == (3, enc.embedding_dim)
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_config_round_trip_rebuilds_the_same_architecture(name):
+    config, make = EXAMPLES[name]
+    enc = create_encoder(name, **config).eval()
+    twin = create_encoder(name, **enc.get_config()).eval()
+    twin.load_state_dict(enc.state_dict())
+    x = make(4)
+    torch.testing.assert_close(enc(x), twin(x))
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_normalize_gives_unit_vectors(name):
+    config, make = EXAMPLES[name]
+    enc = create_encoder(name, **config, normalize=True).eval()
+    torch.testing.assert_close(enc(make(5)).norm(dim=1), torch.ones(5))
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_unknown_argument_is_named(name):
+    config, _ = EXAMPLES[name]
+    with pytest.raises(ConfigError, match="unknown argument.*colour"):
+        create_encoder(name, **config, colour="red")
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_gradients_reach_every_parameter(name):
+    config, make = EXAMPLES[name]
+    enc = create_encoder(name, **config).train()
+    enc(make(4)).pow(2).sum().backward()
+    for pname, p in enc.named_parameters():
+        assert p.grad is not None, pname
+
+
+def test_unknown_encoder_name():
+    with pytest.raises(ConfigError, match="unknown name 'transformer'.*convnet"):
+        create_encoder("transformer")
