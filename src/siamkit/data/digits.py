@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits as _sk_load_digits
 
 from ..errors import ConfigError
 from ._random import SeedLike
@@ -28,7 +27,9 @@ def load_digits(split: str = "train", *, seed: SeedLike = 0, val_fraction: float
     """The digits of ``split`` (``"train"``, ``"val"``, ``"test"`` or ``"all"``)."""
     if split not in SPLITS:
         raise ConfigError(f"digits: unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-    bunch = _sk_load_digits()
+    from sklearn.datasets import load_digits as sklearn_digits  # imported here: keeps import fast
+
+    bunch = sklearn_digits()
     images = np.rint(bunch.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
     data = LabelledData(torch.from_numpy(images).unsqueeze(1),
                         torch.from_numpy(bunch.target.astype(np.int64)),

@@ -19,7 +19,6 @@ from typing import Sequence, Union
 
 import numpy as np
 import torch
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, train_test_split
 
 from ..errors import ConfigError, DataError
 from ._random import SeedLike, as_rng, as_seed
@@ -36,6 +35,8 @@ def _check_fraction(value: float, what: str) -> None:
 def train_val_split(data: Data, val_fraction: float, seed: SeedLike = 0, *, stratify: bool = True
                     ) -> tuple[Data, Data]:
     """Split into ``(train, val)``; val holds about ``val_fraction`` of the samples (or groups)."""
+    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, train_test_split
+
     _check_fraction(val_fraction, "val_fraction")
     random_state = as_seed(seed) % (2**32)
     n = len(data)
