@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -71,7 +70,8 @@ def load_mnist(data_dir: str | None, n: int | None) -> tuple[LabelledData, str]:
     except SiamkitError:
         g = torch.Generator().manual_seed(0)
         count = n or 60_000
-        data = LabelledData(torch.randint(0, 256, (count, 1, 28, 28), dtype=torch.uint8, generator=g),
+        images = torch.randint(0, 256, (count, 1, 28, 28), dtype=torch.uint8, generator=g)
+        data = LabelledData(images,
                             torch.arange(count) % 10, name="synthetic")
         source = "synthetic (MNIST files not found)"
     return (data.subset(torch.arange(n)) if n and n < len(data) else data), source
@@ -127,7 +127,7 @@ def train_step_rate(batch_size: int, steps: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny slice that runs in seconds")
-    parser.add_argument("--data-dir", default=None, help="folder holding mnist/ (else SIAMKIT_DATA)")
+    parser.add_argument("--data-dir", default=None, help="holds mnist/ (else SIAMKIT_DATA)")
     parser.add_argument("--output", default=str(RESULTS), help="where to write the JSON")
     args = parser.parse_args(argv)
     torch.set_num_threads(min(2, os.cpu_count() or 1))
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> dict:
         peer = DataLoader(NaivePairs(data.x, data.y), batch_size=batch_size, shuffle=True,
                           generator=torch.Generator().manual_seed(0))
         row = {"batch_size": batch_size,
-               "siamkit_pairs_per_s": round(best_of(lambda: time_batches(ours, n_pairs), repeats), 1),
-               "naive_pairs_per_s": round(best_of(lambda: time_batches(peer, n_pairs), repeats), 1)}
+               "siamkit_pairs_per_s": round(best_of(lambda: time_batches(ours, n_pairs), repeats)),
+               "naive_pairs_per_s": round(best_of(lambda: time_batches(peer, n_pairs), repeats))}
         row["speedup"] = round(row["siamkit_pairs_per_s"] / row["naive_pairs_per_s"], 3)
         rows.append(row)
     train = train_step_rate(128, steps)
@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"pairs/s from in-memory {source}, {len(data)} samples")
     print(f"{'batch':>6} {'siamkit':>12} {'naive':>12} {'speedup':>8}")
     for r in rows:
-        print(f"{r['batch_size']:>6} {r['siamkit_pairs_per_s']:>12,.0f} {r['naive_pairs_per_s']:>12,.0f}"
-              f" {r['speedup']:>7.1f}x")
+        print(f"{r['batch_size']:>6} {r['siamkit_pairs_per_s']:>12,.0f} "
+              f"{r['naive_pairs_per_s']:>12,.0f} {r['speedup']:>7.1f}x")
     print(f"training step at batch 128: {train['pairs_per_s']:,.0f} pairs/s; the loader takes "
           f"{100 * train['loader_share_of_step_time']:.3g}% of a step's time")
     out = Path(args.output)

@@ -1,4 +1,4 @@
-"""Fixtures for the data tests: the real shared data (skipped where absent) and a local HTTP server."""
+"""Fixtures for the data tests: real shared data (skipped where absent), a local HTTP server."""
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ def test_subset_keeps_ids_keys_and_can_compact_classes():
 
 
 def test_pair_data():
-    pairs = PairData(["a", "b", "c"], ["x", "y", "z"], [1, 0, 1], groups=[0, 1, 0], keys=list("pqr"))
+    pairs = PairData(["a", "b", "c"], ["x", "y", "z"], [1, 0, 1], groups=[0, 1, 0],
+                     keys=list("pqr"))
     assert pairs.is_binary and pairs.kind == "text"
     sub = pairs.subset([2, 0])
     assert sub.x1 == ["c", "a"] and sub.groups.tolist() == [0, 0] and sub.ids.tolist() == [2, 0]

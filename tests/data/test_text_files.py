@@ -9,7 +9,8 @@ from siamkit.data import load_labelled_texts, load_text_pairs
 from siamkit.errors import DataError, SiamkitWarning
 
 QUORA = ('"id","qid1","qid2","question1","question2","is_duplicate"\n'
-         '"0","1","2","How do I learn Python, fast?","What is the quickest way to learn Python?","1"\n'
+         '"0","1","2","How do I learn Python, fast?",'
+         '"What is the quickest way to learn Python?","1"\n'
          '"1","3","4","Is the moon made of cheese?","How far is the moon?","0"\n')
 
 

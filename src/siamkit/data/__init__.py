@@ -6,8 +6,8 @@ optional duplicate ``groups``). Images are uint8 ``[N, C, H, W]``, vectors float
 texts ``list[str]`` (tokenised by the loaders with a fitted :class:`Tokenizer`).
 
 Sources: named datasets (``load_dataset("digits" | "mnist" | "fashion-mnist" | "kjv-web")``, data
-directory = argument, ``$SIAMKIT_DATA``, or ``~/.cache/siamkit``), an image folder per identity, text
-pairs (Quora layout) and labelled texts from CSV/TSV, feature tables and ``.npy`` arrays.
+directory = argument, ``$SIAMKIT_DATA``, or ``~/.cache/siamkit``), an image folder per identity,
+text pairs (Quora layout) and labelled texts from CSV/TSV, feature tables and ``.npy`` arrays.
 
 Building blocks: seeded balanced pairs and triplets (random, or hard by a model), class-disjoint and
 stratified splits with leakage checks, P x K and duplicate-group batch samplers, and loaders that

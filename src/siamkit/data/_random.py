@@ -1,9 +1,10 @@
 """Seeds and random generators for everything random in :mod:`siamkit.data`.
 
 Every random function here takes ``seed``: an ``int``, a ``numpy.random.Generator`` or a
-``torch.Generator``; the same seed gives the same result. Samplers and loaders that are re-seeded per
-epoch derive one independent stream per ``(seed, epoch, purpose)`` through NumPy's ``SeedSequence``,
-so that resuming at epoch ``e`` (``set_epoch(e)``) reproduces exactly what an uninterrupted run saw.
+``torch.Generator``; the same seed gives the same result. Samplers and loaders that are re-seeded
+per epoch derive one independent stream per ``(seed, epoch, purpose)`` through NumPy's
+``SeedSequence``, so that resuming at epoch ``e`` (``set_epoch(e)``) reproduces exactly what an
+uninterrupted run saw.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Counting what a loader skips, so that nothing is dropped silently.
 
-A :class:`SkipCounter` collects ``(reason, where)`` for every skipped row or file; ``warn`` emits one
-:class:`siamkit.errors.SiamkitWarning` saying how many were skipped, why, and naming the first few;
-``summary`` is stored in the returned dataset's ``info["skipped"]``.
+A :class:`SkipCounter` collects ``(reason, where)`` for every skipped row or file; ``warn`` emits
+one :class:`siamkit.errors.SiamkitWarning` saying how many were skipped, why, and naming the first
+few; ``summary`` is stored in the returned dataset's ``info["skipped"]``.
 """
 
 from __future__ import annotations

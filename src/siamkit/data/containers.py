@@ -6,8 +6,8 @@
   ``range(len(classes))``.
 * :class:`PairData`: explicit pairs ``(x1[i], x2[i])`` with a float label ``y[i]``: **1 = same**
   (duplicate, genuine), 0 = different, or a continuous similarity score (higher = more similar).
-  ``groups`` (optional int64 ``[N]``) marks duplicate groups: rows of one group are duplicates of each
-  other, so they must never serve as each other's negatives (see :mod:`siamkit.data.groups`).
+  ``groups`` (optional int64 ``[N]``) marks duplicate groups: rows of one group are duplicates of
+  each other, so they must never serve as each other's negatives (see :mod:`siamkit.data.groups`).
 
 Both keep ``ids`` (int64 ``[N]``, the sample's index in its source, unique across the splits of one
 named dataset: the leakage guards in :mod:`siamkit.data.splits` compare them), optional ``keys``
@@ -35,10 +35,11 @@ def as_samples(x: Any, what: str) -> Tensor | list[str]:
         raise DataError(f"{what}: item {bad} is a {type(x[bad]).__name__}; a list must hold texts")
     if isinstance(x, np.ndarray):
         if x.dtype == object:
-            raise DataError(f"{what}: an object array cannot be used; give numbers or a list of texts")
+            raise DataError(f"{what}: an object array cannot be used; give numbers or texts")
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, Tensor):
-        raise DataError(f"{what}: expected a tensor, an array or a list of texts, got {type(x).__name__}")
+        raise DataError(f"{what}: expected a tensor, an array or a list of texts, got "
+                        f"{type(x).__name__}")
     if x.dim() == 3:  # [N, H, W] grayscale images
         x = x.unsqueeze(1)
     if x.dim() == 4:
@@ -122,7 +123,8 @@ class LabelledData:
                 f"{self.name}: label {top - 1} at index {int(self.y.argmax())} is out of range "
                 f"for {len(self.classes)} classes"
             )
-        self.ids = torch.arange(len(self.y)) if self.ids is None else torch.as_tensor(self.ids).long()
+        n = len(self.y)
+        self.ids = torch.arange(n) if self.ids is None else torch.as_tensor(self.ids).long()
         _check_length(len(self.y), self.ids, "ids", self.name)
         _check_length(len(self.y), self.keys, "keys", self.name)
 
@@ -163,7 +165,8 @@ class LabelledData:
             remap[present] = torch.arange(len(present))
             y, classes = remap[y], [classes[c] for c in present.tolist()]
         return LabelledData(take(self.x, index), y, classes, name or self.name,
-                            self.ids.index_select(0, index), take(self.keys, index), dict(self.info))
+                            self.ids.index_select(0, index), take(self.keys, index),
+                            dict(self.info))
 
     def __repr__(self) -> str:
         shape = len(self.x) if isinstance(self.x, list) else tuple(self.x.shape)

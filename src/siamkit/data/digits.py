@@ -1,8 +1,9 @@
 """scikit-learn's bundled 8 x 8 handwritten digits: the built-in dataset that needs no download.
 
 1,797 images of the UCI "Optical Recognition of Handwritten Digits" set (Alpaydin & Kaynak, 1998),
-shipped inside scikit-learn. The 0-16 intensities are scaled to uint8 0-255 (``round(v * 255 / 16)``)
-so that they look like every other image dataset: ``x`` uint8 ``[N, 1, 8, 8]``, classes ``"0"``..``"9"``.
+shipped inside scikit-learn. The 0-16 intensities are scaled to uint8 0-255
+(``round(v * 255 / 16)``) so that they look like every other image dataset: ``x`` uint8
+``[N, 1, 8, 8]``, classes ``"0"``..``"9"``.
 
 The split is deterministic for a seed: stratified by class, ``test_fraction`` to test, then
 ``val_fraction`` (of the whole) to validation, the rest to training. ``ids`` index the 1,797 images,

@@ -3,10 +3,10 @@
 Multiple negatives ranking (Henderson et al. 2017) and hard-negative triplet losses use, for row i,
 every other row's second text as a negative. If two rows of a batch belonged to one duplicate group
 (the same question asked twice), a true duplicate would be pushed away as a negative. This sampler
-makes that impossible: each epoch it orders rows with each group's rows next to each other (groups in
-random order, rows in random order inside), then deals position j to batch ``j % n_batches``. A group
-with at most ``n_batches`` rows thus lands in distinct batches, and every row is used once per epoch.
-Batches have ``ceil(N / batch_size)`` as their count and sizes that differ by at most one.
+makes that impossible: each epoch it orders rows with each group's rows next to each other (groups
+in random order, rows in random order inside), then deals position j to batch ``j % n_batches``. A
+group with at most ``n_batches`` rows thus lands in distinct batches, and every row is used once per
+epoch. Batches have ``ceil(N / batch_size)`` as their count and sizes that differ by at most one.
 
 A group larger than the number of batches cannot be spread: its extra rows (chosen at random each
 epoch) are left out of that epoch, and a :class:`siamkit.errors.SiamkitWarning` says how many.

@@ -23,7 +23,8 @@ from .text_files import read_rows
 def load_feature_table(path: str | Path, *, label: str = "label",
                        features: Sequence[str] | None = None, delimiter: str | None = None,
                        on_error: str = "raise", name: str | None = None) -> LabelledData:
-    """Vectors from the ``features`` columns (default: all but ``label``), classes from ``label``."""
+    """Vectors from the ``features`` columns (default: all but ``label``); classes from
+    ``label``."""
     table = read_table(path, [label, *(features or [])], delimiter=delimiter)
     features = list(features) if features else [c for c in table.header if c != label]
     if not features:

@@ -3,16 +3,16 @@
 ```
 root/alice/001.png   root/alice/002.jpg   root/bob/scan-1.tif   ...
 ```
-Class names are the subfolder names (sorted); files are found recursively inside each. Every image is
-decoded with Pillow, turned upright by its EXIF orientation, converted to grayscale (``mode="L"``) or
-RGB, and resized to ``image_size`` (H, W) with bilinear filtering: ``x`` is uint8 ``[N, C, H, W]``.
-Without ``image_size`` all images must already share one size. ``keys`` hold the paths relative to
-``root`` (useful for enrolling a gallery).
+Class names are the subfolder names (sorted); files are found recursively inside each. Every image
+is decoded with Pillow, turned upright by its EXIF orientation, converted to grayscale
+(``mode="L"``) or RGB, and resized to ``image_size`` (H, W) with bilinear filtering: ``x`` is uint8
+``[N, C, H, W]``. Without ``image_size`` all images must already share one size. ``keys`` hold the
+paths relative to ``root`` (useful for enrolling a gallery).
 
 Files that are not images, cannot be decoded, or lie outside a class folder are skipped and counted:
 one :class:`siamkit.errors.SiamkitWarning` names how many, why, and the first few; the counts are in
-``info["skipped"]``. With ``on_error="raise"`` the first such file raises instead. A class folder left
-with no readable image is an error either way.
+``info["skipped"]``. With ``on_error="raise"`` the first such file raises instead. A class folder
+left with no readable image is an error either way.
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ download it; the error for a missing file says where to put it.
 Fixed benchmark split, so results compare: rows before the first ``Matthew 1:1`` row are the Old
 Testament (23,145 pairs: ``"train"``, optionally minus a seeded ``"val"`` part); from it on, the New
 Testament (7,950 pairs: ``"test"``). Duplicate groups (:func:`siamkit.data.groups.duplicate_groups`)
-are computed over the whole file, so group ids are comparable between splits, and the train/val split
-keeps each group on one side: the 71 verses "And the LORD spake unto Moses, saying," are one group.
+are computed over the whole file, so group ids are comparable between splits, and the train/val
+split keeps each group on one side: the 71 verses "And the LORD spake unto Moses, saying," are one
+group.
 
-:func:`kjv_web_retrieval` gives the retrieval task: each KJV test verse is a query whose answer is the
-WEB verse of its row among all 7,950 WEB test verses (Recall@1, Recall@5 with labels = row index).
+:func:`kjv_web_retrieval` gives the retrieval task: each KJV test verse is a query whose answer is
+the WEB verse of its row among all 7,950 WEB test verses (Recall@1, Recall@5 with labels = row
+index).
 """
 
 from __future__ import annotations

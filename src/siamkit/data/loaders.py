@@ -195,8 +195,9 @@ def make_loader(kind: str, data: LabelledData | PairData, batch_size: int, seed:
     wants = {"pairs": (LabelledData, PairData), "scored_pairs": (PairData,),
              "triplets": (LabelledData,), "labelled": (LabelledData,), "duplicates": (PairData,)}
     if not isinstance(data, wants[kind]):
-        raise ConfigError(f"batch kind {kind!r} needs {' or '.join(t.__name__ for t in wants[kind])}"
-                          f", got {type(data).__name__} {getattr(data, 'name', '')!r}")
+        needs = " or ".join(t.__name__ for t in wants[kind])
+        raise ConfigError(f"batch kind {kind!r} needs {needs}, got {type(data).__name__} "
+                          f"{getattr(data, 'name', '')!r}")
     cls = {"pairs": PairLoader, "scored_pairs": PairLoader, "triplets": TripletLoader,
            "labelled": LabelledLoader, "duplicates": DuplicatesLoader}[kind]
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "data", "batch_size",

@@ -7,11 +7,12 @@ and 10,000 test images of 28 x 28 uint8, 10 classes, in ``<data_dir>/mnist/`` an
 ``.gz``; see :mod:`siamkit.data.paths`).
 
 Verification: a file is accepted when its .gz MD5 is the published one, or when the MD5 of its
-decompressed content is the canonical raw file's (so re-compressed copies pass). Where no raw hash is
-published (Fashion-MNIST) a re-compressed or raw copy is checked for shape and label range only, and a
-:class:`siamkit.errors.SiamkitWarning` says so. Missing files are downloaded from the mirrors in turn
-(:func:`siamkit.data.download.download_file`); if that fails, the error says which files to put where.
-``ids`` are 0..59,999 for training and 60,000..69,999 for test images, unique across splits.
+decompressed content is the canonical raw file's (so re-compressed copies pass). Where no raw hash
+is published (Fashion-MNIST) a re-compressed or raw copy is checked for shape and label range only,
+and a :class:`siamkit.errors.SiamkitWarning` says so. Missing files are downloaded from the mirrors
+in turn (:func:`siamkit.data.download.download_file`); if that fails, the error says which files to
+put where. ``ids`` are 0..59,999 for training and 60,000..69,999 for test images, unique across
+splits.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .paths import resolve_data_dir, where_from
 
 @dataclass(frozen=True)
 class IdxFile:
-    """One IDX file: its raw name and the published MD5s of its .gz and raw forms (None: unknown)."""
+    """One IDX file: its raw name, the published MD5s of its .gz and raw forms (None: unknown)."""
 
     name: str
     gz_md5: str | None = None

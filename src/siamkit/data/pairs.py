@@ -5,8 +5,8 @@ Keras MNIST Siamese example: for each anchor, one positive (another sample of it
 negative (a sample of a random other class), so the pairs are exactly half positive. Labels follow
 siamkit's convention: **1 = same class**, 0 = different.
 
-:func:`balanced_pair_indices` works on indices only (vectorised with NumPy; 60,000 anchors take a few
-milliseconds), so a loader can draw fresh pairs every epoch without copying samples;
+:func:`balanced_pair_indices` works on indices only (vectorised with NumPy; 60,000 anchors take a
+few milliseconds), so a loader can draw fresh pairs every epoch without copying samples;
 :func:`make_pairs` materialises them as :class:`PairData` for small data.
 """
 

@@ -8,8 +8,8 @@ tensor indexing operation instead of one Python call per sample. ``set_epoch(e)`
 batches ``r, r + W, ...``; the plan is padded by repeating its first batches so that every rank gets
 the same number (as ``torch.utils.data.DistributedSampler`` does).
 
-:class:`PKBatchSampler` implements the P x K batches of Hermans, Beyer & Leibe (2017), "In defense of
-the triplet loss for person re-identification": P classes with K samples each. Each epoch every
+:class:`PKBatchSampler` implements the P x K batches of Hermans, Beyer & Leibe (2017), "In defense
+of the triplet loss for person re-identification": P classes with K samples each. Each epoch every
 sample appears at least once; a class's last chunk with fewer than K samples is topped up with other
 samples of that class, and a batch short of P classes is topped up with chunks drawn from classes it
 does not hold, so every batch has exactly P distinct classes with K >= 2 samples each.
@@ -31,7 +31,8 @@ _PLAN = 1
 
 
 def resolve_rank(rank: int | None, world_size: int | None) -> tuple[int, int]:
-    """``(rank, world_size)``: as given, else from an initialised ``torch.distributed``, else (0, 1)."""
+    """``(rank, world_size)``: as given, else from ``torch.distributed`` if initialised, else
+    ``(0, 1)``."""
     ready = dist.is_available() and dist.is_initialized()
     world = int(world_size) if world_size is not None else (dist.get_world_size() if ready else 1)
     rank = int(rank) if rank is not None else (dist.get_rank() if ready else 0)
@@ -95,7 +96,8 @@ class RandomBatchSampler(EpochBatchSampler):
     def global_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
         order = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
         cut = self.num_global_batches() * self.batch_size
-        return list(np.split(order[:cut], range(self.batch_size, min(cut, self.n), self.batch_size)))
+        starts = range(self.batch_size, min(cut, self.n), self.batch_size)
+        return list(np.split(order[:cut], starts))
 
 
 class PKBatchSampler(EpochBatchSampler):
@@ -126,7 +128,8 @@ class PKBatchSampler(EpochBatchSampler):
         members = self.members[c]
         if len(members) >= self.k:
             return rng.choice(members, self.k, replace=False)
-        return np.concatenate([rng.permutation(members), rng.choice(members, self.k - len(members))])
+        extra = rng.choice(members, self.k - len(members))
+        return np.concatenate([rng.permutation(members), extra])
 
     def global_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
         chunks, owner = [], []

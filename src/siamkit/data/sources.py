@@ -2,8 +2,9 @@
 
 A :class:`TensorSource` wraps images ``[N, C, H, W]`` or vectors ``[N, D]`` and gathers a batch with
 ``index_select``. A :class:`TextSource` encodes all texts once with a fitted
-:class:`~siamkit.data.tokenizer.Tokenizer` into a padded id matrix and gathers a batch trimmed to its
-longest text (``[B, L_batch]``, pad id 0), so an RNN never runs over padding no text in the batch needs.
+:class:`~siamkit.data.tokenizer.Tokenizer` into a padded id matrix and gathers a batch trimmed to
+its longest text (``[B, L_batch]``, pad id 0), so an RNN never runs over padding no text in the
+batch needs.
 
 The gather itself is NumPy fancy indexing on a zero-copy view of the tensor, not ``index_select``:
 a batch of 128 MNIST images is about 100k bytes, enough for torch to wake its intra-op thread pool,

@@ -51,7 +51,8 @@ def train_val_split(data: Data, val_fraction: float, seed: SeedLike = 0, *, stra
                                           random_state=random_state,
                                           stratify=data.y.numpy() if stratify else None)
     except ValueError as exc:
-        raise DataError(f"{data.name}: cannot split off val_fraction={val_fraction}: {exc}") from None
+        raise DataError(f"{data.name}: cannot split off val_fraction={val_fraction}: "
+                        f"{exc}") from None
     base = data.name.split("/")[0]
     return (data.subset(np.sort(train), name=f"{base}/train"),
             data.subset(np.sort(val), name=f"{base}/val"))
@@ -129,7 +130,8 @@ def _fingerprints(data: Data, by: str) -> list:
 
 
 def check_no_leakage(*splits: Data, by: str = "ids") -> None:
-    """Raise :class:`DataError` if two splits share a sample (or content, group, class; see ``by``)."""
+    """Raise :class:`DataError` if two splits share a sample (or content, group or class, as
+    ``by`` says)."""
     seen = [(s.name, _fingerprints(s, by)) for s in splits]
     for i, (name_a, a) in enumerate(seen):
         set_a = set(a)

@@ -3,8 +3,8 @@
 Shared by the text-pair, labelled-text and feature-table loaders. The delimiter is a tab for
 ``.tsv``/``.tab`` files, a comma for ``.csv``, otherwise a tab when the header line holds one.
 Fields may be quoted the CSV way (``quoting=True``, as in Quora's files) or taken literally
-(``quoting=False``). The first row is the header. Blank lines are counted, not read; a row whose field
-count differs from the header's is an error (the usual sign of a wrong delimiter or quoting).
+(``quoting=False``). The first row is the header. Blank lines are counted, not read; a row whose
+field count differs from the header's is an error (the usual sign of a wrong delimiter or quoting).
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ def parse_number(table: Table, row: int, column: str, value: str) -> float:
 
 
 def class_ids(names: Sequence[str]) -> tuple[list[int], list[str]]:
-    """Class ids for label strings: classes sorted numerically when all are integers, else by name."""
+    """Class ids for label strings; classes sorted numerically when all are integers, else by
+    name."""
     unique = set(names)
     try:
         ordered = sorted(unique, key=lambda s: (int(s), s))

@@ -7,8 +7,8 @@ similarity score (higher = more similar, e.g. STS scores 0-5). :func:`load_label
 text and one class label per row (class names may be any non-empty strings).
 
 A bad row (empty or non-numeric label, a label other than 0/1 without ``scores``) raises
-:class:`siamkit.errors.DataError` naming the file, line and column; with ``on_error="skip"`` such rows
-are skipped, counted in ``info["skipped"]`` and reported in one :class:`SiamkitWarning`.
+:class:`siamkit.errors.DataError` naming the file, line and column; with ``on_error="skip"`` such
+rows are skipped, counted in ``info["skipped"]`` and reported in one :class:`SiamkitWarning`.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ frequent tokens seen at least ``min_freq`` times (ties broken alphabetically, so
 deterministic) after two reserved ids: **0 = "<pad>"** (what text encoders recognise as padding) and
 **1 = "<unk>"** (any token not in the vocabulary).
 
-``encode`` returns int64 ids ``[B, L]`` padded with 0, ``L`` the longest text of the batch (capped at
-``max_length``, longer texts are cut at the end). It never emits an empty row: a text with no token
-becomes one ``<unk>``, so every row has at least one real position. ``to_dict``/``from_dict`` give the
-plain JSON that a model stores inside its ``config.json``.
+``encode`` returns int64 ids ``[B, L]`` padded with 0, ``L`` the longest text of the batch (capped
+at ``max_length``, longer texts are cut at the end). It never emits an empty row: a text with no
+token becomes one ``<unk>``, so every row has at least one real position. ``to_dict``/``from_dict``
+give the plain JSON that a model stores inside its ``config.json``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Tokenizer:
         self.max_vocab_size = max_vocab_size
         self.min_freq = min_freq
 
-    # ---- text to tokens ------------------------------------------------------------------------
+    # ---- text to tokens --------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
         if self.normalization:
             text = unicodedata.normalize(self.normalization, text)
@@ -66,7 +66,8 @@ class Tokenizer:
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(self.tokenize(text))
-        kept = sorted((c for c in counts.items() if c[1] >= self.min_freq), key=lambda c: (-c[1], c[0]))
+        kept = sorted((c for c in counts.items() if c[1] >= self.min_freq),
+                      key=lambda c: (-c[1], c[0]))
         cap = None if self.max_vocab_size is None else self.max_vocab_size - 2
         self._set_vocab([self.PAD, self.UNK] + [token for token, _ in kept[:cap]])
         return self
@@ -94,7 +95,7 @@ class Tokenizer:
             raise ConfigError("Tokenizer is not fitted yet: call fit(training_texts) first")
         return self
 
-    # ---- encoding ---------------------------------------------------------------------------------
+    # ---- encoding --------------------------------------------------------------------------------
     def encode_one(self, text: str) -> list[int]:
         """Token ids of one text (at least one id: an empty text is ``[unk_id]``)."""
         lookup = self._fitted().token_to_id_
@@ -131,7 +132,7 @@ class Tokenizer:
             out.append(" ".join(vocab[int(i)] for i in row if int(i) != self.pad_id))
         return out
 
-    # ---- JSON ---------------------------------------------------------------------------------------
+    # ---- JSON ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"type": "word", "format_version": 1, "lowercase": bool(self.lowercase),
                 "normalization": self.normalization, "max_vocab_size": self.max_vocab_size,

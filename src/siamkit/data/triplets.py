@@ -52,7 +52,8 @@ def embed_in_batches(embed: Callable[[Any], Tensor], x: Tensor | list[str],
     if module is not None:
         module.eval()
     try:
-        parts = [fn(x[i:i + batch_size]).detach().float().cpu() for i in range(0, len(x), batch_size)]
+        parts = [fn(x[i:i + batch_size]).detach().float().cpu()
+                 for i in range(0, len(x), batch_size)]
     finally:
         if module is not None and was_training:
             module.train()
