@@ -10,7 +10,7 @@ from pytorch_metric_learning.miners import BatchHardMiner
 
 from siamkit.data import (LabelledData, embed_in_batches, hard_triplet_indices, mine_triplets,
                           random_triplet_indices)
-from siamkit.errors import DataError
+from siamkit.errors import ConfigError, DataError
 
 
 def _toy(n=40, d=5, classes=4, seed=0):
@@ -93,7 +93,7 @@ def test_errors():
     emb, y = _toy()
     with pytest.raises(DataError, match="expected \\[40, D\\]"):
         hard_triplet_indices(emb[:5], y)
-    with pytest.raises(DataError, match="strategy"):
+    with pytest.raises(ConfigError, match="strategy"):
         hard_triplet_indices(emb, y, strategy="easy")
     with pytest.raises(DataError, match="only one class"):
         random_triplet_indices(torch.zeros(4, dtype=torch.long))

@@ -26,8 +26,8 @@ from .idx import read_idx
 from .image_folder import load_image_folder
 from .kjv_web import RetrievalTask, kjv_web_retrieval, load_kjv_web
 from .loader_base import BatchLoader
-from .loaders import (BATCH_KINDS, DuplicatesLoader, LabelledLoader, PairLoader, TripletLoader,
-                      make_loader)
+from .factory import BATCH_KINDS, make_loader
+from .loaders import DuplicatesLoader, LabelledLoader, PairLoader, TripletLoader
 from .mnist import FASHION_MNIST, MNIST, IdxDatasetSpec, IdxFile, load_idx_dataset
 from .pairs import balanced_pair_indices, make_pairs
 from .paths import default_cache_dir, resolve_data_dir

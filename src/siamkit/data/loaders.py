@@ -19,12 +19,12 @@ tensor index per input (see :mod:`siamkit.data.sources`) and batches are planned
 sampler from :mod:`siamkit.data.samplers`, so the loader never runs Python per sample and keeps up
 with training on 2 CPU cores without worker processes. Every loader has ``batch_kind``, ``seed``,
 ``__len__`` (batches per epoch on this rank), ``set_epoch(e)`` (reproducible resume), and
-``rank``/``world_size`` sharding. :func:`make_loader` builds the right one for a batch kind.
+``rank``/``world_size`` sharding. :func:`siamkit.data.factory.make_loader` builds the right one
+for a batch kind.
 """
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import Any, Callable, Union
 
@@ -33,7 +33,8 @@ from torch import Tensor
 
 from ..errors import ConfigError, SiamkitWarning
 from ._random import SeedLike, stream
-from .containers import LabelledData, PairData, as_index
+from ._samples import as_index
+from .containers import LabelledData, PairData
 from .loader_base import TABLE_STREAM, BatchLoader
 from .duplicate_sampler import DuplicateBatchSampler
 from .groups import duplicate_groups
@@ -41,9 +42,6 @@ from .pairs import balanced_pair_indices
 from .samplers import PKBatchSampler, RandomBatchSampler
 from .sources import as_source
 from .triplets import random_triplet_indices
-
-BATCH_KINDS = ("pairs", "scored_pairs", "triplets", "labelled", "duplicates")
-
 
 class PairLoader(BatchLoader):
     """``(x1, x2, y)`` batches: balanced pairs of a LabelledData, or the rows of a PairData."""
@@ -180,32 +178,3 @@ class DuplicatesLoader(BatchLoader):
 
     def _batch(self, table, index):
         return self.src1.gather(index), self.src2.gather(index)
-
-
-def make_loader(kind: str, data: LabelledData | PairData, batch_size: int, seed: SeedLike = 0,
-                **options: Any) -> BatchLoader:
-    """The loader for batch ``kind`` (one of :data:`BATCH_KINDS`) over ``data``.
-
-    Common options: ``shuffle`` (False: the same batches each epoch, for validation),
-    ``tokenizer`` and ``max_length`` (text data), ``rank``/``world_size``; ``drop_last`` for
-    pairs/triplets/random labelled batches; kind-specific ones as the loader classes document.
-    """
-    if kind not in BATCH_KINDS:
-        raise ConfigError(f"batch kind {kind!r}: expected one of {', '.join(BATCH_KINDS)}")
-    wants = {"pairs": (LabelledData, PairData), "scored_pairs": (PairData,),
-             "triplets": (LabelledData,), "labelled": (LabelledData,), "duplicates": (PairData,)}
-    if not isinstance(data, wants[kind]):
-        needs = " or ".join(t.__name__ for t in wants[kind])
-        raise ConfigError(f"batch kind {kind!r} needs {needs}, got {type(data).__name__} "
-                          f"{getattr(data, 'name', '')!r}")
-    cls = {"pairs": PairLoader, "scored_pairs": PairLoader, "triplets": TripletLoader,
-           "labelled": LabelledLoader, "duplicates": DuplicatesLoader}[kind]
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "data", "batch_size",
-                                                                     "seed", "shard", "scored"}
-    unknown = sorted(set(options) - accepted - {"rank", "world_size"})
-    if unknown:
-        raise ConfigError(f"batch kind {kind!r}: unknown option(s) {', '.join(unknown)}; accepted: "
-                          f"{', '.join(sorted(accepted | {'rank', 'world_size'}))}")
-    if cls is PairLoader:
-        options["scored"] = kind == "scored_pairs"
-    return cls(data, batch_size, seed, **options)

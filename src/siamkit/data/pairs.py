@@ -20,7 +20,8 @@ from torch import Tensor
 
 from ..errors import DataError
 from ._random import SeedLike, as_rng
-from .containers import LabelledData, PairData, as_index, take
+from ._samples import as_index, take
+from .containers import LabelledData, PairData
 
 
 class ClassIndex:

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
-from .containers import sample_kind
+from ._samples import sample_kind
 
 
 class TensorSource:

@@ -20,9 +20,10 @@ import torch
 from torch import Tensor
 
 from ..distances import get_distance
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ._random import SeedLike, as_rng
-from .containers import LabelledData, as_index
+from ._samples import as_index
+from .containers import LabelledData
 from .pairs import ClassIndex
 
 Triplets = tuple[Tensor, Tensor, Tensor]
@@ -66,7 +67,7 @@ def hard_triplet_indices(embeddings: Tensor, labels: Tensor | np.ndarray, *,
                          pool_size: int = 2048, seed: SeedLike = 0) -> tuple[Triplets, dict]:
     """Hard (or semi-hard) triplets for every sample; returns ``((a, p, n), info)``."""
     if strategy not in ("hard", "semi-hard"):
-        raise DataError(f"strategy: expected 'hard' or 'semi-hard', got {strategy!r}")
+        raise ConfigError(f"strategy: expected 'hard' or 'semi-hard', got {strategy!r}")
     emb = torch.as_tensor(embeddings).float()
     index = ClassIndex(labels, "labels")
     index.require_negatives()
