@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, distances, encoders, evaluation, heads, plots, training
+from . import adapters, data, distances, encoders, evaluation, heads, plots, training
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -25,6 +25,7 @@ from .training import Trainer
 __all__ = [
     "__version__",
     "adapters",
+    "data",
     "distances",
     "encoders",
     "evaluation",
