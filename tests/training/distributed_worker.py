@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 import siamkit as sk
+from siamkit.data import make_loader
 from siamkit.training import distributed
 from siamkit.training.steps import TrainStep
 from training_helpers import (
@@ -24,6 +25,7 @@ from training_helpers import (
     SoftLabelled,
     Triplet,
     batches,
+    clusters,
     tiny_model,
 )
 
@@ -92,6 +94,7 @@ def fit_cases(world):
         if world > 1
         else DataLoader(ds, batch_size=16, sampler=sampler)
     )
+    siamkit_loader = make_loader("pairs", clusters(), 8, seed=4)  # 12 batches: 6 per rank
     return {
         "fit_pairs": (Contrastive, batches("pairs", 3, n=8), batches("pairs", 2, seed=9)),
         "fit_labelled": (
@@ -100,7 +103,34 @@ def fit_cases(world):
             batches("labelled", 2, seed=9),
         ),
         "fit_dataloader": (Contrastive, dataloader, None),
+        # siamkit loaders built inside the process group shard themselves by batch
+        "fit_siamkit_loader": (
+            Contrastive,
+            siamkit_loader if world > 1 else TwoBatchesAtOnce(siamkit_loader),
+            None,
+        ),
     }
+
+
+class TwoBatchesAtOnce:
+    """One process's view of a loader sharded over 2 ranks by batch: consecutive batches of the
+    global plan (rank 0 takes the even ones, rank 1 the odd ones) concatenated into one step."""
+
+    batch_kind = "pairs"
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def set_epoch(self, epoch):
+        self.loader.set_epoch(epoch)
+
+    def __len__(self):
+        return len(self.loader) // 2
+
+    def __iter__(self):
+        it = iter(self.loader)
+        for a, b in zip(it, it):
+            yield tuple(torch.cat([x, y]) for x, y in zip(a, b))
 
 
 def one_fit(name, loss_cls, train, val, world, checkpoint_dir=None):

@@ -59,7 +59,9 @@ def test_two_processes_give_the_loss_and_gradients_of_one_on_the_combined_batch(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["fit_pairs", "fit_labelled", "fit_dataloader"])
+@pytest.mark.parametrize(
+    "name", ["fit_pairs", "fit_labelled", "fit_dataloader", "fit_siamkit_loader"]
+)
 def test_training_under_torchrun_matches_one_process(ranks, name):
     out, results = ranks
     loss_cls, train, val = fit_cases(world=1)[name]

@@ -157,3 +157,14 @@ class PairDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         return self.x1[i], self.x2[i], self.y[i]
+
+
+def clusters(n_classes=6, per_class=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    centres = 3 * torch.randn(n_classes, DIM, generator=g)
+    y = torch.arange(n_classes).repeat_interleave(per_class)
+    from siamkit.data import LabelledData
+
+    return LabelledData(
+        centres[y] + 0.3 * torch.randn(len(y), DIM, generator=g), y, name="clusters"
+    )
