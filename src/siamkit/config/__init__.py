@@ -8,11 +8,26 @@ names the file, the section and the key (``exp.toml: [training] unknown key 'epo
 """
 
 from .checks import check_config
-from .loading import (config_from_json, config_to_dict, config_to_toml, load_config, parse_config,
-                      save_config)
+from .loading import (
+                      config_from_json,
+                      config_to_dict,
+                      config_to_toml,
+                      load_config,
+                      parse_config,
+                      save_config,
+)
 from .overrides import apply_overrides
-from .schema import (BatchConfig, DataConfig, EncoderConfig, EvaluationConfig, ExperimentConfig,
-                     LossConfig, ModelConfig, TextConfig, TrainingConfig)
+from .schema import (
+                      BatchConfig,
+                      DataConfig,
+                      EncoderConfig,
+                      EvaluationConfig,
+                      ExperimentConfig,
+                      LossConfig,
+                      ModelConfig,
+                      TextConfig,
+                      TrainingConfig,
+)
 from .toml_io import dump_toml, read_toml
 
 __all__ = [

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ConfigError
 from .fields import suggest, where

@@ -5,7 +5,6 @@ rather than with a new dependency; :func:`dump_toml` output reads back to the sa
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -58,7 +57,7 @@ def _scalar(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+        return _string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -66,9 +65,22 @@ def _scalar(value: Any) -> str:
     raise ConfigError(f"cannot write a {type(value).__name__} to TOML: {value!r}")
 
 
+def _string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters (DEL too) escaped."""
+    out = []
+    for c in text:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
 def _key(key: str) -> str:
-    bare = key and all(c.isalnum() or c in "_-" for c in key)
-    return key if bare else json.dumps(key)
+    bare = key and all(c.isascii() and (c.isalnum() or c in "_-") for c in key)
+    return key if bare else _string(key)
 
 
 def dump_toml(data: dict[str, Any], header: str = "") -> str:
