@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, distances, encoders, evaluation, heads, plots
+from . import adapters, data, distances, encoders, evaluation, heads, plots
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -24,6 +24,7 @@ from .model import SiameseNetwork
 __all__ = [
     "__version__",
     "adapters",
+    "data",
     "distances",
     "encoders",
     "evaluation",
