@@ -42,7 +42,7 @@ class DataConfig:
     labels: str | None = None             # source "arrays": labels .npy (not needed for an .npz)
     val_path: str | None = None           # a separate validation file/folder (same format as path)
     test_path: str | None = None          # a separate test file/folder
-    modality: Modality = "auto"           # inferred from the samples; set it to insist
+    modality: Modality = "auto"           # inferred; "vector" flattens images to pixel vectors
     val_fraction: float = 0.2
     test_fraction: float = 0.2            # for sources without a test split of their own
     split_seed: int = 0                   # the split stays put while training.seed varies

@@ -5,7 +5,8 @@ Named datasets with a test split of their own (MNIST, Fashion-MNIST, kjv-web) ke
 train / validation / test (``val_fraction``, ``test_fraction``), or read from ``val_path`` /
 ``test_path``. With ``class_disjoint``, the test classes are never seen in training (Koch, Zemel &
 Salakhutdinov 2015, one-shot learning); validation then comes from the training classes. Splits of
-one source are checked to share no sample (:func:`siamkit.data.check_no_leakage`).
+one source are checked to share no sample (:func:`siamkit.data.check_no_leakage`). ``modality =
+"vector"`` turns images into vectors of their pixels (an MLP on digits, say).
 """
 
 from __future__ import annotations
@@ -140,6 +141,16 @@ def limit(data: Any, n: int | None, seed: int) -> Any:
     return data.subset(keep)
 
 
+def as_vectors(data: Any) -> Any:
+    """Images ``[N, C, H, W]`` as float vectors ``[N, C*H*W]`` (pixel values, 0-255 for uint8)."""
+    from dataclasses import replace
+
+    if hasattr(data, "x"):
+        return replace(data, x=data.x.reshape(len(data.x), -1).float())
+    return replace(data, x1=data.x1.reshape(len(data.x1), -1).float(),
+                   x2=data.x2.reshape(len(data.x2), -1).float())
+
+
 def load_splits(d: DataConfig, source: str = "config") -> Splits:
     """Train, validation and test data for ``d`` (see the module docstring)."""
     from ..data import check_no_leakage
@@ -161,6 +172,9 @@ def load_splits(d: DataConfig, source: str = "config") -> Splits:
     for name, part in (("max_train", d.max_train), ("max_val", d.max_val), ("max_test", d.max_test)):
         if part is not None:
             notes.append(f"{name} = {part}: a seeded random subset")
+    if d.modality == "vector" and train.kind == "image":
+        train, val, test = (as_vectors(part) for part in (train, val, test))
+        notes.append("modality = vector: images flattened to vectors of pixel values")
     modality = train.kind
     for name, part in (("validation", val), ("test", test)):
         if part.kind != modality:
