@@ -102,7 +102,7 @@ def _section_rows(metrics: dict[str, Any]) -> list[tuple[str, list[tuple[str, An
     shot = metrics.get("one_shot")
     if shot:
         ci = shot.get("ci95")
-        sections.append(("One-shot (test classes)", [
+        sections.append(("One-shot (N-way K-shot episodes on the test data)", [
             ("episodes", f"{shot.get('n_way')}-way {shot.get('k_shot')}-shot, {shot.get('episodes')} episodes"
              if "accuracy" in shot else None),
             ("accuracy", shot.get("accuracy")),

@@ -8,19 +8,29 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture
-def image_folder(tmp_path: Path) -> Path:
-    """5 classes x 6 images of 10x12 pixels, each class a different brightness."""
+def make_image_folder(root: Path, classes: int, per_class: int) -> Path:
+    """``classes`` folders of ``per_class`` 10x12 images, each class a different brightness."""
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    root = tmp_path / "faces"
-    for c in range(5):
+    for c in range(classes):
         (root / f"person{c}").mkdir(parents=True)
-        for i in range(6):
-            pixels = np.clip(rng.normal(40 * c + 30, 10, (10, 12)), 0, 255).astype(np.uint8)
+        for i in range(per_class):
+            pixels = np.clip(rng.normal(25 * c + 30, 10, (10, 12)), 0, 255).astype(np.uint8)
             Image.fromarray(pixels).save(root / f"person{c}" / f"{i}.png")
     return root
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """5 people x 6 images."""
+    return make_image_folder(tmp_path / "faces", 5, 6)
+
+
+@pytest.fixture
+def identity_folder(tmp_path: Path) -> Path:
+    """8 people x 10 images: enough for a class-disjoint split with validation pairs."""
+    return make_image_folder(tmp_path / "people", 8, 10)
 
 
 @pytest.fixture

@@ -98,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
                               rule=args.rule, target_far=args.target_far, bootstrap=args.bootstrap,
                               seed=args.seed, plots=not args.no_plots)
     metrics["pairs"] = pairs.note
-    if args.calibrate and metrics.get("threshold") is not None:
-        model.set_threshold(metrics["threshold"], **metrics["threshold_info"])
     extra = evaluate_test_embeddings(model, test, ev, 256, None if args.no_plots else out)
     metrics.update(extra)
     write_metrics_json(metrics, out / "metrics.json")

@@ -9,6 +9,7 @@ agree with the data.
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import torch
@@ -17,7 +18,7 @@ from ..config.checks import check_arguments
 from ..config.fields import where
 from ..config.registry import DEFAULT_BATCH_KIND, LOSS_INPUT_KINDS, NEEDS, loss_class
 from ..config.schema import ExperimentConfig
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, SiamkitWarning
 from .data import Splits
 
 AUTO_ENCODER = {"image": "convnet", "vector": "mlp", "text": "rnn"}
@@ -136,6 +137,19 @@ def _alternatives(have: str) -> str:
            "multiple_negatives_ranking"
 
 
+def drop_single_sample_classes(data: Any, what: str) -> Any:
+    """``data`` without the samples whose class has no second sample (no positive pair can hold
+    them); a warning says how many were left out."""
+    counts = torch.bincount(data.y, minlength=data.n_classes)
+    lonely = counts[data.y] < 2
+    if not bool(lonely.any()):
+        return data
+    n = int(lonely.sum())
+    warnings.warn(f"{what} ({data.name}): {n} sample(s) of classes with a single sample left out of "
+                  f"the batches (a positive pair needs two)", SiamkitWarning, stacklevel=3)
+    return data.subset(~lonely)
+
+
 def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) -> tuple[Any, Any]:
     """Training and validation loaders of batch ``kind``; validation batches are the same each
     epoch and as large as the training ones (so in-batch validation losses compare)."""
@@ -147,6 +161,9 @@ def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) 
     if kind == "labelled":
         options.update(samples_per_class=cfg.batches.samples_per_class, sampler=cfg.batches.sampler)
     size, seed = cfg.batches.batch_size, cfg.training.seed
+    if splits.labelled and kind in ("pairs", "triplets", "labelled"):
+        splits.train = drop_single_sample_classes(splits.train, "training data")
+        splits.val = drop_single_sample_classes(splits.val, "validation data")
     try:
         train = make_loader(kind, splits.train, size, seed, **options)
     except (ConfigError, DataError) as exc:

@@ -142,7 +142,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
     metrics: dict[str, Any] = {"name": cfg.name}
     metrics.update(evaluate_run(model, splits, cfg, plots_dir))
     if plots_dir is not None:
-        p.plot_loss_curves(history, plots_dir / "loss.png", title="Loss per epoch")
+        p.plot_loss_curves(list(history.epochs), plots_dir / "loss.png", title="Loss per epoch")
     metrics["training"] = {"epochs": trainer.epoch_, "best_epoch": trainer.best_epoch_,
                            "monitor": trainer.monitor_, "best": trainer.best_metric_,
                            "stop_reason": trainer.stop_reason_, "steps": trainer.step_,

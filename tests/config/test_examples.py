@@ -1,0 +1,37 @@
+"""Every example config in examples/ passes the validator (the runs are slow tests in
+tests/experiment/test_examples_run.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from siamkit.config import load_config
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXPECTED = {"mnist_contrastive.toml": ("mnist", "contrastive", "pairs"),
+            "mnist_batch_hard.toml": ("mnist", "batch_hard", "labelled"),
+            "kjv_web_lstm.toml": ("kjv-web", "hard_negative", "duplicates"),
+            "digits_mlp.toml": ("digits", "contrastive", "auto"),
+            "image_folder_verification.toml": ("digits", "contrastive", "auto")}
+
+
+def test_the_examples_are_all_there():
+    assert {p.name for p in EXAMPLES.glob("*.toml")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_loads(name):
+    cfg = load_config(EXAMPLES / name)
+    dataset, loss, kind = EXPECTED[name]
+    assert (cfg.data.name, cfg.loss.name, cfg.batches.kind) == (dataset, loss, kind)
+
+
+def test_keras_protocol_and_lstm_recipe():
+    keras = load_config(EXAMPLES / "mnist_contrastive.toml")
+    assert keras.encoder.args["preset"] == "keras-mnist" and keras.loss.args == {"margin": 1.0}
+    lstm = load_config(EXAMPLES / "kjv_web_lstm.toml")
+    assert lstm.encoder.args["cell"] == "lstm" and lstm.encoder.args["pooling"] == "mean"
+    assert lstm.encoder.args["normalize"] is True and lstm.model.distance == "cosine"
+    assert lstm.loss.args == {"margin": 0.25}
