@@ -91,3 +91,10 @@ def test_existing_run_needs_resume_or_overwrite(run):
     resumed = run_experiment(tiny(), run.out_dir, resume=True)  # finished: nothing more to train
     assert resumed.metrics["training"]["epochs"] == 2
     np.testing.assert_allclose(resumed.metrics["test"]["accuracy"], run.metrics["test"]["accuracy"])
+
+
+def test_resume_with_another_config_warns(run):
+    from siamkit.errors import SiamkitWarning
+
+    with pytest.warns(SiamkitWarning, match=r"config differs .*training.lr"):
+        run_experiment(tiny(training__lr=0.5), run.out_dir, resume=True)

@@ -91,5 +91,6 @@ def run(args: argparse.Namespace) -> int:
         saved = (out / "checkpoints" / "last.pt").is_file()
         again = f"siamkit train {args.config} --out {out} --resume"
         raise KeyboardInterrupt(f"training stopped; {'continue it with: ' + again if saved else 'no checkpoint was written yet'}") from None
-    print_run(args, result)
+    if result.metrics:  # under torchrun only rank 0 reports
+        print_run(args, result)
     return 0

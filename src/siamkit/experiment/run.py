@@ -16,15 +16,17 @@ The run folder::
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..config import ExperimentConfig, config_to_dict, save_config
-from ..errors import ConfigError
+from ..errors import ConfigError, SiamkitWarning
 from .build import batch_kind, build_loaders, build_loss, build_model
 from .data import Splits, load_splits
 from .evaluate import calibrate_on, evaluate_test_embeddings, verification
@@ -55,6 +57,22 @@ def _check_out_dir(out: Path, resume: bool, overwrite: bool) -> None:
     if last.is_file() and not (resume or overwrite):
         raise ConfigError(f"--out {out}: already holds a run ({last}); continue it with --resume, "
                           f"or choose another --out")
+
+
+def _warn_if_changed(cfg: ExperimentConfig, out: Path) -> None:
+    """Resuming with a config other than the interrupted run's does not repeat that run."""
+    saved = out / "config.json"
+    if not saved.is_file():
+        return
+    before, now = json.loads(saved.read_text(encoding="utf-8")), config_to_dict(cfg)
+    changed = [f"{section}.{key}" for section, values in now.items() if isinstance(values, dict)
+               for key in sorted(set(values) | set(before.get(section, {})))
+               if values.get(key) != before.get(section, {}).get(key)
+               and f"{section}.{key}" not in ("training.epochs", "training.progress")]
+    if changed:
+        warnings.warn(f"resume: the config differs from the run in {out} ({', '.join(changed[:5])}); "
+                      f"the resumed run will not repeat the interrupted one", SiamkitWarning,
+                      stacklevel=3)
 
 
 def _trainer(cfg: ExperimentConfig, model: Any, loss: Any, kind: str, out: Path) -> Any:
@@ -121,9 +139,13 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
 
     t0 = time.perf_counter()
     out = Path(out_dir)
+    main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 writes the run folder
     _check_out_dir(out, resume, overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out)
+    if resume:
+        _warn_if_changed(cfg, out)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out)
     log.info("loading data (%s)", cfg.data.name if cfg.data.source == "dataset" else cfg.data.path)
     splits = load_splits(cfg.data, cfg.source)
     kind = batch_kind(cfg, splits)
@@ -135,6 +157,9 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
              kind, cfg.batches.batch_size, type(loss).__name__)
     trainer = _trainer(cfg, model, loss, kind, out)
     history = trainer.fit(train_loader, val_loader, resume=resume)
+    if not main:
+        return RunResult(out, out / MODEL_DIR, out / "report.html", {}, history, model, cfg,
+                         time.perf_counter() - t0)
     history.to_json(out / "history.json")
     train_seconds = time.perf_counter() - t0
     log.info("calibrating on validation pairs and evaluating on test data")
