@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, data, distances, encoders, evaluation, heads, plots, training
+from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -30,6 +30,8 @@ __all__ = [
     "encoders",
     "evaluation",
     "heads",
+    "losses",
+    "miners",
     "plots",
     "L1SigmoidHead",
     "SiameseNetwork",
