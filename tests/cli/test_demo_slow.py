@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -13,38 +14,55 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("siamkit.losses")  # TODO(cli): drop once siamkit.losses is on main
 
 pytestmark = pytest.mark.slow
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def _env() -> dict[str, str]:
+    """This siamkit importable from any working folder (a source checkout needs PYTHONPATH)."""
+    import siamkit
+
+    src = str(Path(siamkit.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+
+
 def _siamkit(*args: object, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "siamkit", *map(str, args)], capture_output=True,
-                          text=True, check=False, **kw)
+                          text=True, check=False, env=_env(), **kw)
 
 
 def test_demo_end_to_end(tmp_path):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _child_cpu()
     done = _siamkit("demo", "--out", tmp_path / "demo", "--json", cwd=tmp_path)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _child_cpu() - cpu_start
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    print(f"siamkit demo: {seconds:.1f} s, test {data['test']}, one-shot {data['one_shot']}")
+    print(f"siamkit demo: {seconds:.1f} s wall, {cpu:.1f} s CPU, test {data['test']}, "
+          f"one-shot {data['one_shot']}")
     assert data["test"]["accuracy"] > 0.95 and data["test"]["roc_auc"] > 0.99
     assert data["one_shot"] > 0.9
     assert Path(data["report"]).is_file() and (tmp_path / "demo" / "model" / "model.safetensors").is_file()
-    # Shared CI machines are slower than a quiet laptop; SIAMKIT_DEMO_MAX_SECONDS relaxes the bound.
-    assert seconds < float(os.environ.get("SIAMKIT_DEMO_MAX_SECONDS", "120"))
+    # Under two minutes on 2 cores: the CPU time it needs is a bound that holds on a busy shared
+    # machine too (wall time there depends on the neighbours); SIAMKIT_DEMO_MAX_SECONDS adds a
+    # wall-clock bound for a quiet machine.
+    assert cpu < 120
+    if os.environ.get("SIAMKIT_DEMO_MAX_SECONDS"):
+        assert seconds < float(os.environ["SIAMKIT_DEMO_MAX_SECONDS"])
     again = json.loads(_siamkit("demo", "--out", tmp_path / "demo", "--json", cwd=tmp_path).stdout)
     assert again["test"] == data["test"] and again["one_shot"] == data["one_shot"]
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def test_ctrl_c_then_resume(tmp_path):
     config, out = EXAMPLES / "digits_mlp.toml", tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "siamkit", "train", str(config), "--out", str(out),
                              "--epochs", "500", "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     lines = []
     for line in proc.stderr:  # wait until training runs
         lines.append(line)

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("siamkit.losses")  # TODO(cli): drop once siamkit.losses is on main
 
 from cli_helpers import assert_clean_error
 

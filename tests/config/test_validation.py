@@ -86,7 +86,6 @@ def test_bad_values(text, expected):
 
 
 def test_loss_arguments_are_checked():
-    pytest.importorskip("siamkit.losses")
     assert "[loss.args] unknown key 'margn' (did you mean 'margin'?)" in error_of(
         '[loss]\nname = "contrastive"\nargs = {margn = 1.0}')
     cfg = parse('[loss]\nname = "batch_hard"\nargs = {margin = 0.2}\n[batches]\nkind = "labelled"')

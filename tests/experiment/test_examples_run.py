@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("siamkit.losses")  # TODO(cli): drop once siamkit.losses is on main
 
 from siamkit.config import load_config
 from siamkit.experiment import run_experiment

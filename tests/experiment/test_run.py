@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("siamkit.losses")  # TODO(cli): drop once siamkit.losses is on main
 
 from siamkit import SiameseNetwork
 from siamkit.config import load_config, parse_config

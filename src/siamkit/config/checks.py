@@ -7,7 +7,6 @@ key, e.g. ``exp.toml: [training] lr: must be > 0, got -0.1``.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -130,8 +129,6 @@ def _check_loss(cfg: ExperimentConfig) -> None:
         head(cfg.model.head != "l1_sigmoid", "head",
              f"the l1_sigmoid head is trained only by loss binary_cross_entropy, not {name!r}; "
              "an untrained head would decide every pair")
-    if importlib.util.find_spec("siamkit.losses") is None:
-        return  # TODO(cli): remove once siamkit.losses is on main
     check_arguments(loss_class(name), cfg.loss.args, where(cfg.source, "loss.args"),
                     f"loss {name!r}")
 
