@@ -7,8 +7,6 @@ import json
 
 import numpy as np
 import pytest
-
-
 from cli_helpers import assert_clean_error
 
 TINY_TOML = """\

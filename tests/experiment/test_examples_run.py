@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
 from siamkit.config import load_config
 from siamkit.experiment import run_experiment
 

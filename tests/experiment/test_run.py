@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-
 from siamkit import SiameseNetwork
 from siamkit.config import load_config, parse_config
 from siamkit.errors import ConfigError
