@@ -1,0 +1,398 @@
+"""A gallery of enrolled references: verify a probe against a claimed identity, or identify it.
+
+This is how Siamese networks are used in practice (Bromley et al. 1993 enrolled genuine signatures;
+Taigman et al. 2014, "DeepFace", and Schroff et al. 2015, "FaceNet", verify and identify faces the
+same way): one side of every comparison, the references, is embedded ahead of time and stored; a
+new input is embedded once and compared with all of them.
+
+Scores follow siamkit's convention, higher = more similar, on the model's own scale: cosine
+similarity (inner product of normalised vectors in FAISS), minus the euclidean or manhattan distance
+(L2 or L1 FAISS index), or the head's match probability. A learned head cannot be searched by an
+index, so for head models the index shortlists ``shortlist`` references by L1 distance (the head is
+a weighted L1 distance, Koch et al. 2015) and the head rescores them exactly; with no more references
+than ``shortlist`` the search is exhaustive.
+
+Open-set identification (Phillips et al., "FRVT"; Grother et al.): the best identity is accepted only
+if its score reaches ``model.threshold``, otherwise the probe is "unknown". A model without a
+threshold gives closed-set answers (ranked candidates, no decision) from :meth:`Gallery.identify` and
+refuses :meth:`Gallery.verify` with :class:`~siamkit.errors.NotCalibratedError`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .._io import atomic_path
+from .._version import __version__
+from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
+from . import _inputs
+from ._ranking import first_per_group
+from .exceptions import ModelMismatchError, UnknownIdentityError
+from .fingerprint import describe_model, model_fingerprint
+from .index import KINDS, VectorIndex
+from .persist import DB_FILE, read_index, write_index
+from .results import Identifications, IdentityInfo, Match, Verification
+from .store import Store
+
+AGGREGATES = ("max", "mean")
+_MAX_OVERFETCH = 8  # references searched per wanted identity before widening row by row
+
+
+def _metric_for(model: Any) -> tuple[str, bool]:
+    """(FAISS metric, whether results are rescored by the model's head)."""
+    if model.head is not None:
+        return ("l1" if getattr(model.head, "name", "") == "l1_sigmoid" else "l2"), True
+    name = model.distance_name
+    if name in ("cosine", "cosine_similarity"):
+        return "ip", False
+    return ("l1" if name == "manhattan" else "l2"), False
+
+
+class Gallery:
+    """Enrolled references of named identities, searchable with a trained model.
+
+    Args:
+        model: the :class:`~siamkit.SiameseNetwork` that embeds references and probes.
+        path: a folder to keep the gallery in (created if new, opened if it holds one). Every
+            enrollment and removal is committed to its SQLite database before the call returns.
+            None keeps the gallery in memory; :meth:`save` writes it to a folder later.
+        index: "flat" (exact, default for a new gallery), "ivf" or "hnsw" (approximate, for
+            millions of references); None keeps the kind an existing gallery was saved with.
+        nlist, nprobe: IVF cells (None: ``4 sqrt(n)`` when trained) and cells searched per query.
+        hnsw_m, ef_search: HNSW graph degree and search breadth.
+        shortlist: references rescored by a head model per probe.
+        batch_size: inputs embedded per forward pass.
+
+    Call :meth:`close` (or use ``with``) when done with a gallery kept in a folder: it saves the
+    search index; otherwise the next open rebuilds the index from the stored embeddings (with a
+    :class:`~siamkit.errors.SiamkitWarning`), which loses nothing but takes time.
+    """
+
+    def __init__(self, model: Any, path: str | Path | None = None, index: str | None = None, *,
+                 nlist: int | None = None, nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128,
+                 shortlist: int = 100, batch_size: int = 256) -> None:
+        self.model = model
+        self.path = None if path is None else Path(path)
+        self.index = index
+        self.nlist, self.nprobe, self.hnsw_m, self.ef_search = nlist, nprobe, hnsw_m, ef_search
+        self.shortlist, self.batch_size = int(shortlist), int(batch_size)
+        if index is not None and index not in KINDS:
+            raise ConfigError(f"gallery index: unknown kind {index!r}; choose one of {', '.join(KINDS)}")
+        self._lock = threading.RLock()
+        self._open()
+
+    @classmethod
+    def load(cls, path: str | Path, model: Any, **kwargs: Any) -> "Gallery":
+        """Open the gallery saved in the folder ``path`` (it must exist)."""
+        if not (Path(path) / DB_FILE).is_file():
+            raise DataError(f"gallery {path}: no gallery there (no {DB_FILE})")
+        return cls(model, path, **kwargs)
+
+    # ---- opening ----------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        dim = self.model.embedding_dim
+        if not isinstance(dim, int) or dim < 1:
+            raise ConfigError("gallery: the model's encoder has no embedding_dim, so embeddings cannot be stored")
+        self.dim_ = dim
+        self.fingerprint_ = model_fingerprint(self.model)
+        self.metric_, self._rescore = _metric_for(self.model)
+        if self.path is not None:
+            if self.path.exists() and not self.path.is_dir():
+                raise DataError(f"gallery {self.path}: exists and is not a folder")
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._store = Store(None if self.path is None else self.path / DB_FILE, dim)
+        try:
+            self._check_model()
+        except BaseException:
+            self._store.close()
+            raise
+        stored_kind = self._store.get_meta("index")
+        self.index_kind_ = self.index or stored_kind or "flat"
+        if self.index_kind_ != stored_kind:
+            self._store.set_meta("index", self.index_kind_)
+        self._index = self._new_index()
+        self._load_maps()
+        if self.path is not None:
+            reason = read_index(self.path, self._index, self._store, self.fingerprint_)
+            count = self._store.count()
+            if reason and count:
+                warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from the "
+                              f"{count} stored embeddings", SiamkitWarning, stacklevel=3)
+            if reason:
+                self._rebuild_index()
+
+    def _check_model(self) -> None:
+        stored = self._store.get_meta("fingerprint")
+        if stored is None:
+            for key, value in (("fingerprint", self.fingerprint_), ("model", describe_model(self.model)),
+                               ("dim", self.dim_), ("created", time.time()), ("siamkit_version", __version__)):
+                self._store.set_meta(key, value)
+        elif stored != self.fingerprint_:
+            raise ModelMismatchError(
+                f"gallery {self.path}: its references were embedded by another model "
+                f"({self._store.get_meta('model')}, fingerprint {stored[:12]}); the given model "
+                f"({describe_model(self.model)}) has fingerprint {self.fingerprint_[:12]}. Open it with "
+                "the model that enrolled them, or enroll into a new gallery")
+
+    def _new_index(self) -> VectorIndex:
+        return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist, nprobe=self.nprobe,
+                           hnsw_m=self.hnsw_m, ef_search=self.ef_search)
+
+    def _load_maps(self) -> None:
+        ref_ids, ident_ids = self._store.ref_table()
+        self._code_of = np.full(max(1024, int(ref_ids.max(initial=0)) + 1), -1, dtype=np.int64)
+        self._code_of[ref_ids] = ident_ids
+        rows = self._store.identities()
+        self._ids_by_name = {name: i for i, name, *_ in rows}
+        self._counts = {i: n for i, _, _, _, n in rows}
+        self._name_of = np.full(max(16, max(self._counts, default=0) + 1), None, dtype=object)
+        for i, name, *_ in rows:
+            self._name_of[i] = name
+
+    def _rebuild_index(self) -> None:
+        self._index = self._new_index()
+        for ids, emb in self._store.iter_embeddings():
+            self._index.add(ids, emb)
+        if self.path is not None:
+            write_index(self.path, self._index, self.fingerprint_)
+
+    def rebuild_index(self) -> "Gallery":
+        """Rebuild the search index from the stored embeddings (e.g. to retrain IVF cells)."""
+        with self._lock:
+            self._rebuild_index()
+        return self
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def enroll(self, identity: str, samples: Any, metadata: dict | None = None,
+               reference_metadata: Sequence[dict] | None = None) -> list[int]:
+        """Add references of ``identity`` (image paths, PIL images, arrays, texts or a prepared
+        tensor batch; one sample or many) and return their reference ids. Enrolling an existing
+        identity adds references and merges ``metadata`` into its metadata."""
+        _inputs.check_identity(identity)
+        emb = _inputs.encode(self.model, samples, f"samples of {identity!r}", self.batch_size)
+        meta = _inputs.reference_metadata(self.model, samples, reference_metadata, len(emb), f"enroll {identity!r}")
+        return self.enroll_embeddings(identity, emb, metadata, meta)
+
+    def enroll_embeddings(self, identity: str, embeddings: Any, metadata: dict | None = None,
+                          reference_metadata: Sequence[dict] | None = None) -> list[int]:
+        """Like :meth:`enroll` with embeddings ``[n, D]`` already computed by this gallery's model."""
+        _inputs.check_identity(identity)
+        emb = _inputs.check_embeddings(embeddings, self.dim_, f"embeddings of {identity!r}")
+        meta = _inputs.check_metadata(metadata, f"enroll {identity!r}")
+        if reference_metadata is None:
+            reference_metadata = [{} for _ in range(len(emb))]
+        refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb), f"enroll {identity!r}")
+        with self._lock:
+            ident, ids = self._store.add(identity, emb, meta, refs)
+            self._index.add(ids, emb)
+            if ids[-1] >= len(self._code_of):
+                self._code_of = np.concatenate([self._code_of, np.full(max(len(self._code_of), int(ids[-1]) + 1),
+                                                                       -1, dtype=np.int64)])
+            self._code_of[ids] = ident
+            if ident >= len(self._name_of):
+                self._name_of = np.concatenate([self._name_of, np.full(max(len(self._name_of), ident + 1), None)])
+            self._name_of[ident] = identity
+            self._ids_by_name[identity] = ident
+            self._counts[ident] = self._counts.get(ident, 0) + len(ids)
+        return ids.tolist()
+
+    def remove(self, identity: str) -> int:
+        """Delete ``identity`` and all its references; returns how many references were removed."""
+        with self._lock:
+            removed = self._store.remove(identity)
+            if removed is None:
+                raise UnknownIdentityError(f"identity {identity!r} is not enrolled in {self._where()}")
+            ident, ids = removed
+            self._index.remove(ids)
+            self._code_of[ids] = -1
+            self._name_of[ident] = None
+            del self._ids_by_name[identity], self._counts[ident]
+        return len(ids)
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def list(self) -> list[IdentityInfo]:
+        """Every enrolled identity with its number of references and metadata, by name."""
+        with self._lock:
+            return [IdentityInfo(name, n, meta, created) for _, name, meta, created, n in self._store.identities()]
+
+    def __len__(self) -> int:
+        return len(self._ids_by_name)
+
+    def __contains__(self, identity: object) -> bool:
+        return identity in self._ids_by_name
+
+    @property
+    def n_references(self) -> int:
+        return self._index.ntotal
+
+    def identify(self, probes: Any, k: int = 5, threshold: float | None = None) -> Identifications:
+        """The ``k`` best identities for each probe (one sample or a batch), ranked by the score of
+        their best reference, with the open-set decision (see :class:`Identification`).
+        ``threshold`` overrides the model's."""
+        return self.identify_embeddings(self._encode(probes), k, threshold)
+
+    def identify_embeddings(self, embeddings: Any, k: int = 5, threshold: float | None = None) -> Identifications:
+        emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
+        k = _check_k(k)
+        threshold = self.model.threshold if threshold is None else float(threshold)
+        with self._lock:
+            n = self._index.ntotal
+            b = len(emb)
+            width = min(k, len(self._counts))
+            names = np.full((b, width), None, dtype=object)
+            scores = np.full((b, width), np.nan)
+            refs = np.full((b, width), -1, dtype=np.int64)
+            if n == 0 or width == 0:
+                return Identifications(names, scores, refs, threshold)
+            m = min(n, k * min(max(self._counts.values()), _MAX_OVERFETCH))
+            todo = np.arange(b)
+            while len(todo):
+                if self._rescore:
+                    m = min(n, max(m, self.shortlist))
+                s, ids = self._search_refs(emb[todo], m)
+                groups = np.where(ids >= 0, self._code_of[np.maximum(ids, 0)], -1)
+                rows, cols, slot, counts = first_per_group(groups, k)
+                target = todo[rows]
+                names[target, slot] = self._name_of[self._code_of[ids[rows, cols]]]
+                scores[target, slot] = s[rows, cols]
+                refs[target, slot] = ids[rows, cols]
+                # Rows with fewer than k identities among their m references: widen and search again.
+                todo = todo[(counts < width) & (m < n)]
+                m = min(n, m * 4)
+            return Identifications(names, scores, refs, threshold)
+
+    def search(self, probes: Any, k: int = 10) -> list[list[Match]]:
+        """The ``k`` best individual references for each probe, best first, with their metadata."""
+        return self.search_embeddings(self._encode(probes), k)
+
+    def search_embeddings(self, embeddings: Any, k: int = 10) -> list[list[Match]]:
+        emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
+        k = _check_k(k)
+        with self._lock:
+            if self._index.ntotal == 0:
+                return [[] for _ in range(len(emb))]
+            m = min(self._index.ntotal, max(k, self.shortlist) if self._rescore else k)
+            scores, ids = self._search_refs(emb, m)
+            scores, ids = scores[:, :k], ids[:, :k]
+            meta = self._store.references(ids[ids >= 0])
+            return [[Match(int(i), self._name_of[self._code_of[i]], float(s), meta.get(int(i), {}))
+                     for s, i in zip(srow, irow) if i >= 0] for srow, irow in zip(scores, ids)]
+
+    def verify(self, identity: str, probes: Any, aggregate: str = "max",
+               threshold: float | None = None) -> list[Verification]:
+        """Is each probe ``identity``? Scores against every reference of the identity, aggregated
+        by "max" (the best reference) or "mean", and compared with the threshold."""
+        return self.verify_embeddings(identity, self._encode(probes), aggregate, threshold)
+
+    def verify_embeddings(self, identity: str, embeddings: Any, aggregate: str = "max",
+                          threshold: float | None = None) -> list[Verification]:
+        if aggregate not in AGGREGATES:
+            raise ConfigError(f"aggregate: expected one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+        threshold = self.model.threshold if threshold is None else float(threshold)
+        if threshold is None:
+            raise NotCalibratedError("verify needs a decision threshold and the model has none: calibrate "
+                                     "the model (siamkit.evaluation.calibrate) or pass threshold=")
+        emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
+        with self._lock:
+            refs = self._store.identity_embeddings(identity)
+        if refs is None:
+            raise UnknownIdentityError(f"identity {identity!r} is not enrolled in {self._where()}")
+        with torch.no_grad():
+            s = self.model.pairwise_scores(torch.from_numpy(emb).to(self.model.device),
+                                           torch.from_numpy(refs).to(self.model.device)).float().cpu()
+        agg = s.max(dim=1).values if aggregate == "max" else s.mean(dim=1)
+        return [Verification(identity, bool(v >= threshold), float(v), threshold, aggregate, len(refs))
+                for v in agg.tolist()]
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _encode(self, probes: Any) -> np.ndarray:
+        return _inputs.encode(self.model, probes, "probes", self.batch_size)
+
+    def _search_refs(self, emb: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids ``[B, m]`` of the best references per probe, best first (-1: empty)."""
+        values, ids = self._index.search(emb, m)
+        if self._rescore:
+            scores = self._head_scores(emb, ids)
+            order = np.argsort(-scores, axis=1, kind="stable")
+            scores, ids = np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
+        elif self.metric_ == "ip":
+            scores = values
+        elif self.metric_ == "l2" and self.model.distance_name == "euclidean":
+            scores = -np.sqrt(np.maximum(values, 0.0))
+        else:
+            scores = -values
+        return np.where(ids >= 0, scores, -np.inf), ids
+
+    def _head_scores(self, emb: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        valid = ids >= 0
+        vecs = torch.from_numpy(self._index.reconstruct(ids[valid]))
+        probes = torch.from_numpy(np.repeat(emb, valid.sum(axis=1), axis=0))
+        out = np.full(ids.shape, -np.inf, dtype=np.float32)
+        chunk, parts = 65536, []
+        with torch.no_grad():
+            for start in range(0, len(vecs), chunk):
+                u = probes[start:start + chunk].to(self.model.device)
+                v = vecs[start:start + chunk].to(self.model.device)
+                parts.append(self.model.score_embeddings(u, v).float().cpu().numpy())
+        out[valid] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return out
+
+    def _where(self) -> str:
+        return "the gallery" if self.path is None else f"gallery {self.path}"
+
+    # ---- saving -----------------------------------------------------------------------------
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the gallery to the folder ``path`` (default: its own folder, where this writes the
+        search index; the database is always up to date there). Every file is replaced atomically."""
+        target = self.path if path is None else Path(path)
+        if target is None:
+            raise ConfigError("gallery.save: this gallery lives in memory; give a folder to save it in")
+        target.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if self.path is None or target.resolve() != self.path.resolve():
+                if (target / DB_FILE).exists():
+                    raise ConfigError(f"gallery.save: {target} already holds a gallery; choose a new folder")
+                with atomic_path(target / DB_FILE) as tmp:
+                    self._store.backup_to(tmp)
+            write_index(target, self._index, self.fingerprint_)
+        return target
+
+    def close(self) -> None:
+        """Save the search index (for a gallery in a folder) and close the database."""
+        with self._lock:
+            if self._store is None:
+                return
+            if self.path is not None:
+                write_index(self.path, self._index, self.fingerprint_)
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> "Gallery":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "in memory" if self.path is None else str(self.path)
+        return (f"Gallery({where}, index={self.index_kind_!r}, identities={len(self)}, "
+                f"references={self.n_references})")
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k: expected a positive integer, got {k!r}")
+    return int(k)
+
