@@ -235,6 +235,12 @@ class Gallery:
     def n_references(self) -> int:
         return self._index.ntotal
 
+    def n_references_of(self, identity: str) -> int:
+        """How many references ``identity`` has (0 if it is not enrolled)."""
+        with self._lock:
+            ident = self._ids_by_name.get(identity)
+            return 0 if ident is None else self._counts[ident]
+
     def identify(self, probes: Any, k: int = 5, threshold: float | None = None) -> Identifications:
         """The ``k`` best identities for each probe (one sample or a batch), ranked by the score of
         their best reference, with the open-set decision (see :class:`Identification`).
