@@ -15,8 +15,9 @@ modality, shape, type, undecodable image). Bad input never gives a 500.
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,10 +36,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(model: Any, gallery: Any = None, api_key: str | None = None, limits: Limits | None = None,
-               title: str = "siamkit") -> FastAPI:
+               title: str = "siamkit", close_gallery: bool = False) -> FastAPI:
     """A FastAPI app serving ``model`` (a :class:`~siamkit.SiameseNetwork`) and, optionally, a
     :class:`~siamkit.gallery.Gallery` built with it. With ``api_key`` every route but health and
-    the pages needs the header ``X-API-Key``. The caller keeps ownership of the gallery (close it)."""
+    the pages needs the header ``X-API-Key``. ``close_gallery``: close (and so save the index of)
+    the gallery when the server shuts down; otherwise the caller keeps ownership of it."""
     if gallery is not None and gallery.model is not model:
         from ..gallery import model_fingerprint
 
@@ -46,7 +48,16 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None, limi
             raise SiamkitError("create_app: the gallery was built with another model than the one served")
     limits = limits or Limits()
     model.eval()
-    app = FastAPI(title=f"{title} service", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Here, inside uvicorn's graceful shutdown: after it, uvicorn re-raises SIGTERM/SIGINT and
+        # the process may end before any code placed after uvicorn.run.
+        if close_gallery and gallery is not None:
+            gallery.close()
+
+    app = FastAPI(title=f"{title} service", version=__version__, lifespan=lifespan,
                   description="Siamese-network similarity, verification and identification. "
                               "Scores: higher = more similar.")
     app.state.siamkit = ServiceState(model=model, gallery=gallery, limits=limits)

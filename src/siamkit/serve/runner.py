@@ -17,10 +17,6 @@ def run(model: Any, gallery: Any = None, host: str = "127.0.0.1", port: int = 80
     """
     import uvicorn
 
-    app = create_app(model, gallery, api_key=api_key, limits=limits)
-    try:
-        # workers=1: several processes would each hold their own copy of the gallery's index.
-        uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1)
-    finally:
-        if gallery is not None:
-            gallery.close()
+    app = create_app(model, gallery, api_key=api_key, limits=limits, close_gallery=True)
+    # workers=1: several processes would each hold their own copy of the gallery's index.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1)
