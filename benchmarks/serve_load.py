@@ -84,7 +84,8 @@ def _client(n: int, url: str, stop_at: float, out: dict) -> None:
         while time.monotonic() < stop_at:
             name, vec = f"c{n}-{i}", rng.standard_normal(INPUT_DIM).round(6).tolist()
             i += 1
-            for endpoint, body in (("enroll", {"identity": name, "vectors": [vec]}), ("identify", {"vectors": [vec], "k": 1})):
+            steps = (("enroll", {"identity": name, "vectors": [vec]}), ("identify", {"vectors": [vec], "k": 1}))
+            for endpoint, body in steps:
                 t = time.perf_counter()
                 try:
                     r = http.post(f"/api/gallery/{endpoint}", json=body)

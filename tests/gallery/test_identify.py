@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from gallery_helpers import vector_model
 from sklearn.neighbors import NearestNeighbors
 
 from siamkit.errors import ConfigError, NotCalibratedError
 from siamkit.gallery import Gallery, UnknownIdentityError
-
-from gallery_helpers import vector_model
 
 # Identities with 1 to 9 references each: more references than the first search fetches for some.
 SIZES = [1, 3, 9, 2, 5, 1, 4, 7, 2, 6]

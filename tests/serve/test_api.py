@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_client
-from serve_helpers import image_model, png_bytes, random_vectors, vector_model
-
 from PIL import Image
+from serve_helpers import image_model, png_bytes, random_vectors, vector_model
 
 from siamkit.serve import create_app
 

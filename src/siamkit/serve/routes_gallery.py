@@ -10,11 +10,11 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from . import inputs as convert
 from .routes_model import state_of, uploaded_images
 from .schemas import (
+    Enrolled,
     EnrollRequest,
     GalleryVerifyRequest,
-    Enrolled,
-    IdentifyRequest,
     Identified,
+    IdentifyRequest,
     IdentityList,
     Removed,
     Verified,
