@@ -1,6 +1,6 @@
 """Tiny models for gallery and serve tests (imported as a plain module, not a conftest): an MLP
-on 6-dim vectors (any distance, optional head), a small
-convnet on 8x8 grey images, and an RNN on texts with a throwaway word tokenizer."""
+on 6-dim vectors (any distance, optional head), a small convnet on 8x8 grey images, and an RNN on
+texts with a throwaway word tokenizer."""
 
 from __future__ import annotations
 
