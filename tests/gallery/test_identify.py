@@ -8,7 +8,7 @@ import torch
 from gallery_helpers import vector_model
 from sklearn.neighbors import NearestNeighbors
 
-from siamkit.errors import ConfigError, NotCalibratedError
+from siamkit.errors import ConfigError, DataError, NotCalibratedError
 from siamkit.gallery import Gallery, UnknownIdentityError
 
 # Identities with 1 to 9 references each: more references than the first search fetches for some.
@@ -163,3 +163,20 @@ def test_identify_widens_the_search_when_one_identity_fills_the_first_results():
         gallery.enroll(f"far{i}", crowd[:1] + 3.0 * (i + 1))
     result = gallery.identify(crowd[0], k=3)[0]
     assert [c.identity for c in result.candidates] == ["crowd", "far0", "far1"]
+
+
+def test_enroll_many_equals_one_enroll_per_identity(vectors):
+    names = [f"id{i % 7}" for i in range(30)]
+    one_by_one, bulk = Gallery(vector_model()), Gallery(vector_model())
+    for name, vec in zip(names, vectors[:30]):
+        one_by_one.enroll(name, vec)
+    bulk.enroll_many(names[:10], vectors[:10])
+    bulk.enroll_many(names[10:], vectors[10:30])
+    assert [(i.identity, i.n_references) for i in bulk.list()] == \
+        [(i.identity, i.n_references) for i in one_by_one.list()]
+    probes = vectors[30:] + 0.1
+    a, b = one_by_one.identify(probes, k=3), bulk.identify(probes, k=3)
+    assert a.candidate_identities.tolist() == b.candidate_identities.tolist()
+    np.testing.assert_allclose(a.candidate_scores, b.candidate_scores, rtol=1e-5)  # batch-size rounding
+    with pytest.raises(DataError, match="2 identities for 3 samples"):
+        bulk.enroll_many(["a", "b"], vectors[:3])

@@ -194,16 +194,47 @@ class Gallery:
         with self._lock:
             ident, ids = self._store.add(identity, emb, meta, refs)
             self._index.add(ids, emb)
-            if ids[-1] >= len(self._code_of):
-                self._code_of = np.concatenate([self._code_of, np.full(max(len(self._code_of), int(ids[-1]) + 1),
-                                                                       -1, dtype=np.int64)])
-            self._code_of[ids] = ident
-            if ident >= len(self._name_of):
-                self._name_of = np.concatenate([self._name_of, np.full(max(len(self._name_of), ident + 1), None)])
-            self._name_of[ident] = identity
-            self._ids_by_name[identity] = ident
-            self._counts[ident] = self._counts.get(ident, 0) + len(ids)
+            self._remember(np.full(len(ids), ident), ids, [identity] * len(ids))
         return ids.tolist()
+
+    def enroll_many(self, identities: Sequence[str], samples: Any,
+                    reference_metadata: Sequence[dict] | None = None) -> list[int]:
+        """Enroll many references at once, sample i belonging to ``identities[i]``, in one
+        transaction (much faster than one :meth:`enroll` per sample for large galleries)."""
+        emb = _inputs.encode(self.model, samples, "samples", self.batch_size)
+        meta = _inputs.reference_metadata(self.model, samples, reference_metadata, len(emb), "enroll_many")
+        return self.enroll_many_embeddings(identities, emb, meta)
+
+    def enroll_many_embeddings(self, identities: Sequence[str], embeddings: Any,
+                               reference_metadata: Sequence[dict] | None = None) -> list[int]:
+        """Like :meth:`enroll_many` with embeddings ``[n, D]`` already computed by this model."""
+        emb = _inputs.check_embeddings(embeddings, self.dim_, "embeddings")
+        names = [_inputs.check_identity(name) for name in identities]
+        if len(names) != len(emb):
+            raise DataError(f"enroll_many: {len(names)} identities for {len(emb)} samples")
+        if reference_metadata is None:
+            reference_metadata = [{} for _ in range(len(emb))]
+        refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb), "enroll_many")
+        with self._lock:
+            idents, ids = self._store.add_many(names, emb, refs)
+            self._index.add(ids, emb)
+            self._remember(idents, ids, names)
+        return ids.tolist()
+
+    def _remember(self, idents: np.ndarray, ids: np.ndarray, names: Sequence[str]) -> None:
+        """Record new references (ids of identity rows ``idents``, named ``names``) in the maps."""
+        if ids[-1] >= len(self._code_of):
+            grow = max(len(self._code_of), int(ids[-1]) + 1)
+            self._code_of = np.concatenate([self._code_of, np.full(grow, -1, dtype=np.int64)])
+        self._code_of[ids] = idents
+        top = int(idents.max())
+        if top >= len(self._name_of):
+            self._name_of = np.concatenate([self._name_of, np.full(max(len(self._name_of), top + 1), None)])
+        unique, first, counts = np.unique(idents, return_index=True, return_counts=True)
+        for ident, i, n in zip(unique.tolist(), first.tolist(), counts.tolist()):
+            self._name_of[ident] = names[i]
+            self._ids_by_name[names[i]] = ident
+            self._counts[ident] = self._counts.get(ident, 0) + n
 
     def remove(self, identity: str) -> int:
         """Delete ``identity`` and all its references; returns how many references were removed."""

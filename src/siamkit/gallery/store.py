@@ -112,6 +112,32 @@ class Store:
             )
         return ident_id, ids
 
+    def add_many(self, names: list[str], embeddings: np.ndarray,
+                 ref_metadata: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Insert one reference per row, row i belonging to ``names[i]`` (identities created as
+        needed), in one transaction. Returns (identity ids per row, new reference ids)."""
+        now = time.time()
+        unique = list(dict.fromkeys(names))
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO identities (name, metadata, created) VALUES (?, '{}', ?)",
+                           ((name, now) for name in unique))
+            ident_of: dict[str, int] = {}
+            for start in range(0, len(unique), 500):
+                chunk = unique[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                ident_of.update(db.execute(f"SELECT name, id FROM identities WHERE name IN ({marks})", chunk))
+            idents = np.array([ident_of[name] for name in names], dtype=np.int64)
+            seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
+            first = (seq[0] if seq else 0) + 1
+            ids = np.arange(first, first + len(embeddings), dtype=np.int64)
+            blobs = np.ascontiguousarray(embeddings, dtype="<f4")
+            db.executemany(
+                "INSERT INTO refs (id, identity_id, metadata, embedding, created) VALUES (?, ?, ?, ?, ?)",
+                ((int(ids[j]), int(idents[j]), json.dumps(ref_metadata[j]), blobs[j].tobytes(), now)
+                 for j in range(len(ids))),
+            )
+        return idents, ids
+
     def remove(self, identity: str) -> tuple[int, np.ndarray] | None:
         """Delete an identity and its references; returns (identity id, reference ids) or None."""
         with self.transaction() as db:
