@@ -18,6 +18,7 @@ from .errors import (
     SiamkitWarning,
     TrainingError,
 )
+from .gallery import Gallery
 from .heads import L1SigmoidHead
 from .model import SiameseNetwork
 
@@ -27,6 +28,7 @@ __all__ = [
     "distances",
     "encoders",
     "heads",
+    "Gallery",
     "L1SigmoidHead",
     "SiameseNetwork",
     "ConfigError",

@@ -40,6 +40,7 @@ CASES = [
                                       "headers": {"content-type": "application/json"}}, 422, "finite"),
     ("vector", "post", "/api/embed", {"content": b'{"vectors": [[1e999,1,1,1,1,1]]}',
                                       "headers": {"content-type": "application/json"}}, 422, "finite"),
+    ("vector", "post", "/api/embed", {"json": {"vectors": [[1e300] * 6]}}, 422, "float32"),
     ("vector", "post", "/api/embed", {"content": b"{not json", "headers": {"content-type": "application/json"}},
      422, "JSON"),
     ("vector", "post", "/api/embed", {"content": b"vectors=1", "headers": {"content-type": "text/plain"}}, 422, ""),

@@ -18,6 +18,7 @@ from .limits import Limits
 from .schemas import Inputs
 
 FIELDS = {"image": "images", "text": "texts", "vector": "vectors"}
+_FLOAT32_MAX = 3.4028234e38
 
 
 def modality(model: Any) -> str:
@@ -68,8 +69,8 @@ def raw_inputs(inputs: Inputs, model: Any, limits: Limits, where: str = "") -> l
     for i, row in enumerate(items):
         if dim is not None and len(row) != dim:
             raise HTTPException(422, f"{where}vectors[{i}]: expected {dim} numbers, got {len(row)}")
-        if not all(math.isfinite(v) for v in row):
-            raise HTTPException(422, f"{where}vectors[{i}]: holds NaN or infinite values")
+        if not all(math.isfinite(v) and abs(v) <= _FLOAT32_MAX for v in row):
+            raise HTTPException(422, f"{where}vectors[{i}]: holds NaN, infinite or beyond-float32 values")
     if len({len(row) for row in items}) > 1:
         raise HTTPException(422, f"{where}vectors: rows of different lengths")
     return [list(map(float, row)) for row in items]
