@@ -153,6 +153,7 @@ class Gallery:
         rows = self._store.identities()
         self._ids_by_name = {name: i for i, name, *_ in rows}
         self._counts = {i: n for i, _, _, _, n in rows}
+        self._max_refs: int | None = None  # most references of one identity; None = recount
         self._name_of = np.full(max(16, max(self._counts, default=0) + 1), None, dtype=object)
         for i, name, *_ in rows:
             self._name_of[i] = name
@@ -235,6 +236,8 @@ class Gallery:
             self._name_of[ident] = names[i]
             self._ids_by_name[names[i]] = ident
             self._counts[ident] = self._counts.get(ident, 0) + n
+            if self._max_refs is not None:
+                self._max_refs = max(self._max_refs, self._counts[ident])
 
     def remove(self, identity: str) -> int:
         """Delete ``identity`` and all its references; returns how many references were removed."""
@@ -246,7 +249,9 @@ class Gallery:
             self._index.remove(ids)
             self._code_of[ids] = -1
             self._name_of[ident] = None
-            del self._ids_by_name[identity], self._counts[ident]
+            if self._counts.pop(ident) == self._max_refs:
+                self._max_refs = None
+            del self._ids_by_name[identity]
         return len(ids)
 
     # ---- reading ----------------------------------------------------------------------------
@@ -291,7 +296,9 @@ class Gallery:
             refs = np.full((b, width), -1, dtype=np.int64)
             if n == 0 or width == 0:
                 return Identifications(names, scores, refs, threshold)
-            m = min(n, k * min(max(self._counts.values()), _MAX_OVERFETCH))
+            if self._max_refs is None:  # O(identities), so only after a removal, not per query
+                self._max_refs = max(self._counts.values())
+            m = min(n, k * min(self._max_refs, _MAX_OVERFETCH))
             todo = np.arange(b)
             while len(todo):
                 if self._rescore:
