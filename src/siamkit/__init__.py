@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, distances, encoders, heads
+from . import adapters, data, distances, encoders, evaluation, heads, plots
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -25,9 +25,12 @@ from .model import SiameseNetwork
 __all__ = [
     "__version__",
     "adapters",
+    "data",
     "distances",
     "encoders",
+    "evaluation",
     "heads",
+    "plots",
     "Gallery",
     "L1SigmoidHead",
     "SiameseNetwork",
