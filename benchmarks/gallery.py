@@ -59,7 +59,8 @@ def _median_time(fn, repeats: int) -> float:
 def run_size(n: int, batch: int, k: int, repeats: int, singles: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     refs = rng.standard_normal((n, DIM), dtype=np.float32)
-    queries = refs[rng.integers(0, n, batch)] + 0.3 * rng.standard_normal((batch, DIM), dtype=np.float32)
+    noise = rng.standard_normal((batch, DIM), dtype=np.float32)
+    queries = refs[rng.integers(0, n, batch)] + 0.3 * noise
 
     gallery = Gallery(tiny_model())
     t = time.perf_counter()
@@ -92,14 +93,18 @@ def run_size(n: int, batch: int, k: int, repeats: int, singles: int, seed: int =
         ours_times.append(_median_time(lambda: gallery.identify_embeddings(queries, k=k), 1))
     raw_b, ours_b = statistics.median(raw_times), statistics.median(ours_times)
 
-    one = [queries[i:i + 1] for i in range(min(singles, batch))]
-    raw_1 = statistics.median([_median_time(lambda q=q: raw_search(q), 1) for q in one])
-    ours_1 = statistics.median([_median_time(lambda q=q: gallery.identify_embeddings(q, k=k), 1) for q in one])
+    raw_1, ours_1 = [], []
+    for i in range(min(singles, batch)):  # alternated as well
+        q = queries[i:i + 1]
+        raw_1.append(_median_time(lambda: raw_search(q), 1))
+        ours_1.append(_median_time(lambda: gallery.identify_embeddings(q, k=k), 1))
+    raw_1, ours_1 = statistics.median(raw_1), statistics.median(ours_1)
     return {
         "references": n, "dim": DIM, "k": k, "batch": batch, "answers_agree": agree,
         "enroll_s": {"gallery": round(gallery_add, 3), "raw_faiss": round(raw_add, 4)},
         "batched": {"gallery_s": ours_b, "raw_faiss_s": raw_b,
-                    "gallery_queries_per_s": round(batch / ours_b, 1), "raw_queries_per_s": round(batch / raw_b, 1)},
+                    "gallery_queries_per_s": round(batch / ours_b, 1),
+                    "raw_queries_per_s": round(batch / raw_b, 1)},
         "batched_overhead": round(ours_b / raw_b - 1, 4),
         "single_query_ms": {"gallery": round(ours_1 * 1e3, 3), "raw_faiss": round(raw_1 * 1e3, 3)},
         "single_overhead": round(ours_1 / raw_1 - 1, 4),
@@ -108,12 +113,14 @@ def run_size(n: int, batch: int, k: int, repeats: int, singles: int, seed: int =
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", help="references (default 10k 100k 1M; quick 2k)")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="references (default 10k 100k 1M; quick 2k)")
     parser.add_argument("--batch", type=int, default=1000, help="queries per batched call")
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--singles", type=int, default=100, help="single-query calls timed")
-    parser.add_argument("--quick", action="store_true", help="2k references, small batches (seconds)")
+    parser.add_argument("--quick", action="store_true",
+                        help="2k references, small batches (seconds)")
     parser.add_argument("--threads", type=int, help="FAISS (OpenMP) threads; default: FAISS's own")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -125,12 +132,15 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     for n in args.sizes:
         row = run_size(n, args.batch, args.k, args.repeats, args.singles)
-        print(f"{n:>9} refs: batched gallery {row['batched']['gallery_queries_per_s']:>9} q/s, raw "
-              f"{row['batched']['raw_queries_per_s']:>9} q/s, overhead {row['batched_overhead']:+.1%}; single "
-              f"{row['single_query_ms']['gallery']} ms vs {row['single_query_ms']['raw_faiss']} ms", flush=True)
+        batched = row["batched"]
+        print(f"{n:>9} refs: batched gallery {batched['gallery_queries_per_s']:>9} q/s, raw "
+              f"{batched['raw_queries_per_s']:>9} q/s, overhead {row['batched_overhead']:+.1%}; "
+              f"single {row['single_query_ms']['gallery']} ms vs "
+              f"{row['single_query_ms']['raw_faiss']} ms", flush=True)
         rows.append(row)
-    result = {"benchmark": "gallery_identify", "machine": platform.platform(), "cpus": os.cpu_count(),
-              "faiss": faiss.__version__, "faiss_threads": faiss.omp_get_max_threads(), "target_overhead": 0.2,
+    result = {"benchmark": "gallery_identify", "machine": platform.platform(),
+              "cpus": os.cpu_count(), "faiss": faiss.__version__,
+              "faiss_threads": faiss.omp_get_max_threads(), "target_overhead": 0.2,
               "quick": args.quick, "rows": rows}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -59,7 +59,8 @@ def free_port() -> int:
 
 def start_server(model_dir: Path, gallery_dir: Path, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "siamkit.serve", "serve", str(model_dir), "--gallery", str(gallery_dir),
+    cmd = [sys.executable, "-m", "siamkit.serve", "serve", str(model_dir),
+           "--gallery", str(gallery_dir),
            "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -84,7 +85,8 @@ def _client(n: int, url: str, stop_at: float, out: dict) -> None:
         while time.monotonic() < stop_at:
             name, vec = f"c{n}-{i}", rng.standard_normal(INPUT_DIM).round(6).tolist()
             i += 1
-            steps = (("enroll", {"identity": name, "vectors": [vec]}), ("identify", {"vectors": [vec], "k": 1}))
+            steps = (("enroll", {"identity": name, "vectors": [vec]}),
+                     ("identify", {"vectors": [vec], "k": 1}))
             for endpoint, body in steps:
                 t = time.perf_counter()
                 try:
@@ -106,13 +108,15 @@ def _client(n: int, url: str, stop_at: float, out: dict) -> None:
 def run_load(clients: int = 32, duration: float = 30.0, workdir: Path | None = None) -> dict:
     """Run the load; returns the summary (see the module docstring)."""
     tmp = Path(workdir or tempfile.mkdtemp(prefix="siamkit-load-"))
-    model_dir, gallery_dir, log = save_tiny_model(tmp / "model"), tmp / "gallery", tmp / "server.log"
+    model_dir = save_tiny_model(tmp / "model")
+    gallery_dir, log = tmp / "gallery", tmp / "server.log"
     port = free_port()
     proc = start_server(model_dir, gallery_dir, port, log)
     out: dict = {}
     try:
         stop_at = time.monotonic() + duration
-        threads = [threading.Thread(target=_client, args=(n, f"http://127.0.0.1:{port}", stop_at, out))
+        threads = [threading.Thread(target=_client,
+                                    args=(n, f"http://127.0.0.1:{port}", stop_at, out))
                    for n in range(clients)]
         t0 = time.perf_counter()
         for t in threads:
@@ -124,7 +128,8 @@ def run_load(clients: int = 32, duration: float = 30.0, workdir: Path | None = N
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     with sqlite3.connect(gallery_dir / "gallery.sqlite") as db:
-        rows = {name for (name,) in db.execute("SELECT i.name FROM refs r JOIN identities i ON i.id = r.identity_id")}
+        query = "SELECT i.name FROM refs r JOIN identities i ON i.id = r.identity_id"
+        rows = {name for (name,) in db.execute(query)}
         n_rows = db.execute("SELECT COUNT(*) FROM refs").fetchone()[0]
     index_meta = gallery_dir / "index.json"
     index_count = json.loads(index_meta.read_text())["count"] if index_meta.is_file() else None
@@ -132,9 +137,10 @@ def run_load(clients: int = 32, duration: float = 30.0, workdir: Path | None = N
     latency = {}
     for endpoint in ("enroll", "identify"):
         values = np.array([v for c in out.values() for v in c["latency"][endpoint]]) * 1000
-        latency[endpoint] = {"count": int(values.size),
-                             **{f"p{q}_ms": round(float(np.percentile(values, q)), 2) if values.size else None
-                                for q in (50, 90, 99)}}
+        latency[endpoint] = {"count": int(values.size)}
+        for q in (50, 90, 99):
+            latency[endpoint][f"p{q}_ms"] = (round(float(np.percentile(values, q)), 2)
+                                             if values.size else None)
     requests = sum(v["count"] for v in latency.values())
     return {
         "clients": clients, "duration_s": round(elapsed, 2), "requests": requests,

@@ -10,7 +10,8 @@ from typing import Any, Callable, Sequence
 from .errors import SiamkitError
 
 
-def main(add_parser: Callable[[Any], argparse.ArgumentParser], argv: Sequence[str] | None = None) -> int:
+def main(add_parser: Callable[[Any], argparse.ArgumentParser],
+         argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="siamkit")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

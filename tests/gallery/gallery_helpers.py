@@ -13,10 +13,12 @@ from siamkit.adapters import ImageAdapter, TextAdapter, VectorAdapter
 DIM_IN = 6
 
 
-def vector_model(distance: str = "euclidean", head: str | None = None, threshold: float | None = None,
+def vector_model(distance: str = "euclidean", head: str | None = None,
+                 threshold: float | None = None,
                  seed: int = 0, embedding_dim: int = 4) -> sk.SiameseNetwork:
     torch.manual_seed(seed)
-    enc = sk.encoders.create_encoder("mlp", input_dim=DIM_IN, embedding_dim=embedding_dim, hidden_dims=[16])
+    enc = sk.encoders.create_encoder("mlp", input_dim=DIM_IN, embedding_dim=embedding_dim,
+                                     hidden_dims=[16])
     return sk.SiameseNetwork(enc, distance=distance, head=head, adapter=VectorAdapter(DIM_IN),
                              threshold=threshold).eval()
 
@@ -41,7 +43,8 @@ class WordTokenizer:
 
 def text_model(threshold: float | None = None) -> sk.SiameseNetwork:
     torch.manual_seed(0)
-    enc = sk.encoders.create_encoder("rnn", vocab_size=50, embedding_dim=8, token_dim=8, hidden_dim=8)
+    enc = sk.encoders.create_encoder("rnn", vocab_size=50, embedding_dim=8, token_dim=8,
+                                     hidden_dim=8)
     return sk.SiameseNetwork(enc, distance="cosine", adapter=TextAdapter(WordTokenizer()),
                              threshold=threshold).eval()
 

@@ -1,4 +1,4 @@
-"""``siamkit gallery enroll|identify|verify|remove|list`` through the parser the main CLI will use."""
+"""``siamkit gallery enroll|identify|verify|remove|list`` through the parser the main CLI uses."""
 
 from __future__ import annotations
 
@@ -31,12 +31,14 @@ def setup(tmp_path):
 def test_enroll_identify_verify_list_remove(setup, capsys):
     g, m = setup / "g", setup / "model"
     for i in range(3):
-        assert cli("enroll", "-g", g, "-m", m, f"person{i}", setup / f"p{i}.npy", "--metadata", '{"i": %d}' % i) == 0
+        assert cli("enroll", "-g", g, "-m", m, f"person{i}", setup / f"p{i}.npy", "--metadata",
+                   '{"i": %d}' % i) == 0
     assert "enrolled 2 reference(s) of 'person2' (2 in all)" in capsys.readouterr().out
     # the gallery remembers its model: --model may be left out from now on
     assert cli("identify", "-g", g, setup / "probe.csv", "-k", "2", "--json") == 0
     out = json.loads(capsys.readouterr().out)
-    assert out[0]["identity"] == "person1" and out[0]["known"] is True and len(out[0]["candidates"]) == 2
+    assert out[0]["identity"] == "person1" and out[0]["known"] is True
+    assert len(out[0]["candidates"]) == 2
     assert cli("verify", "-g", g, "person1", setup / "probe.csv") == 0
     assert "accepted as 'person1'" in capsys.readouterr().out
     assert cli("verify", "-g", g, "person0", setup / "probe.csv") == 1  # rejected: exit status 1
@@ -55,9 +57,11 @@ def test_image_paths_from_a_list_file(tmp_path, capsys):
     paths = []
     for i in range(3):
         paths.append(tmp_path / f"{i}.png")
-        Image.fromarray(np.random.default_rng(i).integers(0, 255, (8, 8), dtype=np.uint8)).save(paths[-1])
+        pixels = np.random.default_rng(i).integers(0, 255, (8, 8), dtype=np.uint8)
+        Image.fromarray(pixels).save(paths[-1])
     (tmp_path / "list.txt").write_text("\n".join(map(str, paths[:2])) + "\n\n")
-    assert cli("enroll", "-g", tmp_path / "g", "-m", tmp_path / "model", "cats", "--from-file", tmp_path / "list.txt") == 0
+    assert cli("enroll", "-g", tmp_path / "g", "-m", tmp_path / "model", "cats", "--from-file",
+               tmp_path / "list.txt") == 0
     assert cli("identify", "-g", tmp_path / "g", paths[1], "-k", "1") == 0
     out = capsys.readouterr().out.splitlines()[-1]
     assert out.startswith(f"{paths[1]}: cats") and "(no threshold" not in out
@@ -68,7 +72,8 @@ def test_image_paths_from_a_list_file(tmp_path, capsys):
     (["enroll", "-g", "{tmp}/new", "who", "x.npy"], "--model"),  # a new gallery has no model yet
     (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who"], "no samples"),
     (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who", "{tmp}/missing.npy"], "no such file"),
-    (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who", "{tmp}/p0.npy", "--metadata", "[bad"], "--metadata"),
+    (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who", "{tmp}/p0.npy", "--metadata", "[bad"],
+     "--metadata"),
     (["verify", "-g", "{tmp}/g", "-m", "{tmp}/model", "nobody", "{tmp}/p0.npy"], "not enrolled"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(setup, capsys, argv, message):
@@ -76,7 +81,8 @@ def test_bad_input_is_one_line_and_exit_status_2(setup, capsys, argv, message):
     capsys.readouterr()
     assert cli(*[a.format(tmp=setup) for a in argv]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("siamkit: error:") and message in err and len(err.strip().splitlines()) <= 2
+    assert err.startswith("siamkit: error:") and message in err
+    assert len(err.strip().splitlines()) <= 2
 
 
 def test_handlers_raise_siamkit_errors_for_the_main_cli(tmp_path):

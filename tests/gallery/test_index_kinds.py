@@ -1,4 +1,4 @@
-"""Approximate indexes (IVF, HNSW) give the exact answers on small galleries searched widely, survive
+"""Approximate indexes (IVF, HNSW) give exact answers on small galleries searched widely, survive
 removal and a save/load, and IVF switches from exact search to trained cells once it has data."""
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def build(kind, path=None, distance="euclidean", **kw):
 
 
 @pytest.mark.parametrize("distance", ["euclidean", "cosine"])
-@pytest.mark.parametrize("kind,kw", [("ivf", {"nlist": 4, "nprobe": 4}), ("hnsw", {"ef_search": 400})])
+@pytest.mark.parametrize("kind,kw",
+                         [("ivf", {"nlist": 4, "nprobe": 4}), ("hnsw", {"ef_search": 400})])
 def test_approximate_kinds_agree_with_flat_when_searching_widely(kind, kw, distance):
     flat, vecs = build("flat", distance=distance)
     approx, _ = build(kind, distance=distance, **kw)
@@ -60,4 +61,5 @@ def test_a_new_kind_for_an_existing_gallery_rebuilds_its_index(tmp_path):
     g.close()
     with pytest.warns(Warning, match="kind"):
         g2 = Gallery(vector_model(), tmp_path / "g", index="hnsw")
-    assert g2.index_kind_ == "hnsw" and g2.identify(vecs[:5], k=2).candidate_identities.tolist() == want
+    assert g2.index_kind_ == "hnsw"
+    assert g2.identify(vecs[:5], k=2).candidate_identities.tolist() == want

@@ -45,7 +45,8 @@ def test_enrollments_are_committed_before_enroll_returns(tmp_path, vectors):
     with sqlite3.connect(tmp_path / "g" / DB_FILE) as db:
         assert db.execute("SELECT COUNT(*) FROM refs").fetchone()[0] == 2
     # a process that never closed: the next open rebuilds the index from SQLite, loudly
-    with pytest.warns(SiamkitWarning, match="holds 0 vectors but the database 2 references; rebuilding"):
+    with pytest.warns(SiamkitWarning,
+                      match="holds 0 vectors but the database 2 references; rebuilding"):
         g2 = Gallery(vector_model(), tmp_path / "g")
     assert g2.identify(vectors[0], k=1)[0].identity == "alice"
 

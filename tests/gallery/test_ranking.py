@@ -22,7 +22,8 @@ def plain_loop(groups, k):
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(np.int64, st.tuples(st.integers(0, 6), st.integers(0, 9)), elements=st.integers(-1, 5)),
+@given(arrays(np.int64, st.tuples(st.integers(0, 6), st.integers(0, 9)),
+              elements=st.integers(-1, 5)),
        st.integers(1, 6))
 def test_first_per_group_matches_a_plain_loop(groups, k):
     rows, cols, ranks, counts = first_per_group(groups, k)

@@ -11,7 +11,7 @@ from siamkit.gallery import Gallery
 from siamkit.serve import Limits, create_app
 
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette 1.x nags about httpx2 when its test client is imported
+    warnings.simplefilter("ignore")  # starlette 1.x warns about httpx2 on importing its client
     from fastapi.testclient import TestClient
 
 
@@ -22,12 +22,14 @@ def make_client(model, with_gallery=True, **kw):
 
 @pytest.fixture
 def vector_client():
-    return make_client(vector_model(threshold=-0.5), limits=Limits(max_batch=8, max_request_bytes=64_000, max_k=20))
+    return make_client(vector_model(threshold=-0.5),
+                       limits=Limits(max_batch=8, max_request_bytes=64_000, max_k=20))
 
 
 @pytest.fixture
 def image_client():
-    return make_client(image_model(threshold=-1.0), limits=Limits(max_batch=8, max_image_pixels=100_000))
+    return make_client(image_model(threshold=-1.0),
+                       limits=Limits(max_batch=8, max_image_pixels=100_000))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Helpers of the serve tests: the gallery tests' tiny models, PNG bytes, a server in a subprocess."""
+"""Helpers of the serve tests: the gallery tests' tiny models, PNGs, a server in a subprocess."""
 
 from __future__ import annotations
 
@@ -40,10 +40,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model_dir: Path, gallery_dir: Path, port: int, log: Path, *extra: str) -> subprocess.Popen:
+def start_server(model_dir: Path, gallery_dir: Path, port: int, log: Path,
+                 *extra: str) -> subprocess.Popen:
     """``python -m siamkit.serve serve MODEL --gallery DIR`` on loopback; returns once healthy."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "siamkit.serve", "serve", str(model_dir), "--gallery", str(gallery_dir),
+    cmd = [sys.executable, "-m", "siamkit.serve", "serve", str(model_dir),
+           "--gallery", str(gallery_dir),
            "--port", str(port), "--log-level", "warning", *extra]
     proc = subprocess.Popen(cmd, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

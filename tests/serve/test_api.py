@@ -18,7 +18,8 @@ from siamkit.serve import create_app
 def test_health_and_model_description(vector_client):
     from siamkit import __version__
 
-    assert vector_client.get("/api/health").json() == {"status": "ok", "version": __version__, "gallery": True}
+    assert vector_client.get("/api/health").json() == {"status": "ok", "version": __version__,
+                                                       "gallery": True}
     info = vector_client.get("/api/model").json()
     assert info["modality"] == "vector" and info["input"] == {"input_dim": 6}
     assert info["score_kind"] == "negative_euclidean" and info["threshold"] == -0.5
@@ -28,36 +29,42 @@ def test_health_and_model_description(vector_client):
 def test_embed_and_similarity_match_the_model(vector_client):
     model = vector_client.app.state.siamkit.model
     v = random_vectors(4)
-    got = np.array(vector_client.post("/api/embed", json={"vectors": v.tolist()}).json()["embeddings"])
+    got = np.array(vector_client.post("/api/embed",
+                                      json={"vectors": v.tolist()}).json()["embeddings"])
     np.testing.assert_allclose(got, model.encode(torch.from_numpy(v)).numpy(), rtol=1e-5, atol=1e-6)
     body = vector_client.post("/api/similarity", json={"a": {"vectors": v[:2].tolist()},
                                                         "b": {"vectors": v[2:].tolist()}}).json()
     want = model.similarity(torch.from_numpy(v[:2]), torch.from_numpy(v[2:])).tolist()
     assert body["scores"] == pytest.approx(want, abs=1e-5)
     assert body["same"] == [s >= -0.5 for s in body["scores"]] and body["threshold"] == -0.5
-    assert vector_client.post("/api/verify", json={"a": {"vectors": v[:1].tolist()},
-                                                   "b": {"vectors": v[:1].tolist()}}).json()["same"] == [True]
+    same = {"a": {"vectors": v[:1].tolist()}, "b": {"vectors": v[:1].tolist()}}
+    assert vector_client.post("/api/verify", json=same).json()["same"] == [True]
 
 
 def test_gallery_round_trip_over_http(vector_client):
     v = random_vectors(6)
-    r = vector_client.post("/api/gallery/enroll", json={"identity": "ann", "vectors": v[:2].tolist(),
+    r = vector_client.post("/api/gallery/enroll",
+                           json={"identity": "ann", "vectors": v[:2].tolist(),
                                                         "metadata": {"desk": 4}})
-    assert r.status_code == 200 and r.json() == {"identity": "ann", "reference_ids": [1, 2], "n_references": 2}
+    assert r.status_code == 200 and r.json() == {"identity": "ann", "reference_ids": [1, 2],
+                                                 "n_references": 2}
     vector_client.post("/api/gallery/enroll", json={"identity": "ben", "vectors": v[2:4].tolist()})
-    res = vector_client.post("/api/gallery/identify", json={"vectors": [v[3].tolist(), (v[3] + 40).tolist()],
+    res = vector_client.post("/api/gallery/identify",
+                             json={"vectors": [v[3].tolist(), (v[3] + 40).tolist()],
                                                             "k": 2}).json()["results"]
     assert res[0]["identity"] == "ben" and res[0]["known"] is True
     assert [c["identity"] for c in res[0]["candidates"]] == ["ben", "ann"]
     assert res[1]["identity"] is None and res[1]["known"] is False  # far from everyone: unknown
-    ver = vector_client.post("/api/gallery/verify", json={"identity": "ann", "vectors": [v[0].tolist()],
+    ver = vector_client.post("/api/gallery/verify",
+                             json={"identity": "ann", "vectors": [v[0].tolist()],
                                                           "aggregate": "mean"}).json()["results"][0]
     gallery = vector_client.app.state.siamkit.gallery
     want = gallery.verify("ann", v[0], aggregate="mean")[0]
     assert ver["score"] == pytest.approx(want.score) and ver["accepted"] == want.accepted
     listed = vector_client.get("/api/gallery/identities").json()
     assert listed["n_identities"] == 2 and listed["identities"][0]["metadata"] == {"desk": 4}
-    assert vector_client.delete("/api/gallery/identities/ann").json() == {"identity": "ann", "removed": 2}
+    removed = vector_client.delete("/api/gallery/identities/ann").json()
+    assert removed == {"identity": "ann", "removed": 2}
     assert vector_client.get("/api/gallery/identities").json()["n_references"] == 2
 
 
@@ -72,8 +79,10 @@ def test_images_as_uploads_base64_and_data_urls_agree(image_client):
     assert up["scores"] == pytest.approx(as_json["scores"], abs=1e-6)
     want = model.similarity([Image.open(io.BytesIO(a))], [Image.open(io.BytesIO(b))]).item()
     assert up["scores"][0] == pytest.approx(want, abs=1e-5)
-    enrolled = image_client.post("/api/gallery/enroll/upload", data={"identity": "cat", "metadata": '{"x": 1}'},
-                                 files=[("files", ("a.png", a, "image/png")), ("files", ("b.png", b, "image/png"))])
+    enrolled = image_client.post("/api/gallery/enroll/upload",
+                                 data={"identity": "cat", "metadata": '{"x": 1}'},
+                                 files=[("files", ("a.png", a, "image/png")),
+                                        ("files", ("b.png", b, "image/png"))])
     assert enrolled.json()["n_references"] == 2
     found = image_client.post("/api/gallery/identify/upload", data={"k": "1"},
                               files={"files": ("a.png", a, "image/png")}).json()["results"][0]
@@ -86,9 +95,12 @@ def test_images_as_uploads_base64_and_data_urls_agree(image_client):
 def test_texts_as_json(text_client):
     q = "how do I reset my password"
     text_client.post("/api/gallery/enroll", json={"identity": "q1", "texts": [q]})
-    body = text_client.post("/api/similarity", json={"a": {"texts": [q]}, "b": {"texts": [q]}}).json()
-    assert body["scores"][0] == pytest.approx(1.0, abs=1e-5) and body["score_kind"] == "cosine_similarity"
-    assert text_client.post("/api/gallery/identify", json={"texts": [q]}).json()["results"][0]["identity"] == "q1"
+    body = text_client.post("/api/similarity",
+                            json={"a": {"texts": [q]}, "b": {"texts": [q]}}).json()
+    assert body["scores"][0] == pytest.approx(1.0, abs=1e-5)
+    assert body["score_kind"] == "cosine_similarity"
+    assert text_client.post("/api/gallery/identify",
+                            json={"texts": [q]}).json()["results"][0]["identity"] == "q1"
 
 
 def test_api_key_guards_everything_but_health_and_pages():
@@ -100,14 +112,16 @@ def test_api_key_guards_everything_but_health_and_pages():
         r = client.post("/api/embed", json={"vectors": v}, headers=headers)
         assert r.status_code == 401 and "X-API-Key" in r.json()["detail"]
         assert client.get("/api/gallery/identities", headers=headers).status_code == 401
-    assert client.post("/api/embed", json={"vectors": v}, headers={"X-API-Key": "s3cret"}).status_code == 200
+    assert client.post("/api/embed", json={"vectors": v},
+                       headers={"X-API-Key": "s3cret"}).status_code == 200
 
 
 def test_openapi_schema_lists_every_route(vector_client):
     paths = vector_client.get("/openapi.json").json()["paths"]
     for path in ["/api/health", "/api/model", "/api/embed", "/api/embed/upload", "/api/similarity",
-                 "/api/similarity/upload", "/api/verify", "/api/verify/upload", "/api/gallery/enroll",
-                 "/api/gallery/enroll/upload", "/api/gallery/identify", "/api/gallery/identify/upload",
+                 "/api/similarity/upload", "/api/verify", "/api/verify/upload",
+                 "/api/gallery/enroll", "/api/gallery/enroll/upload", "/api/gallery/identify",
+                 "/api/gallery/identify/upload",
                  "/api/gallery/verify", "/api/gallery/verify/upload", "/api/gallery/identities",
                  "/api/gallery/identities/{identity}"]:
         assert path in paths

@@ -30,8 +30,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM or not DRIVER:
-        pytest.skip("chromium and chromedriver are not installed (apt-get install -y chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+        pytest.skip("chromium and chromedriver are not installed "
+                    "(apt-get install -y chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver",
+                                    reason="selenium is not installed (pip install selenium)")
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="siamkit-chromium-")
@@ -53,7 +55,8 @@ class Server:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -71,7 +74,8 @@ class Server:
 def wait_for(driver, element_id, condition, timeout=20):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(lambda d: condition(d.find_element("id", element_id)))
+    wait = WebDriverWait(driver, timeout)
+    return wait.until(lambda d: condition(d.find_element("id", element_id)))
 
 
 def files(tmp_path):
@@ -95,7 +99,8 @@ def test_compare_two_images(browser, tmp_path):
         wait_for(browser, "result", lambda e: e.is_displayed())
         assert float(browser.find_element("id", "score").text) == pytest.approx(want, abs=1e-4)
         assert browser.find_element("id", "threshold").text == "-1.0000"
-        assert browser.find_element("id", "decision").text == ("Same" if want >= -1.0 else "Different")
+        decision = browser.find_element("id", "decision").text
+        assert decision == ("Same" if want >= -1.0 else "Different")
 
 
 def test_compare_two_texts_without_threshold(browser):
@@ -132,7 +137,8 @@ def test_identify_an_image_dropped_on_the_page_with_an_api_key(browser, tmp_path
             const dt = new DataTransfer();
             dt.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
             const zone = document.getElementById("drop-a");
-            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            const init = {dataTransfer: dt, bubbles: true, cancelable: true};
+            zone.dispatchEvent(new DragEvent("drop", init));
         """, base64.b64encode(a.read_bytes()).decode())
         browser.find_element("id", "identify").click()
         wait_for(browser, "result", lambda e: e.is_displayed())

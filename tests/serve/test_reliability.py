@@ -84,12 +84,13 @@ def test_sigkill_mid_enrollment_loses_no_acknowledged_enrollment(tmp_path):
     try:
         assert "rebuilding the search index" in (tmp_path / "server2.log").read_text()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            listed = {i["identity"] for i in http.get("/api/gallery/identities").json()["identities"]}
-            assert set(acked) <= listed
+            listed = http.get("/api/gallery/identities").json()["identities"]
+            assert set(acked) <= {i["identity"] for i in listed}
             names = list(acked)
             for start in range(0, len(names), 64):
                 chunk = names[start:start + 64]
-                r = http.post("/api/gallery/identify", json={"vectors": [acked[n] for n in chunk], "k": 1})
+                r = http.post("/api/gallery/identify",
+                              json={"vectors": [acked[n] for n in chunk], "k": 1})
                 assert [res["identity"] for res in r.json()["results"]] == chunk
     finally:
         server.send_signal(signal.SIGTERM)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (test extra)")
+schemathesis = pytest.importorskip("schemathesis",
+                                   reason="schemathesis is not installed (test extra)")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from serve_helpers import random_vectors, vector_model  # noqa: E402
 
@@ -25,4 +26,5 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_gives_a_server_error(case):
     response = case.call()
-    assert response.status_code < 500, f"{case.method} {case.path}: {response.status_code} {response.text[:300]}"
+    where = f"{case.method} {case.path}: {response.status_code}"
+    assert response.status_code < 500, f"{where} {response.text[:300]}"

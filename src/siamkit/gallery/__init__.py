@@ -1,4 +1,4 @@
-"""Galleries of enrolled references: enroll, identify, verify, search (FAISS index + SQLite store)."""
+"""Galleries of enrolled references: enroll, identify, verify, search (FAISS + SQLite)."""
 
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import model_fingerprint

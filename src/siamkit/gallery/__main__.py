@@ -1,4 +1,5 @@
-"""``python -m siamkit.gallery gallery enroll|identify|verify|remove|list ...`` (as ``siamkit gallery``)."""
+"""``python -m siamkit.gallery gallery enroll|identify|verify|remove|list ...``, the same as
+``siamkit gallery ...``."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""Turning what a user hands the gallery (raw samples, embeddings, names, metadata) into checked values."""
+"""What a user hands the gallery (raw samples, embeddings, names, metadata), checked."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def check_identity(identity: Any) -> str:
     if not isinstance(identity, str) or not identity.strip():
         raise DataError(f"identity: expected a non-empty string, got {identity!r}")
     if len(identity) > MAX_IDENTITY_LENGTH or any(ord(c) < 32 for c in identity):
-        raise DataError(f"identity {identity[:40]!r}: at most {MAX_IDENTITY_LENGTH} printable characters")
+        raise DataError(f"identity {identity[:40]!r}: at most {MAX_IDENTITY_LENGTH} printable "
+                        "characters")
     return identity
 
 
@@ -85,7 +86,8 @@ def check_metadata(meta: Any, what: str) -> dict:
     return meta
 
 
-def reference_metadata(model: Any, samples: Any, given: Sequence[dict] | None, n: int, what: str) -> list[dict]:
+def reference_metadata(model: Any, samples: Any, given: Sequence[dict] | None, n: int,
+                       what: str) -> list[dict]:
     """One metadata dict per reference: the caller's, else where the sample came from (an image
     file's path, or a text itself, so that :meth:`Gallery.search` can show what matched)."""
     if given is not None:

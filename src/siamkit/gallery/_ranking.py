@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def first_per_group(groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def first_per_group(groups: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """For each row of ``groups`` ``[B, n]`` (group ids, -1 = empty slot, rows ordered best first),
     the columns where each group first appears, at most ``k`` per row.
 

@@ -23,22 +23,25 @@ from .index import KINDS
 from .persist import DB_FILE
 
 DESCRIPTION = (
-    "Enroll references of named identities into a gallery folder, then identify probes among them or "
-    "verify a probe against a claimed identity. Samples are image paths (image model), the arguments "
-    "themselves as texts (text model) or .npy/.csv files of vectors (vector model); --from-file reads "
-    "one per line. Scores: higher = more similar. verify exits 1 when a probe is rejected."
+    "Enroll references of named identities into a gallery folder, then identify probes among "
+    "them or verify a probe against a claimed identity. Samples are image paths (image model), "
+    "the arguments themselves as texts (text model) or .npy/.csv files of vectors (vector "
+    "model); --from-file reads one per line. Scores: higher = more similar. verify exits 1 when "
+    "a probe is rejected."
 )
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("gallery", help="enroll references, identify and verify against them",
+    parser = subparsers.add_parser("gallery",
+                                   help="enroll references, identify and verify against them",
                                    description=DESCRIPTION)
     sub = parser.add_subparsers(dest="gallery_command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, func: Any) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--gallery", "-g", required=True, type=Path, help="gallery folder")
-        p.add_argument("--model", "-m", type=Path, help="model folder (default: the one that built the gallery)")
+        p.add_argument("--model", "-m", type=Path,
+                       help="model folder (default: the one that built the gallery)")
         p.add_argument("--json", action="store_true", help="print JSON for scripts")
         p.set_defaults(func=func)
         return p
@@ -56,11 +59,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="identities to rank (default 5)")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
 
-    p = command("verify", "is each probe the claimed identity? (exit 1 if one is rejected)", _verify)
+    p = command("verify", "is each probe the claimed identity? (exit 1 if one is rejected)",
+                _verify)
     p.add_argument("identity")
     p.add_argument("probes", nargs="*")
     p.add_argument("--from-file", type=Path, help="read probes from this file, one per line")
-    p.add_argument("--aggregate", choices=AGGREGATES, default="max", help="over the identity's references")
+    p.add_argument("--aggregate", choices=AGGREGATES, default="max",
+                   help="over the identity's references")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
 
     p = command("remove", "delete identities and their references", _remove)
@@ -92,7 +97,8 @@ def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
     model_path = args.model or _recorded_model(args.gallery)
     if model_path is None:
         raise ConfigError(f"gallery {args.gallery}: give the model with --model DIR")
-    gallery = Gallery(SiameseNetwork.load(model_path), args.gallery, index=getattr(args, "index", None))
+    gallery = Gallery(SiameseNetwork.load(model_path), args.gallery,
+                      index=getattr(args, "index", None))
     if gallery._store.get_meta("model_path") is None:
         gallery._store.set_meta("model_path", str(Path(model_path).resolve()))
     return gallery
@@ -117,7 +123,10 @@ def _read_vectors(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"{path}: no such file (a vector model reads .npy or .csv files)")
     try:
-        arr = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
+        if path.suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            arr = np.loadtxt(path, delimiter=",", ndmin=2)
     except ValueError as exc:
         raise DataError(f"{path}: not a numeric .npy or .csv file ({exc})") from None
     return np.atleast_2d(np.asarray(arr, dtype=np.float32))
@@ -150,7 +159,8 @@ def _identify(args: argparse.Namespace) -> int:
     names = _names(args.probes, args, len(results))
     lines = []
     for name, r in zip(names, results):
-        best = ("unknown" if r.known is False else r.identity) if r.candidates else "(empty gallery)"
+        best = "unknown" if r.known is False else r.identity
+        best = best if r.candidates else "(empty gallery)"
         ranked = ", ".join(f"{c.identity} {c.score:.4f}" for c in r.candidates)
         lines.append(f"{name}: {best}  [{ranked}]")
     _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], "\n".join(lines))
@@ -160,10 +170,12 @@ def _identify(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     with _open(args) as gallery:
         probes = _samples(args, args.probes, gallery)
-        results = gallery.verify(args.identity, probes, aggregate=args.aggregate, threshold=args.threshold)
+        results = gallery.verify(args.identity, probes, aggregate=args.aggregate,
+                                 threshold=args.threshold)
     names = _names(args.probes, args, len(results))
     text = "\n".join(f"{n}: {'accepted' if r.accepted else 'rejected'} as {r.identity!r} "
-                     f"(score {r.score:.4f}, threshold {r.threshold:.4f})" for n, r in zip(names, results))
+                     f"(score {r.score:.4f}, threshold {r.threshold:.4f})"
+                     for n, r in zip(names, results))
     _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], text)
     return 0 if all(r.accepted for r in results) else 1
 

@@ -1,4 +1,4 @@
-"""Which model produced a gallery's embeddings: a fingerprint of everything that shapes an embedding.
+"""Which model produced a gallery's embeddings: a fingerprint of all that shapes an embedding.
 
 Embeddings from two different models live in different spaces; comparing them gives numbers that
 look like scores and mean nothing. A gallery therefore records the fingerprint of the model that
@@ -45,8 +45,9 @@ def model_fingerprint(model: Any) -> str:
 def describe_model(model: Any) -> dict[str, Any]:
     """A short human-readable description, stored beside the fingerprint for error messages."""
     config = model.to_config()
+    encoder = config.get("encoder") or {}
     return {
-        "encoder": (config.get("encoder") or {}).get("name") or (config.get("encoder") or {}).get("class"),
+        "encoder": encoder.get("name") or encoder.get("class"),
         "adapter": (config.get("adapter") or {}).get("type"),
         "embedding_dim": config.get("embedding_dim"),
         "distance": config.get("distance"),

@@ -5,17 +5,15 @@ Taigman et al. 2014, "DeepFace", and Schroff et al. 2015, "FaceNet", verify and 
 same way): one side of every comparison, the references, is embedded ahead of time and stored; a
 new input is embedded once and compared with all of them.
 
-Scores follow siamkit's convention, higher = more similar, on the model's own scale: cosine
-similarity (inner product of normalised vectors in FAISS), minus the euclidean or manhattan distance
-(L2 or L1 FAISS index), or the head's match probability. A learned head cannot be searched by an
-index, so for head models the index shortlists ``shortlist`` references by L1 distance (the head is
-a weighted L1 distance, Koch et al. 2015) and the head rescores them exactly; with no more references
-than ``shortlist`` the search is exhaustive.
+Scores follow siamkit's convention, higher = more similar, on the model's own scale (cosine
+similarity, minus a distance, or a head's match probability; see :mod:`siamkit.gallery.search`).
+With a head, the index shortlists ``shortlist`` references and the head rescores them exactly;
+with no more references than ``shortlist`` the search is exhaustive.
 
-Open-set identification (Phillips et al., "FRVT"; Grother et al.): the best identity is accepted only
-if its score reaches ``model.threshold``, otherwise the probe is "unknown". A model without a
-threshold gives closed-set answers (ranked candidates, no decision) from :meth:`Gallery.identify` and
-refuses :meth:`Gallery.verify` with :class:`~siamkit.errors.NotCalibratedError`.
+Open-set identification (Grother et al., NIST FRVT reports): the best identity is accepted only if
+its score reaches ``model.threshold``, otherwise the probe is "unknown". A model without a
+threshold gives closed-set answers (ranked candidates, no decision) from :meth:`Gallery.identify`
+and refuses :meth:`Gallery.verify` with :class:`~siamkit.errors.NotCalibratedError`.
 """
 
 from __future__ import annotations
@@ -32,8 +30,7 @@ import torch
 from .._io import atomic_path
 from .._version import __version__
 from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
-from . import _inputs
-from ._ranking import first_per_group
+from . import _inputs, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, model_fingerprint
 from .index import KINDS, VectorIndex
@@ -42,17 +39,6 @@ from .results import Identifications, IdentityInfo, Match, Verification
 from .store import Store
 
 AGGREGATES = ("max", "mean")
-_MAX_OVERFETCH = 8  # references searched per wanted identity before widening row by row
-
-
-def _metric_for(model: Any) -> tuple[str, bool]:
-    """(FAISS metric, whether results are rescored by the model's head)."""
-    if model.head is not None:
-        return ("l1" if getattr(model.head, "name", "") == "l1_sigmoid" else "l2"), True
-    name = model.distance_name
-    if name in ("cosine", "cosine_similarity"):
-        return "ip", False
-    return ("l1" if name == "manhattan" else "l2"), False
 
 
 class Gallery:
@@ -76,15 +62,16 @@ class Gallery:
     """
 
     def __init__(self, model: Any, path: str | Path | None = None, index: str | None = None, *,
-                 nlist: int | None = None, nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128,
-                 shortlist: int = 100, batch_size: int = 256) -> None:
+                 nlist: int | None = None, nprobe: int = 16, hnsw_m: int = 32,
+                 ef_search: int = 128, shortlist: int = 100, batch_size: int = 256) -> None:
         self.model = model
         self.path = None if path is None else Path(path)
         self.index = index
         self.nlist, self.nprobe, self.hnsw_m, self.ef_search = nlist, nprobe, hnsw_m, ef_search
         self.shortlist, self.batch_size = int(shortlist), int(batch_size)
         if index is not None and index not in KINDS:
-            raise ConfigError(f"gallery index: unknown kind {index!r}; choose one of {', '.join(KINDS)}")
+            raise ConfigError(f"gallery index: unknown kind {index!r}; "
+                              f"choose one of {', '.join(KINDS)}")
         self._lock = threading.RLock()
         self._open()
 
@@ -100,10 +87,11 @@ class Gallery:
     def _open(self) -> None:
         dim = self.model.embedding_dim
         if not isinstance(dim, int) or dim < 1:
-            raise ConfigError("gallery: the model's encoder has no embedding_dim, so embeddings cannot be stored")
+            raise ConfigError("gallery: the model's encoder has no embedding_dim, "
+                              "so its embeddings cannot be stored")
         self.dim_ = dim
         self.fingerprint_ = model_fingerprint(self.model)
-        self.metric_, self._rescore = _metric_for(self.model)
+        self.metric_, self._rescore = search.metric_for(self.model)
         if self.path is not None:
             if self.path.exists() and not self.path.is_dir():
                 raise DataError(f"gallery {self.path}: exists and is not a folder")
@@ -124,27 +112,29 @@ class Gallery:
             reason = read_index(self.path, self._index, self._store, self.fingerprint_)
             count = self._store.count()
             if reason and count:
-                warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from the "
-                              f"{count} stored embeddings", SiamkitWarning, stacklevel=3)
+                warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from "
+                              f"the {count} stored embeddings", SiamkitWarning, stacklevel=3)
             if reason:
                 self._rebuild_index()
 
     def _check_model(self) -> None:
         stored = self._store.get_meta("fingerprint")
         if stored is None:
-            for key, value in (("fingerprint", self.fingerprint_), ("model", describe_model(self.model)),
-                               ("dim", self.dim_), ("created", time.time()), ("siamkit_version", __version__)):
+            for key, value in (("fingerprint", self.fingerprint_),
+                               ("model", describe_model(self.model)),
+                               ("dim", self.dim_), ("created", time.time()),
+                               ("siamkit_version", __version__)):
                 self._store.set_meta(key, value)
         elif stored != self.fingerprint_:
             raise ModelMismatchError(
                 f"gallery {self.path}: its references were embedded by another model "
                 f"({self._store.get_meta('model')}, fingerprint {stored[:12]}); the given model "
-                f"({describe_model(self.model)}) has fingerprint {self.fingerprint_[:12]}. Open it with "
-                "the model that enrolled them, or enroll into a new gallery")
+                f"({describe_model(self.model)}) has fingerprint {self.fingerprint_[:12]}. Open "
+                "it with the model that enrolled them, or enroll into a new gallery")
 
     def _new_index(self) -> VectorIndex:
-        return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist, nprobe=self.nprobe,
-                           hnsw_m=self.hnsw_m, ef_search=self.ef_search)
+        return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,
+                           nprobe=self.nprobe, hnsw_m=self.hnsw_m, ef_search=self.ef_search)
 
     def _load_maps(self) -> None:
         ref_ids, ident_ids = self._store.ref_table()
@@ -180,18 +170,20 @@ class Gallery:
         identity adds references and merges ``metadata`` into its metadata."""
         _inputs.check_identity(identity)
         emb = _inputs.encode(self.model, samples, f"samples of {identity!r}", self.batch_size)
-        meta = _inputs.reference_metadata(self.model, samples, reference_metadata, len(emb), f"enroll {identity!r}")
+        meta = _inputs.reference_metadata(self.model, samples, reference_metadata, len(emb),
+                                          f"enroll {identity!r}")
         return self.enroll_embeddings(identity, emb, metadata, meta)
 
     def enroll_embeddings(self, identity: str, embeddings: Any, metadata: dict | None = None,
                           reference_metadata: Sequence[dict] | None = None) -> list[int]:
-        """Like :meth:`enroll` with embeddings ``[n, D]`` already computed by this gallery's model."""
+        """Like :meth:`enroll` with embeddings ``[n, D]`` already computed by this model."""
         _inputs.check_identity(identity)
         emb = _inputs.check_embeddings(embeddings, self.dim_, f"embeddings of {identity!r}")
         meta = _inputs.check_metadata(metadata, f"enroll {identity!r}")
         if reference_metadata is None:
             reference_metadata = [{} for _ in range(len(emb))]
-        refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb), f"enroll {identity!r}")
+        refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb),
+                                          f"enroll {identity!r}")
         with self._lock:
             ident, ids = self._store.add(identity, emb, meta, refs)
             self._index.add(ids, emb)
@@ -203,7 +195,8 @@ class Gallery:
         """Enroll many references at once, sample i belonging to ``identities[i]``, in one
         transaction (much faster than one :meth:`enroll` per sample for large galleries)."""
         emb = _inputs.encode(self.model, samples, "samples", self.batch_size)
-        meta = _inputs.reference_metadata(self.model, samples, reference_metadata, len(emb), "enroll_many")
+        meta = _inputs.reference_metadata(self.model, samples, reference_metadata, len(emb),
+                                          "enroll_many")
         return self.enroll_many_embeddings(identities, emb, meta)
 
     def enroll_many_embeddings(self, identities: Sequence[str], embeddings: Any,
@@ -215,7 +208,8 @@ class Gallery:
             raise DataError(f"enroll_many: {len(names)} identities for {len(emb)} samples")
         if reference_metadata is None:
             reference_metadata = [{} for _ in range(len(emb))]
-        refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb), "enroll_many")
+        refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb),
+                                          "enroll_many")
         with self._lock:
             idents, ids = self._store.add_many(names, emb, refs)
             self._index.add(ids, emb)
@@ -230,7 +224,8 @@ class Gallery:
         self._code_of[ids] = idents
         top = int(idents.max())
         if top >= len(self._name_of):
-            self._name_of = np.concatenate([self._name_of, np.full(max(len(self._name_of), top + 1), None)])
+            self._name_of = np.concatenate([self._name_of,
+                                            np.full(max(len(self._name_of), top + 1), None)])
         unique, first, counts = np.unique(idents, return_index=True, return_counts=True)
         for ident, i, n in zip(unique.tolist(), first.tolist(), counts.tolist()):
             self._name_of[ident] = names[i]
@@ -244,7 +239,8 @@ class Gallery:
         with self._lock:
             removed = self._store.remove(identity)
             if removed is None:
-                raise UnknownIdentityError(f"identity {identity!r} is not enrolled in {self._where()}")
+                raise UnknownIdentityError(
+                    f"identity {identity!r} is not enrolled in {self._where()}")
             ident, ids = removed
             self._index.remove(ids)
             self._code_of[ids] = -1
@@ -259,7 +255,8 @@ class Gallery:
     def list(self) -> list[IdentityInfo]:
         """Every enrolled identity with its number of references and metadata, by name."""
         with self._lock:
-            return [IdentityInfo(name, n, meta, created) for _, name, meta, created, n in self._store.identities()]
+            rows = self._store.identities()
+        return [IdentityInfo(name, n, meta, created) for _, name, meta, created, n in rows]
 
     def __len__(self) -> int:
         return len(self._ids_by_name)
@@ -283,54 +280,25 @@ class Gallery:
         ``threshold`` overrides the model's."""
         return self.identify_embeddings(self._encode(probes), k, threshold)
 
-    def identify_embeddings(self, embeddings: Any, k: int = 5, threshold: float | None = None) -> Identifications:
+    def identify_embeddings(self, embeddings: Any, k: int = 5,
+                            threshold: float | None = None) -> Identifications:
+        """Like :meth:`identify` with probe embeddings ``[B, D]`` computed by this model."""
         emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
         k = _check_k(k)
         threshold = self.model.threshold if threshold is None else float(threshold)
         with self._lock:
-            n = self._index.ntotal
-            b = len(emb)
-            width = min(k, len(self._counts))
-            names = np.full((b, width), None, dtype=object)
-            scores = np.full((b, width), np.nan)
-            refs = np.full((b, width), -1, dtype=np.int64)
-            if n == 0 or width == 0:
-                return Identifications(names, scores, refs, threshold)
-            if self._max_refs is None:  # O(identities), so only after a removal, not per query
-                self._max_refs = max(self._counts.values())
-            m = min(n, k * min(self._max_refs, _MAX_OVERFETCH))
-            todo = np.arange(b)
-            while len(todo):
-                if self._rescore:
-                    m = min(n, max(m, self.shortlist))
-                s, ids = self._search_refs(emb[todo], m)
-                groups = np.where(ids >= 0, self._code_of[np.maximum(ids, 0)], -1)
-                rows, cols, slot, counts = first_per_group(groups, k)
-                target = todo[rows]
-                names[target, slot] = self._name_of[self._code_of[ids[rows, cols]]]
-                scores[target, slot] = s[rows, cols]
-                refs[target, slot] = ids[rows, cols]
-                # Rows with fewer than k identities among their m references: widen and search again.
-                todo = todo[(counts < width) & (m < n)]
-                m = min(n, m * 4)
-            return Identifications(names, scores, refs, threshold)
+            return search.identify(self, emb, k, threshold)
 
     def search(self, probes: Any, k: int = 10) -> list[list[Match]]:
         """The ``k`` best individual references for each probe, best first, with their metadata."""
         return self.search_embeddings(self._encode(probes), k)
 
     def search_embeddings(self, embeddings: Any, k: int = 10) -> list[list[Match]]:
+        """Like :meth:`search` with probe embeddings ``[B, D]`` computed by this model."""
         emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
         k = _check_k(k)
         with self._lock:
-            if self._index.ntotal == 0:
-                return [[] for _ in range(len(emb))]
-            m = min(self._index.ntotal, max(k, self.shortlist) if self._rescore else k)
-            scores, ids = self._search_refs(emb, m)
-            scores, ids = scores[:, :k], ids[:, :k]
-            meta = self._store.references(ids[ids >= 0])
-            return [[Match(int(i), self._name_of[self._code_of[i]], float(s), meta.get(int(i), {}))
-                     for s, i in zip(srow, irow) if i >= 0] for srow, irow in zip(scores, ids)]
+            return search.matches(self, emb, k)
 
     def verify(self, identity: str, probes: Any, aggregate: str = "max",
                threshold: float | None = None) -> list[Verification]:
@@ -340,57 +308,38 @@ class Gallery:
 
     def verify_embeddings(self, identity: str, embeddings: Any, aggregate: str = "max",
                           threshold: float | None = None) -> list[Verification]:
+        """Like :meth:`verify` with probe embeddings ``[B, D]`` computed by this model."""
         if aggregate not in AGGREGATES:
-            raise ConfigError(f"aggregate: expected one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+            raise ConfigError(f"aggregate: expected one of {', '.join(AGGREGATES)}, "
+                              f"got {aggregate!r}")
         threshold = self.model.threshold if threshold is None else float(threshold)
         if threshold is None:
-            raise NotCalibratedError("verify needs a decision threshold and the model has none: calibrate "
-                                     "the model (siamkit.evaluation.calibrate) or pass threshold=")
+            raise NotCalibratedError("verify needs a decision threshold and the model has none: "
+                                     "calibrate the model (siamkit.evaluation.calibrate) or pass "
+                                     "threshold=")
         emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
         with self._lock:
             refs = self._store.identity_embeddings(identity)
         if refs is None:
             raise UnknownIdentityError(f"identity {identity!r} is not enrolled in {self._where()}")
+        device = self.model.device
         with torch.no_grad():
-            s = self.model.pairwise_scores(torch.from_numpy(emb).to(self.model.device),
-                                           torch.from_numpy(refs).to(self.model.device)).float().cpu()
+            s = self.model.pairwise_scores(torch.from_numpy(emb).to(device),
+                                           torch.from_numpy(refs).to(device)).float().cpu()
         agg = s.max(dim=1).values if aggregate == "max" else s.mean(dim=1)
-        return [Verification(identity, bool(v >= threshold), float(v), threshold, aggregate, len(refs))
-                for v in agg.tolist()]
+        return [Verification(identity, bool(v >= threshold), float(v), threshold, aggregate,
+                             len(refs)) for v in agg.tolist()]
 
     # ---- internals --------------------------------------------------------------------------
 
     def _encode(self, probes: Any) -> np.ndarray:
         return _inputs.encode(self.model, probes, "probes", self.batch_size)
 
-    def _search_refs(self, emb: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and ids ``[B, m]`` of the best references per probe, best first (-1: empty)."""
-        values, ids = self._index.search(emb, m)
-        if self._rescore:
-            scores = self._head_scores(emb, ids)
-            order = np.argsort(-scores, axis=1, kind="stable")
-            scores, ids = np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
-        elif self.metric_ == "ip":
-            scores = values
-        elif self.metric_ == "l2" and self.model.distance_name == "euclidean":
-            scores = -np.sqrt(np.maximum(values, 0.0))
-        else:
-            scores = -values
-        return np.where(ids >= 0, scores, -np.inf), ids
-
-    def _head_scores(self, emb: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        valid = ids >= 0
-        vecs = torch.from_numpy(self._index.reconstruct(ids[valid]))
-        probes = torch.from_numpy(np.repeat(emb, valid.sum(axis=1), axis=0))
-        out = np.full(ids.shape, -np.inf, dtype=np.float32)
-        chunk, parts = 65536, []
-        with torch.no_grad():
-            for start in range(0, len(vecs), chunk):
-                u = probes[start:start + chunk].to(self.model.device)
-                v = vecs[start:start + chunk].to(self.model.device)
-                parts.append(self.model.score_embeddings(u, v).float().cpu().numpy())
-        out[valid] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return out
+    def _max_references(self) -> int:
+        """The most references one identity has (recounted only after a removal)."""
+        if self._max_refs is None:
+            self._max_refs = max(self._counts.values(), default=0)
+        return self._max_refs
 
     def _where(self) -> str:
         return "the gallery" if self.path is None else f"gallery {self.path}"
@@ -398,16 +347,19 @@ class Gallery:
     # ---- saving -----------------------------------------------------------------------------
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the gallery to the folder ``path`` (default: its own folder, where this writes the
-        search index; the database is always up to date there). Every file is replaced atomically."""
+        """Write the gallery to the folder ``path`` (default: its own folder, where this writes
+        the search index; the database is always up to date there). Files are replaced
+        atomically."""
         target = self.path if path is None else Path(path)
         if target is None:
-            raise ConfigError("gallery.save: this gallery lives in memory; give a folder to save it in")
+            raise ConfigError("gallery.save: this gallery lives in memory; "
+                              "give a folder to save it in")
         target.mkdir(parents=True, exist_ok=True)
         with self._lock:
             if self.path is None or target.resolve() != self.path.resolve():
                 if (target / DB_FILE).exists():
-                    raise ConfigError(f"gallery.save: {target} already holds a gallery; choose a new folder")
+                    raise ConfigError(f"gallery.save: {target} already holds a gallery; "
+                                      "choose a new folder")
                 with atomic_path(target / DB_FILE) as tmp:
                     self._store.backup_to(tmp)
             write_index(target, self._index, self.fingerprint_)

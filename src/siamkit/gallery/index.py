@@ -1,6 +1,6 @@
 """The FAISS index over a gallery's reference embeddings, keyed by reference id.
 
-Three kinds (Johnson, Douze, Jégou 2019, "Billion-scale similarity search with GPUs", the FAISS paper):
+Three kinds (Johnson, Douze, Jégou 2019, "Billion-scale similarity search with GPUs", FAISS):
 
 * ``"flat"``: exact search, the default; fast enough for a few hundred thousand references.
 * ``"ivf"``: inverted lists over k-means cells (IVF-Flat), searching ``nprobe`` cells. The coarse
@@ -32,16 +32,19 @@ class VectorIndex:
     """Add, remove, search and reconstruct float32 vectors by int64 id."""
 
     def __init__(self, dim: int, metric: str = "l2", kind: str = "flat", nlist: int | None = None,
-                 nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, ef_construction: int = 200) -> None:
+                 nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128,
+                 ef_construction: int = 200) -> None:
         if kind not in KINDS:
             raise ConfigError(f"index: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
         if metric not in _METRICS:
-            raise ConfigError(f"index: unknown metric {metric!r}; choose one of {', '.join(_METRICS)}")
+            raise ConfigError(f"index: unknown metric {metric!r}; "
+                              f"choose one of {', '.join(_METRICS)}")
         if nlist is not None and int(nlist) < 1:
             raise ConfigError(f"index: nlist must be >= 1, got {nlist}")
         self.dim, self.metric, self.kind = int(dim), metric, kind
         self.nlist, self.nprobe = (None if nlist is None else int(nlist)), int(nprobe)
-        self.hnsw_m, self.ef_search, self.ef_construction = int(hnsw_m), int(ef_search), int(ef_construction)
+        self.hnsw_m, self.ef_search = int(hnsw_m), int(ef_search)
+        self.ef_construction = int(ef_construction)
         self.index = self._empty("hnsw" if kind == "hnsw" else "flat")
 
     def params(self) -> dict:

@@ -73,6 +73,7 @@ def read_index(folder: Path, index: VectorIndex, store: Store, fingerprint: str)
     db_ids, _ = store.ref_table()
     held = index.ids()
     if len(held) != len(db_ids) or not np.array_equal(held, db_ids):
-        return (f"the index holds {len(held)} vectors but the database {len(db_ids)} references"
-                if len(held) != len(db_ids) else "the index holds other references than the database")
+        if len(held) != len(db_ids):
+            return f"the index holds {len(held)} vectors but the database {len(db_ids)} references"
+        return "the index holds other references than the database"
     return None

@@ -24,7 +24,7 @@ class Match:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One identity ranked by :meth:`Gallery.identify`: its best reference and that reference's score."""
+    """One identity ranked by :meth:`Gallery.identify`: its best reference and that score."""
 
     identity: str
     score: float
@@ -77,7 +77,9 @@ class Identifications(Sequence[Identification]):
     @property
     def score(self) -> np.ndarray:
         """Best score per probe (NaN for an empty gallery)."""
-        return self.candidate_scores[:, 0] if self.candidate_scores.shape[1] else np.full(len(self), np.nan)
+        if self.candidate_scores.shape[1] == 0:
+            return np.full(len(self), np.nan)
+        return self.candidate_scores[:, 0]
 
     @property
     def known(self) -> np.ndarray | None:
@@ -90,7 +92,8 @@ class Identifications(Sequence[Identification]):
     @property
     def identity(self) -> np.ndarray:
         """Per probe: the identified identity, None where unknown (see :class:`Identification`)."""
-        best = self.candidate_identities[:, 0] if self.candidate_identities.shape[1] else np.full(len(self), None)
+        best = (self.candidate_identities[:, 0] if self.candidate_identities.shape[1]
+                else np.full(len(self), None))
         known = self.known
         return best if known is None else np.where(known, best, None)
 
@@ -102,7 +105,9 @@ class Identifications(Sequence[Identification]):
         candidates = [Candidate(str(row_ids[j]), float(row_scores[j]), int(refs[j]))
                       for j in range(len(refs)) if refs[j] >= 0]
         best = candidates[0] if candidates else None
-        known = None if self.threshold is None else bool(best is not None and best.score >= self.threshold)
+        known = None
+        if self.threshold is not None:
+            known = bool(best is not None and best.score >= self.threshold)
         return Identification(identity=best.identity if best and known is not False else None,
                               score=best.score if best else None, known=known,
                               threshold=self.threshold, candidates=candidates)
@@ -114,7 +119,8 @@ class Identifications(Sequence[Identification]):
         return [r.to_dict() for r in self]
 
     def __repr__(self) -> str:
-        return f"Identifications({len(self)} probes, k={self.candidate_scores.shape[1]}, threshold={self.threshold})"
+        return (f"Identifications({len(self)} probes, k={self.candidate_scores.shape[1]}, "
+                f"threshold={self.threshold})")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS refs (
     metadata TEXT NOT NULL DEFAULT '{}', embedding BLOB NOT NULL, created REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_by_identity ON refs(identity_id);
 """
+_INSERT_REF = ("INSERT INTO refs (id, identity_id, metadata, embedding, created) "
+               "VALUES (?, ?, ?, ?, ?)")
 
 
 class Store:
@@ -61,7 +63,8 @@ class Store:
         if version is None:
             self.set_meta("schema_version", SCHEMA_VERSION)
         elif int(version) > SCHEMA_VERSION:
-            raise DataError(f"gallery database {file}: written by a newer siamkit (schema {version}); upgrade")
+            raise DataError(f"gallery database {file}: written by a newer siamkit "
+                            f"(schema {version}); upgrade")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -81,7 +84,8 @@ class Store:
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       (key, json.dumps(value)))
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -91,22 +95,25 @@ class Store:
         Returns the identity's row id and the new reference ids, all committed."""
         now = time.time()
         with self.transaction() as db:
-            row = db.execute("SELECT id, metadata FROM identities WHERE name = ?", (identity,)).fetchone()
+            row = db.execute("SELECT id, metadata FROM identities WHERE name = ?",
+                             (identity,)).fetchone()
             if row is None:
-                ident_id = db.execute("INSERT INTO identities (name, metadata, created) VALUES (?, ?, ?)",
-                                      (identity, json.dumps(metadata or {}), now)).lastrowid
+                ident_id = db.execute(
+                    "INSERT INTO identities (name, metadata, created) VALUES (?, ?, ?)",
+                    (identity, json.dumps(metadata or {}), now)).lastrowid
             else:
                 ident_id = row[0]
                 if metadata:
                     merged = {**json.loads(row[1]), **metadata}
-                    db.execute("UPDATE identities SET metadata = ? WHERE id = ?", (json.dumps(merged), ident_id))
+                    db.execute("UPDATE identities SET metadata = ? WHERE id = ?",
+                               (json.dumps(merged), ident_id))
             # Inside the write lock the next ids are known, so one executemany inserts them all.
             seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
             first = (seq[0] if seq else 0) + 1
             ids = np.arange(first, first + len(embeddings), dtype=np.int64)
             blobs = np.ascontiguousarray(embeddings, dtype="<f4")
             db.executemany(
-                "INSERT INTO refs (id, identity_id, metadata, embedding, created) VALUES (?, ?, ?, ?, ?)",
+                _INSERT_REF,
                 ((int(i), ident_id, json.dumps(m), blobs[j].tobytes(), now)
                  for j, (i, m) in enumerate(zip(ids, ref_metadata))),
             )
@@ -119,20 +126,21 @@ class Store:
         now = time.time()
         unique = list(dict.fromkeys(names))
         with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO identities (name, metadata, created) VALUES (?, '{}', ?)",
-                           ((name, now) for name in unique))
+            db.executemany("INSERT OR IGNORE INTO identities (name, metadata, created) "
+                           "VALUES (?, '{}', ?)", ((name, now) for name in unique))
             ident_of: dict[str, int] = {}
             for start in range(0, len(unique), 500):
                 chunk = unique[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                ident_of.update(db.execute(f"SELECT name, id FROM identities WHERE name IN ({marks})", chunk))
+                query = f"SELECT name, id FROM identities WHERE name IN ({marks})"
+                ident_of.update(db.execute(query, chunk))
             idents = np.array([ident_of[name] for name in names], dtype=np.int64)
             seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
             first = (seq[0] if seq else 0) + 1
             ids = np.arange(first, first + len(embeddings), dtype=np.int64)
             blobs = np.ascontiguousarray(embeddings, dtype="<f4")
             db.executemany(
-                "INSERT INTO refs (id, identity_id, metadata, embedding, created) VALUES (?, ?, ?, ?, ?)",
+                _INSERT_REF,
                 ((int(ids[j]), int(idents[j]), json.dumps(ref_metadata[j]), blobs[j].tobytes(), now)
                  for j in range(len(ids))),
             )
@@ -144,7 +152,8 @@ class Store:
             row = db.execute("SELECT id FROM identities WHERE name = ?", (identity,)).fetchone()
             if row is None:
                 return None
-            ids = np.array([r[0] for r in db.execute("SELECT id FROM refs WHERE identity_id = ?", row)],
+            ids = np.array([r[0] for r in db.execute("SELECT id FROM refs WHERE identity_id = ?",
+                                                     row)],
                            dtype=np.int64)
             db.execute("DELETE FROM refs WHERE identity_id = ?", row)
             db.execute("DELETE FROM identities WHERE id = ?", row)
@@ -174,7 +183,8 @@ class Store:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for rid, meta in self.conn.execute(f"SELECT id, metadata FROM refs WHERE id IN ({marks})", chunk):
+            query = f"SELECT id, metadata FROM refs WHERE id IN ({marks})"
+            for rid, meta in self.conn.execute(query, chunk):
                 out[rid] = json.loads(meta)
         return out
 
@@ -185,11 +195,12 @@ class Store:
         return arr[:, 0].copy(), arr[:, 1].copy()
 
     def iter_embeddings(self, chunk: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """All (ids, embeddings) in id order, ``chunk`` rows at a time (for rebuilding the index)."""
+        """All (ids, embeddings) in id order, ``chunk`` rows at a time (to rebuild the index)."""
         last = 0
         while True:
-            rows = self.conn.execute("SELECT id, embedding FROM refs WHERE id > ? ORDER BY id LIMIT ?",
-                                     (last, chunk)).fetchall()
+            rows = self.conn.execute(
+                "SELECT id, embedding FROM refs WHERE id > ? ORDER BY id LIMIT ?",
+                (last, chunk)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -200,7 +211,8 @@ class Store:
 
     def _decode(self, blobs: list[bytes]) -> np.ndarray:
         if any(len(b) != 4 * self.dim for b in blobs):
-            raise DataError(f"gallery database {self.file}: an embedding blob is not {self.dim} float32 values")
+            raise DataError(f"gallery database {self.file}: an embedding blob is not "
+                            f"{self.dim} float32 values")
         return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, self.dim).astype(np.float32)
 
     def backup_to(self, file: Path) -> None:

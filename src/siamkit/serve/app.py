@@ -1,4 +1,4 @@
-"""The HTTP service: ``create_app(model, gallery=None, api_key=None, limits=None)`` -> a FastAPI app.
+"""The HTTP service: ``create_app(model, gallery=None, api_key=None, limits=None)`` -> FastAPI.
 
 Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``):
 
@@ -35,7 +35,8 @@ from .state import ServiceState
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(model: Any, gallery: Any = None, api_key: str | None = None, limits: Limits | None = None,
+def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
+               limits: Limits | None = None,
                title: str = "siamkit", close_gallery: bool = False) -> FastAPI:
     """A FastAPI app serving ``model`` (a :class:`~siamkit.SiameseNetwork`) and, optionally, a
     :class:`~siamkit.gallery.Gallery` built with it. With ``api_key`` every route but health and
@@ -45,7 +46,8 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None, limi
         from ..gallery import model_fingerprint
 
         if model_fingerprint(model) != gallery.fingerprint_:
-            raise SiamkitError("create_app: the gallery was built with another model than the one served")
+            raise SiamkitError("create_app: the gallery was built with another model than the "
+                               "one served")
     limits = limits or Limits()
     model.eval()
 

@@ -49,28 +49,31 @@ def raw_inputs(inputs: Inputs, model: Any, limits: Limits, where: str = "") -> l
     given = [f for f in FIELDS.values() if getattr(inputs, f) is not None]
     if given != [expected]:
         what = "no inputs" if not given else f"'{', '.join(given)}'"
-        raise HTTPException(422, f"{where}got {what}; this model takes {kind}s: send them as '{expected}'"
-                            + (" (base64) or as files to the .../upload endpoint" if kind == "image" else ""))
+        how = " (base64) or as files to the .../upload endpoint" if kind == "image" else ""
+        raise HTTPException(422, f"{where}got {what}; this model takes {kind}s: "
+                                 f"send them as '{expected}'{how}")
     items = getattr(inputs, expected)
     if not items:
         raise HTTPException(422, f"{where}'{expected}' is empty")
     if len(items) > limits.max_batch:
-        raise HTTPException(413, f"{where}{len(items)} inputs exceed the batch limit of {limits.max_batch}")
+        raise HTTPException(413, f"{where}{len(items)} inputs exceed the batch limit of "
+                                 f"{limits.max_batch}")
     if kind == "image":
         return [decode_image(_b64(item, f"{where}images[{i}]"), f"{where}images[{i}]", limits)
                 for i, item in enumerate(items)]
     if kind == "text":
         for i, text in enumerate(items):
             if len(text) > limits.max_text_chars:
-                raise HTTPException(413, f"{where}texts[{i}]: {len(text)} characters exceed the limit of "
-                                    f"{limits.max_text_chars}")
+                raise HTTPException(413, f"{where}texts[{i}]: {len(text)} characters exceed "
+                                         f"the limit of {limits.max_text_chars}")
         return list(items)
     dim = vector_dim(model)
     for i, row in enumerate(items):
         if dim is not None and len(row) != dim:
             raise HTTPException(422, f"{where}vectors[{i}]: expected {dim} numbers, got {len(row)}")
         if not all(math.isfinite(v) and abs(v) <= _FLOAT32_MAX for v in row):
-            raise HTTPException(422, f"{where}vectors[{i}]: holds NaN, infinite or beyond-float32 values")
+            raise HTTPException(422, f"{where}vectors[{i}]: holds NaN, infinite or "
+                                     "beyond-float32 values")
     if len({len(row) for row in items}) > 1:
         raise HTTPException(422, f"{where}vectors: rows of different lengths")
     return [list(map(float, row)) for row in items]
@@ -95,7 +98,8 @@ def decode_image(data: bytes, what: str, limits: Limits) -> Any:
         image = Image.open(io.BytesIO(data))
         width, height = image.size
         if width * height > limits.max_image_pixels:
-            raise HTTPException(413, f"{what}: {width}x{height} pixels exceed the limit of {limits.max_image_pixels}")
+            raise HTTPException(413, f"{what}: {width}x{height} pixels exceed the limit of "
+                                     f"{limits.max_image_pixels}")
         image.load()
     except HTTPException:
         raise

@@ -21,7 +21,8 @@ API_KEY_HEADER = "X-API-Key"
 @dataclass(frozen=True)
 class Limits:
     """Per-request limits. ``max_request_bytes`` bounds the body, ``max_batch`` the inputs per
-    request, ``max_image_pixels`` a decoded image, ``max_text_chars`` one text, ``max_k`` answers."""
+    request, ``max_image_pixels`` a decoded image, ``max_text_chars`` one text, ``max_k`` the
+    identities ranked."""
 
     max_request_bytes: int = 16 * 1024 * 1024
     max_batch: int = 64
@@ -85,7 +86,8 @@ class BodyLimitMiddleware:
         detail = _too_large(self.max_bytes) if status == 413 else "Content-Length is not a number"
         body = json.dumps({"detail": detail}).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -98,7 +100,8 @@ def api_key_dependency(api_key: str | None) -> Callable:
         if api_key is None:
             return
         if given is None or not secrets.compare_digest(given.encode(), api_key.encode()):
-            raise HTTPException(401, f"missing or wrong API key: send it in the {API_KEY_HEADER} header",
+            raise HTTPException(401,
+                                f"missing or wrong API key: send it in the {API_KEY_HEADER} header",
                                 headers={"WWW-Authenticate": "ApiKey"})
 
     return check

@@ -29,12 +29,15 @@ def gallery_router() -> APIRouter:
     def enroll(body: EnrollRequest, request: Request) -> Enrolled:
         state = state_of(request)
         state.require_gallery()
-        return _enroll(state, body.identity, convert.raw_inputs(body, state.model, state.limits), body.metadata)
+        return _enroll(state, body.identity, convert.raw_inputs(body, state.model, state.limits),
+                       body.metadata)
 
-    @router.post("/enroll/upload", response_model=Enrolled, summary="Enroll uploaded images of an identity")
+    @router.post("/enroll/upload", response_model=Enrolled,
+                 summary="Enroll uploaded images of an identity")
     def enroll_upload(identity: Annotated[str, Form(min_length=1, max_length=256)],
                       files: Annotated[list[UploadFile], File()], request: Request,
-                      metadata: Annotated[Optional[str], Form(description="A JSON object")] = None) -> Enrolled:
+                      metadata: Annotated[Optional[str],
+                                          Form(description="A JSON object")] = None) -> Enrolled:
         state = state_of(request)
         state.require_gallery()
         meta = None
@@ -45,10 +48,12 @@ def gallery_router() -> APIRouter:
                 raise HTTPException(422, "metadata: not valid JSON") from None
         return _enroll(state, identity, uploaded_images(files, state), meta)
 
-    @router.post("/identify", response_model=Identified, summary="Who is it? Ranked identities per input")
+    @router.post("/identify", response_model=Identified,
+                 summary="Who is it? Ranked identities per input")
     def identify(body: IdentifyRequest, request: Request) -> Identified:
         state = state_of(request)
-        return _identify(state, convert.raw_inputs(body, state.model, state.limits), body.k, body.threshold)
+        return _identify(state, convert.raw_inputs(body, state.model, state.limits), body.k,
+                         body.threshold)
 
     @router.post("/identify/upload", response_model=Identified, summary="Identify uploaded images")
     def identify_upload(files: Annotated[list[UploadFile], File()], request: Request,
@@ -63,7 +68,8 @@ def gallery_router() -> APIRouter:
         raw = convert.raw_inputs(body, state.model, state.limits)
         return _verify(state, body.identity, raw, body.aggregate, body.threshold)
 
-    @router.post("/verify/upload", response_model=Verified, summary="Are uploaded images the claimed identity?")
+    @router.post("/verify/upload", response_model=Verified,
+                 summary="Are uploaded images the claimed identity?")
     def verify_upload(identity: Annotated[str, Form(min_length=1, max_length=256)],
                       files: Annotated[list[UploadFile], File()], request: Request,
                       aggregate: Annotated[Literal["max", "mean"], Form()] = "max") -> Verified:
@@ -80,7 +86,8 @@ def gallery_router() -> APIRouter:
     def list_identities(request: Request) -> IdentityList:
         gallery = state_of(request).require_gallery()
         listed = [i.to_dict() for i in gallery.list()]
-        return IdentityList(identities=listed, n_identities=len(listed), n_references=gallery.n_references)
+        return IdentityList(identities=listed, n_identities=len(listed),
+                            n_references=gallery.n_references)
 
     return router
 
@@ -89,7 +96,8 @@ def _enroll(state: ServiceState, identity: str, raw: list, metadata: dict | None
     gallery = state.require_gallery()
     emb = state.embed(raw, f"samples of {identity!r}")
     ids = gallery.enroll_embeddings(identity, emb, metadata)
-    return Enrolled(identity=identity, reference_ids=ids, n_references=gallery.n_references_of(identity))
+    return Enrolled(identity=identity, reference_ids=ids,
+                    n_references=gallery.n_references_of(identity))
 
 
 def _identify(state: ServiceState, raw: list, k: int, threshold: float | None) -> Identified:
@@ -102,7 +110,8 @@ def _identify(state: ServiceState, raw: list, k: int, threshold: float | None) -
     return Identified(results=results.to_dicts())
 
 
-def _verify(state: ServiceState, identity: str, raw: list, aggregate: str, threshold: float | None) -> Verified:
+def _verify(state: ServiceState, identity: str, raw: list, aggregate: str,
+            threshold: float | None) -> Verified:
     gallery = state.require_gallery()
     emb = state.embed(raw, "inputs")
     with state.model_lock:

@@ -21,7 +21,8 @@ def health_router() -> APIRouter:
 
     @router.get("/api/health", response_model=Health, summary="Is the service up?")
     def health(request: Request) -> Health:
-        return Health(status="ok", version=__version__, gallery=state_of(request).gallery is not None)
+        return Health(status="ok", version=__version__,
+                      gallery=state_of(request).gallery is not None)
 
     return router
 
@@ -29,15 +30,19 @@ def health_router() -> APIRouter:
 def model_router() -> APIRouter:
     router = APIRouter(tags=["model"])
 
-    @router.get("/api/model", response_model=ModelInfo, summary="The model: modality, score, threshold")
+    @router.get("/api/model", response_model=ModelInfo,
+                summary="The model: modality, score, threshold")
     def model_info(request: Request) -> ModelInfo:
         state = state_of(request)
         model, gallery = state.model, state.gallery
         return ModelInfo(
             modality=convert.modality(model), input=convert.input_details(model),
-            embedding_dim=model.embedding_dim, distance=model.distance_name, score_kind=model.score_kind,
-            threshold=model.threshold, threshold_info=model.threshold_info, limits=state.limits.to_dict(),
-            gallery=None if gallery is None else {"identities": len(gallery), "references": gallery.n_references,
+            embedding_dim=model.embedding_dim, distance=model.distance_name,
+                         score_kind=model.score_kind,
+            threshold=model.threshold, threshold_info=model.threshold_info,
+                         limits=state.limits.to_dict(),
+            gallery=None if gallery is None else {"identities": len(gallery),
+                                                  "references": gallery.n_references,
                                                   "index": gallery.index_kind_},
         )
 
@@ -57,16 +62,19 @@ def model_router() -> APIRouter:
     def similarity(body: PairRequest, request: Request) -> Scores:
         return pair_scores(state_of(request), body, decide=False)
 
-    @router.post("/api/similarity/upload", response_model=Scores, summary="Score of two uploaded images")
+    @router.post("/api/similarity/upload", response_model=Scores,
+                 summary="Score of two uploaded images")
     def similarity_upload(a: Annotated[UploadFile, File()], b: Annotated[UploadFile, File()],
                           request: Request) -> Scores:
         return upload_pair_scores(state_of(request), a, b, decide=False)
 
-    @router.post("/api/verify", response_model=Scores, summary="Same or different? (needs a threshold)")
+    @router.post("/api/verify", response_model=Scores,
+                 summary="Same or different? (needs a threshold)")
     def verify(body: PairRequest, request: Request) -> Scores:
         return pair_scores(state_of(request), body, decide=True)
 
-    @router.post("/api/verify/upload", response_model=Scores, summary="Are two uploaded images the same?")
+    @router.post("/api/verify/upload", response_model=Scores,
+                 summary="Are two uploaded images the same?")
     def verify_upload(a: Annotated[UploadFile, File()], b: Annotated[UploadFile, File()],
                       request: Request) -> Scores:
         return upload_pair_scores(state_of(request), a, b, decide=True)
@@ -76,12 +84,14 @@ def model_router() -> APIRouter:
 
 def uploaded_images(files: list[UploadFile], state: ServiceState, field: str = "files") -> list:
     if convert.modality(state.model) != "image":
-        raise HTTPException(422, f"this model takes {convert.modality(state.model)}s, not image files: "
+        raise HTTPException(422,
+                            f"this model takes {convert.modality(state.model)}s, not image files: "
                                  "send JSON to the endpoint without /upload")
     if not files:
         raise HTTPException(422, f"'{field}': no files")
     if len(files) > state.limits.max_batch:
-        raise HTTPException(413, f"{len(files)} files exceed the batch limit of {state.limits.max_batch}")
+        raise HTTPException(413, f"{len(files)} files exceed the batch limit of "
+                                 f"{state.limits.max_batch}")
     return [convert.decode_image(f.file.read(), f"{field}[{i}] ({f.filename})", state.limits)
             for i, f in enumerate(files)]
 
@@ -89,7 +99,8 @@ def uploaded_images(files: list[UploadFile], state: ServiceState, field: str = "
 def _scores(state: ServiceState, u, v, decide: bool) -> Scores:
     threshold = state.model.threshold
     if decide and threshold is None:
-        raise HTTPException(409, "this model has no decision threshold: calibrate it, or use /api/similarity")
+        raise HTTPException(409, "this model has no decision threshold: calibrate it, "
+                                 "or use /api/similarity")
     scores = state.pair_scores(u, v)
     return Scores(scores=scores, score_kind=state.model.score_kind, threshold=threshold,
                   same=None if threshold is None else [s >= threshold for s in scores])
@@ -99,7 +110,8 @@ def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
     a = convert.raw_inputs(body.a, state.model, state.limits, "a: ")
     b = convert.raw_inputs(body.b, state.model, state.limits, "b: ")
     if len(a) != len(b):
-        raise HTTPException(422, f"a and b must hold as many inputs (pairs a[i], b[i]); got {len(a)} and {len(b)}")
+        raise HTTPException(422, "a and b must hold as many inputs (pairs a[i], b[i]); "
+                                 f"got {len(a)} and {len(b)}")
     return _scores(state, state.embed(a, "a"), state.embed(b, "b"), decide)
 
 

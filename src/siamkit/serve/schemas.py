@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
-Identity = Annotated[str, Field(min_length=1, max_length=256, description="Name of an enrolled identity.")]
+Identity = Annotated[str,
+                     Field(min_length=1, max_length=256,
+                           description="Name of an enrolled identity.")]
 
 
 class Inputs(BaseModel):
@@ -21,8 +23,9 @@ class Inputs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     texts: Optional[list[str]] = Field(None, description="Texts, for a text model.")
-    images: Optional[list[str]] = Field(None, description="Base64-encoded image files (PNG, JPEG, ...).")
-    vectors: Optional[list[list[Number]]] = Field(None, description="Feature vectors, for a vector model.")
+    images: Optional[list[str]] = Field(None,
+                                        description="Base64-encoded image files (PNG, JPEG, ...).")
+    vectors: Optional[list[list[Number]]] = Field(None, description="Vectors, for a vector model.")
 
 
 class PairRequest(BaseModel):
@@ -35,7 +38,8 @@ class PairRequest(BaseModel):
 
 class EnrollRequest(Inputs):
     identity: Identity
-    metadata: Optional[dict[str, Any]] = Field(None, description="Merged into the identity's metadata.")
+    metadata: Optional[dict[str, Any]] = Field(None,
+                                               description="Merged into the identity's metadata.")
 
 
 class IdentifyRequest(Inputs):
@@ -79,7 +83,8 @@ class Scores(BaseModel):
     scores: list[float]
     score_kind: str
     threshold: Optional[float]
-    same: Optional[list[bool]] = Field(None, description="score >= threshold; null without a threshold.")
+    same: Optional[list[bool]] = Field(None,
+                                       description="score >= threshold; null without a threshold.")
 
 
 class Enrolled(BaseModel):
@@ -95,7 +100,8 @@ class CandidateOut(BaseModel):
 
 
 class IdentificationOut(BaseModel):
-    identity: Optional[str] = Field(description="Best identity; null when unknown (below the threshold).")
+    identity: Optional[str] = Field(description="Best identity; null when unknown "
+                                                "(below the threshold).")
     score: Optional[float]
     known: Optional[bool] = Field(description="Best score >= threshold; null without a threshold.")
     threshold: Optional[float]

@@ -36,12 +36,14 @@ class ServiceState:
     def pair_scores(self, u: np.ndarray, v: np.ndarray) -> list[float]:
         with self.model_lock, torch.no_grad():
             device = self.model.device
-            scores = self.model.score_embeddings(torch.from_numpy(u).to(device), torch.from_numpy(v).to(device))
+            scores = self.model.score_embeddings(torch.from_numpy(u).to(device),
+                                                 torch.from_numpy(v).to(device))
         return scores.float().cpu().tolist()
 
     def model_for_gallery(self) -> ContextManager:
         """Hold the model lock around gallery calls that run the model (head rescoring, verify)."""
-        return self.model_lock if self.gallery is not None and self.gallery._rescore else nullcontext()
+        uses_model = self.gallery is not None and self.gallery._rescore
+        return self.model_lock if uses_model else nullcontext()
 
     def require_gallery(self) -> Any:
         if self.gallery is None:
