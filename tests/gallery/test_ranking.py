@@ -33,3 +33,17 @@ def test_first_per_group_matches_a_plain_loop(groups, k):
         assert cols[mine].tolist() == cols_r
         assert ranks[mine].tolist() == list(range(len(cols_r)))
         assert counts[r] == total
+
+
+def test_members_map_ids_to_names_and_empty_slots_to_none():
+    from siamkit.gallery.members import Members
+
+    members = Members(np.array([1, 2, 3]), np.array([1, 1, 2]), [(1, "ann", 2), (2, "bob", 1)])
+    members.add(np.array([15, 15]), np.array([4, 5]), ["last", "last"])  # row 15: name_of's end
+    ids = np.array([[3, -1], [5, 1]])
+    assert members.names(ids).tolist() == [["bob", None], ["last", "ann"]]
+    assert members.groups(ids).tolist() == [[2, -1], [15, 1]]
+    assert members.max_references() == 2 and members.count("last") == 2
+    members.remove("ann", np.array([1, 2]))
+    assert members.names(np.array([1, 3])).tolist() == [None, "bob"]
+    assert members.max_references() == 2 and len(members) == 2

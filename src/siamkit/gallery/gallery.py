@@ -34,6 +34,7 @@ from . import _inputs, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, model_fingerprint
 from .index import KINDS, VectorIndex
+from .members import Members
 from .persist import DB_FILE, read_index, write_index
 from .results import Identifications, IdentityInfo, Match, Verification
 from .store import Store
@@ -138,15 +139,8 @@ class Gallery:
 
     def _load_maps(self) -> None:
         ref_ids, ident_ids = self._store.ref_table()
-        self._code_of = np.full(max(1024, int(ref_ids.max(initial=0)) + 1), -1, dtype=np.int64)
-        self._code_of[ref_ids] = ident_ids
-        rows = self._store.identities()
-        self._ids_by_name = {name: i for i, name, *_ in rows}
-        self._counts = {i: n for i, _, _, _, n in rows}
-        self._max_refs: int | None = None  # most references of one identity; None = recount
-        self._name_of = np.full(max(16, max(self._counts, default=0) + 1), None, dtype=object)
-        for i, name, *_ in rows:
-            self._name_of[i] = name
+        rows = [(row, name, n) for row, name, _, _, n in self._store.identities()]
+        self._members = Members(ref_ids, ident_ids, rows)
 
     def _rebuild_index(self) -> None:
         self._index = self._new_index()
@@ -187,7 +181,7 @@ class Gallery:
         with self._lock:
             ident, ids = self._store.add(identity, emb, meta, refs)
             self._index.add(ids, emb)
-            self._remember(np.full(len(ids), ident), ids, [identity] * len(ids))
+            self._members.add(np.full(len(ids), ident), ids, [identity] * len(ids))
         return ids.tolist()
 
     def enroll_many(self, identities: Sequence[str], samples: Any,
@@ -213,26 +207,8 @@ class Gallery:
         with self._lock:
             idents, ids = self._store.add_many(names, emb, refs)
             self._index.add(ids, emb)
-            self._remember(idents, ids, names)
+            self._members.add(idents, ids, names)
         return ids.tolist()
-
-    def _remember(self, idents: np.ndarray, ids: np.ndarray, names: Sequence[str]) -> None:
-        """Record new references (ids of identity rows ``idents``, named ``names``) in the maps."""
-        if ids[-1] >= len(self._code_of):
-            grow = max(len(self._code_of), int(ids[-1]) + 1)
-            self._code_of = np.concatenate([self._code_of, np.full(grow, -1, dtype=np.int64)])
-        self._code_of[ids] = idents
-        top = int(idents.max())
-        if top >= len(self._name_of):
-            self._name_of = np.concatenate([self._name_of,
-                                            np.full(max(len(self._name_of), top + 1), None)])
-        unique, first, counts = np.unique(idents, return_index=True, return_counts=True)
-        for ident, i, n in zip(unique.tolist(), first.tolist(), counts.tolist()):
-            self._name_of[ident] = names[i]
-            self._ids_by_name[names[i]] = ident
-            self._counts[ident] = self._counts.get(ident, 0) + n
-            if self._max_refs is not None:
-                self._max_refs = max(self._max_refs, self._counts[ident])
 
     def remove(self, identity: str) -> int:
         """Delete ``identity`` and all its references; returns how many references were removed."""
@@ -241,13 +217,9 @@ class Gallery:
             if removed is None:
                 raise UnknownIdentityError(
                     f"identity {identity!r} is not enrolled in {self._where()}")
-            ident, ids = removed
+            _, ids = removed
             self._index.remove(ids)
-            self._code_of[ids] = -1
-            self._name_of[ident] = None
-            if self._counts.pop(ident) == self._max_refs:
-                self._max_refs = None
-            del self._ids_by_name[identity]
+            self._members.remove(identity, ids)
         return len(ids)
 
     # ---- reading ----------------------------------------------------------------------------
@@ -259,10 +231,10 @@ class Gallery:
         return [IdentityInfo(name, n, meta, created) for _, name, meta, created, n in rows]
 
     def __len__(self) -> int:
-        return len(self._ids_by_name)
+        return len(self._members)
 
     def __contains__(self, identity: object) -> bool:
-        return identity in self._ids_by_name
+        return identity in self._members.row_of
 
     @property
     def n_references(self) -> int:
@@ -271,8 +243,7 @@ class Gallery:
     def n_references_of(self, identity: str) -> int:
         """How many references ``identity`` has (0 if it is not enrolled)."""
         with self._lock:
-            ident = self._ids_by_name.get(identity)
-            return 0 if ident is None else self._counts[ident]
+            return self._members.count(identity)
 
     def identify(self, probes: Any, k: int = 5, threshold: float | None = None) -> Identifications:
         """The ``k`` best identities for each probe (one sample or a batch), ranked by the score of
@@ -334,12 +305,6 @@ class Gallery:
 
     def _encode(self, probes: Any) -> np.ndarray:
         return _inputs.encode(self.model, probes, "probes", self.batch_size)
-
-    def _max_references(self) -> int:
-        """The most references one identity has (recounted only after a removal)."""
-        if self._max_refs is None:
-            self._max_refs = max(self._counts.values(), default=0)
-        return self._max_refs
 
     def _where(self) -> str:
         return "the gallery" if self.path is None else f"gallery {self.path}"

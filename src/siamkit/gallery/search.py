@@ -65,23 +65,23 @@ def _head_scores(model: Any, index: Any, emb: np.ndarray, ids: np.ndarray) -> np
 def identify(gallery: Any, emb: np.ndarray, k: int, threshold: float | None) -> Identifications:
     """The ``k`` best identities per probe, each scored by its best reference."""
     n, b = gallery._index.ntotal, len(emb)
-    width = min(k, len(gallery._counts))
+    members = gallery._members
+    width = min(k, len(members))
     names = np.full((b, width), None, dtype=object)
     scores = np.full((b, width), np.nan)
     refs = np.full((b, width), -1, dtype=np.int64)
     if n == 0 or width == 0:
         return Identifications(names, scores, refs, threshold)
     # k identities of at most r references each lie within the best k * r references.
-    m = min(n, k * min(gallery._max_references(), _MAX_OVERFETCH))
+    m = min(n, k * min(members.max_references(), _MAX_OVERFETCH))
     todo = np.arange(b)
     while len(todo):
         if gallery._rescore:
             m = min(n, max(m, gallery.shortlist))
         s, ids = references(gallery, emb[todo], m)
-        groups = np.where(ids >= 0, gallery._code_of[np.maximum(ids, 0)], -1)
-        rows, cols, slot, counts = first_per_group(groups, k)
+        rows, cols, slot, counts = first_per_group(members.groups(ids), k)
         target = todo[rows]
-        names[target, slot] = gallery._name_of[gallery._code_of[ids[rows, cols]]]
+        names[target, slot] = members.names(ids[rows, cols])
         scores[target, slot] = s[rows, cols]
         refs[target, slot] = ids[rows, cols]
         # Rows with fewer than k identities among their m references: search them again, wider.
@@ -99,7 +99,7 @@ def matches(gallery: Any, emb: np.ndarray, k: int) -> list[list[Match]]:
                              min(n, max(k, gallery.shortlist) if gallery._rescore else k))
     scores, ids = scores[:, :k], ids[:, :k]
     meta = gallery._store.references(ids[ids >= 0])
-    name_of = gallery._name_of[gallery._code_of[np.maximum(ids, 0)]]
+    name_of = gallery._members.names(ids)
     return [[Match(int(i), str(name), float(s), meta.get(int(i), {}))
              for s, i, name in zip(srow, irow, nrow) if i >= 0]
             for srow, irow, nrow in zip(scores, ids, name_of)]
