@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, data, distances, encoders, evaluation, heads, plots
+from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -21,6 +21,7 @@ from .errors import (
 from .gallery import Gallery
 from .heads import L1SigmoidHead
 from .model import SiameseNetwork
+from .training import Trainer
 
 __all__ = [
     "__version__",
@@ -30,10 +31,14 @@ __all__ = [
     "encoders",
     "evaluation",
     "heads",
+    "losses",
+    "miners",
     "plots",
     "Gallery",
     "L1SigmoidHead",
     "SiameseNetwork",
+    "Trainer",
+    "training",
     "ConfigError",
     "DataError",
     "DownloadError",
