@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
-from serve_helpers import image_model, text_model, vector_model
+from serve_helpers import image_model, make_client, text_model, vector_model
 
-from siamkit.gallery import Gallery
-from siamkit.serve import Limits, create_app
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette 1.x warns about httpx2 on importing its client
-    from fastapi.testclient import TestClient
-
-
-def make_client(model, with_gallery=True, **kw):
-    gallery = Gallery(model) if with_gallery else None
-    return TestClient(create_app(model, gallery, **kw))
+from siamkit.serve import Limits
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,19 @@ vector_model, image_model, text_model = (gallery_helpers.vector_model, gallery_h
                                          gallery_helpers.text_model)
 random_vectors, DIM_IN = gallery_helpers.random_vectors, gallery_helpers.DIM_IN
 SRC = Path(__file__).parents[2] / "src"
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette 1.x warns about httpx2 on importing its client
+    from fastapi.testclient import TestClient
+
+
+def make_client(model, with_gallery: bool = True, **kw) -> TestClient:
+    """A test client of ``create_app(model, Gallery(model) or None, **kw)``."""
+    from siamkit.gallery import Gallery
+    from siamkit.serve import create_app
+
+    gallery = Gallery(model) if with_gallery else None
+    return TestClient(create_app(model, gallery, **kw))
 
 
 def png_bytes(seed: int = 0, size: tuple[int, int] = (10, 12), mode: str = "L") -> bytes:

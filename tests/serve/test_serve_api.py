@@ -8,9 +8,8 @@ import io
 import numpy as np
 import pytest
 import torch
-from conftest import make_client
 from PIL import Image
-from serve_helpers import image_model, png_bytes, random_vectors, vector_model
+from serve_helpers import image_model, make_client, png_bytes, random_vectors, vector_model
 
 from siamkit.serve import create_app
 
