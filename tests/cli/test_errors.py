@@ -97,3 +97,11 @@ def test_python_dash_m_and_broken_pipe():
     proc.stdout.close()  # the reader goes away at once
     _, err = proc.communicate()
     assert b"Traceback" not in err
+
+
+def test_plugin_commands_answer_help(cli):
+    parser = cli_main.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name in set(commands) - {"train", "evaluate", "verify", "embed", "demo"}:
+        result = cli(name, "--help")
+        assert result.code == 0 and f"usage: siamkit {name}" in result.out, name

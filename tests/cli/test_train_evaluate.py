@@ -156,12 +156,12 @@ epochs = 1
 
 
 def test_demo_fast_variant(cli, tmp_path):
-    """The demo's whole path with one epoch and few episodes (the full demo is a slow test)."""
-    args = ("demo", "--out", tmp_path / "demo", "--epochs", "1", "--set", "evaluation.episodes=100",
-            "--set", "encoder.args.channels=[8]", "--json")
-    result = cli(*args)
+    """The demo's whole path with one epoch on a slice (the full demo is a slow test)."""
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "old.txt").write_text("an earlier demo")  # a demo folder is reused
+    result = cli("demo", "--out", tmp_path / "demo", "--epochs", "1", "--set", "evaluation.episodes=100",
+                 "--set", "encoder.args.channels=[8]", "--set", "data.max_train=300", "--json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
-    assert data["report"] == str(tmp_path / "demo" / "report.html") and data["one_shot"] > 0.15  # chance: 0.1
-    again = cli(*args)  # a demo folder is replaced, not refused
-    assert again.code == 0 and json.loads(again.out)["test"] == data["test"]
+    assert data["report"] == str(tmp_path / "demo" / "report.html") and data["one_shot"] > 0.15
+    assert data["training"]["epochs"] == 1  # chance one-shot accuracy: 0.1
