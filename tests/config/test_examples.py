@@ -35,3 +35,20 @@ def test_keras_protocol_and_lstm_recipe():
     assert lstm.encoder.args["cell"] == "lstm" and lstm.encoder.args["pooling"] == "mean"
     assert lstm.encoder.args["normalize"] is True and lstm.model.distance == "cosine"
     assert lstm.loss.args == {"margin": 0.25}
+
+
+def test_the_readme_names_every_key():
+    import dataclasses
+
+    from siamkit.config import ExperimentConfig
+
+    readme = (EXAMPLES / "README.md").read_text()
+    for section in dataclasses.fields(ExperimentConfig):
+        if not section.metadata.get("toml", True):
+            continue
+        if section.default_factory is dataclasses.MISSING:
+            assert f"`{section.name} = " in readme, section.name
+            continue
+        assert f"`[{section.name}]`" in readme, section.name
+        for key in dataclasses.fields(section.default_factory()):
+            assert f"`{key.name}" in readme, f"{section.name}.{key.name}"
