@@ -146,13 +146,14 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
     if main:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out)
-    log.info("loading data (%s)", cfg.data.name if cfg.data.source == "dataset" else cfg.data.path)
+    info = log.info if main else (lambda *args: None)
+    info("loading data (%s)", cfg.data.name if cfg.data.source == "dataset" else cfg.data.path)
     splits = load_splits(cfg.data, cfg.source)
     kind = batch_kind(cfg, splits)
     loss = build_loss(cfg)
     model = build_model(cfg, splits, {"experiment": config_to_dict(cfg), "name": cfg.name})
     train_loader, val_loader = build_loaders(cfg, splits, model, kind)
-    log.info("training %s on %s (%s), %s batches of %d, %s",
+    info("training %s on %s (%s), %s batches of %d, %s",
              type(model.encoder).__name__, splits.modality, ", ".join(f"{k} {v}" for k, v in splits.sizes().items()),
              kind, cfg.batches.batch_size, type(loss).__name__)
     trainer = _trainer(cfg, model, loss, kind, out)
@@ -162,7 +163,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
                          time.perf_counter() - t0)
     history.to_json(out / "history.json")
     train_seconds = time.perf_counter() - t0
-    log.info("calibrating on validation pairs and evaluating on test data")
+    info("calibrating on validation pairs and evaluating on test data")
     plots_dir = out / PLOTS_DIR if plots else None
     metrics: dict[str, Any] = {"name": cfg.name}
     metrics.update(evaluate_run(model, splits, cfg, plots_dir))

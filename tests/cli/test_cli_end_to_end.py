@@ -1,5 +1,5 @@
-"""The demo as a new user runs it (slow): a real model, repeatable, in under two minutes; and Ctrl-C
-during training followed by --resume."""
+"""End to end as a new user runs it (slow): the demo (a real model, repeatable, in under two
+minutes), Ctrl-C during training followed by --resume, and training under torchrun."""
 
 from __future__ import annotations
 
@@ -79,3 +79,19 @@ def test_ctrl_c_then_resume(tmp_path):
     resumed = _siamkit("train", config, "--out", out, "--resume", "--epochs", done_epochs + 1, "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["training"]["epochs"] == done_epochs + 1
+
+
+def test_train_under_torchrun_with_two_processes(tmp_path):
+    """The same command under torchrun (2 CPU processes, gloo): rank 0 alone writes and reports."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.is_file():
+        pytest.skip("torchrun is not installed next to this Python")
+    out = tmp_path / "run"
+    done = subprocess.run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", "-m", "siamkit",
+                           "train", str(EXAMPLES / "digits_mlp.toml"), "--out", str(out), "--epochs", "2",
+                           "--no-progress", "--json"],
+                          capture_output=True, text=True, check=False, env=_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)  # one JSON document: rank 1 printed nothing
+    assert data["training"]["epochs"] == 2 and Path(data["report"]).is_file()
+    assert done.stderr.count("training MLPEncoder") == 1
