@@ -5,8 +5,13 @@ from __future__ import annotations
 import inspect
 
 import siamkit.losses
-from siamkit.config.registry import (ACCEPTS, DEFAULT_BATCH_KIND, LOSS_CLASSES, LOSS_INPUT_KINDS,
-                                     loss_class)
+from siamkit.config.registry import (
+    ACCEPTS,
+    DEFAULT_BATCH_KIND,
+    LOSS_CLASSES,
+    LOSS_INPUT_KINDS,
+    loss_class,
+)
 from siamkit.config.schema import LossName
 from siamkit.training import steps
 
