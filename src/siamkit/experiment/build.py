@@ -51,7 +51,7 @@ def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
     return adapter.fit(sample) if cfg.model.normalize_inputs else adapter
 
 
-def _data_args(name: str, modality: str, adapter: Any) -> dict[str, Any]:
+def _data_args(modality: str, adapter: Any) -> dict[str, Any]:
     """Encoder arguments the data decide."""
     if modality == "image":
         return {"in_channels": adapter.channels}
@@ -69,7 +69,7 @@ def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
     args = dict(cfg.encoder.args)
     check_arguments(cls, args, prefix, f"encoder {name!r}")
     accepted = inspect.signature(cls.__init__).parameters
-    for key, value in _data_args(name, splits.modality, adapter).items():
+    for key, value in _data_args(splits.modality, adapter).items():
         if key not in accepted:
             raise ConfigError(f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
                               f"{splits.modality} data (it takes no {key})")

@@ -27,6 +27,9 @@ from typing import Any
 
 from ..config import ExperimentConfig, config_to_dict, save_config
 from ..errors import ConfigError, SiamkitWarning
+from ..evaluation import write_metrics_json
+from ..plots import plot_loss_curves
+from ..report import write_report
 from .build import batch_kind, build_loaders, build_loss, build_model
 from .data import Splits, load_splits
 from .evaluate import calibrate_on, evaluate_test_embeddings, verification
@@ -127,6 +130,14 @@ def evaluate_run(model: Any, splits: Splits, cfg: ExperimentConfig, plots: Path 
     return metrics
 
 
+def _summaries(cfg: ExperimentConfig, splits: Splits, trainer: Any, model: Any, kind: str,
+               seconds: float) -> dict[str, Any]:
+    training = {"epochs": trainer.epoch_, "best_epoch": trainer.best_epoch_, "monitor": trainer.monitor_,
+                "best": trainer.best_metric_, "stop_reason": trainer.stop_reason_,
+                "steps": trainer.step_, "device": str(trainer.device_), "seconds": round(seconds, 2)}
+    return {"training": training, "data": _data_info(cfg, splits), "model": _model_info(model, kind)}
+
+
 def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume: bool = False,
                    overwrite: bool = False, plots: bool = True) -> RunResult:
     """Train, calibrate, evaluate and report, as the module docstring says.
@@ -134,9 +145,6 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
     ``resume``: continue an interrupted run in ``out_dir`` from its last checkpoint.
     ``overwrite``: allow a fresh run in a folder that already holds one.
     """
-    from .. import plots as p
-    from ..report import write_report
-
     t0 = time.perf_counter()
     out = Path(out_dir)
     main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 writes the run folder
@@ -152,12 +160,12 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
     kind = batch_kind(cfg, splits)
     loss = build_loss(cfg)
     model = build_model(cfg, splits, {"experiment": config_to_dict(cfg), "name": cfg.name})
-    train_loader, val_loader = build_loaders(cfg, splits, model, kind)
-    info("training %s on %s (%s), %s batches of %d, %s",
-             type(model.encoder).__name__, splits.modality, ", ".join(f"{k} {v}" for k, v in splits.sizes().items()),
-             kind, cfg.batches.batch_size, type(loss).__name__)
+    loaders = build_loaders(cfg, splits, model, kind)
+    sizes = ", ".join(f"{k} {v}" for k, v in splits.sizes().items())
+    info("training %s on %s (%s), %s batches of %d, %s", type(model.encoder).__name__,
+         splits.modality, sizes, kind, cfg.batches.batch_size, type(loss).__name__)
     trainer = _trainer(cfg, model, loss, kind, out)
-    history = trainer.fit(train_loader, val_loader, resume=resume)
+    history = trainer.fit(*loaders, resume=resume)
     if not main:
         return RunResult(out, out / MODEL_DIR, out / "report.html", {}, history, model, cfg,
                          time.perf_counter() - t0)
@@ -165,22 +173,13 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
     train_seconds = time.perf_counter() - t0
     info("calibrating on validation pairs and evaluating on test data")
     plots_dir = out / PLOTS_DIR if plots else None
-    metrics: dict[str, Any] = {"name": cfg.name}
-    metrics.update(evaluate_run(model, splits, cfg, plots_dir))
+    metrics: dict[str, Any] = {"name": cfg.name, **evaluate_run(model, splits, cfg, plots_dir)}
     if plots_dir is not None:
-        p.plot_loss_curves(list(history.epochs), plots_dir / "loss.png", title="Loss per epoch")
-    metrics["training"] = {"epochs": trainer.epoch_, "best_epoch": trainer.best_epoch_,
-                           "monitor": trainer.monitor_, "best": trainer.best_metric_,
-                           "stop_reason": trainer.stop_reason_, "steps": trainer.step_,
-                           "device": str(trainer.device_), "seconds": round(train_seconds, 2)}
-    metrics["data"] = _data_info(cfg, splits)
-    metrics["model"] = _model_info(model, kind)
-    from ..evaluation import write_metrics_json
-
+        plot_loss_curves(list(history.epochs), plots_dir / "loss.png", title="Loss per epoch")
+    metrics.update(_summaries(cfg, splits, trainer, model, kind, train_seconds))
     model.metadata["test_metrics"] = {k: metrics["test"].get(k) for k in ("accuracy", "roc_auc", "eer")}
     model_dir = model.save(out / MODEL_DIR)
     metrics["seconds"] = round(time.perf_counter() - t0, 2)
     write_metrics_json(metrics, out / "metrics.json")
     report = write_report(out, cfg.name)
-    return RunResult(out, model_dir, report, metrics, history, model, cfg,
-                     time.perf_counter() - t0)
+    return RunResult(out, model_dir, report, metrics, history, model, cfg, time.perf_counter() - t0)
