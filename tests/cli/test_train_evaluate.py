@@ -153,6 +153,12 @@ epochs = 1
               tmp_path / "e.csv", "--json")
     assert json.loads(out.out)["n"] == 3  # the blank line is not an input
     assert (tmp_path / "e.csv").read_text().splitlines()[1].startswith("paint a wall,")
+    evaluated = cli("evaluate", model, "--data", tmp_path / "pairs.tsv", "--out", tmp_path / "ev",
+                    "--no-plots", "--json")
+    assert evaluated.code == 0, evaluated.err
+    data = json.loads(evaluated.out)
+    assert data["n_same"] == 60 and data["n_different"] == 60  # duplicates + made negatives
+    assert data["retrieval"]["n_queries"] == 60
 
 
 def test_demo_fast_variant(cli, tmp_path):
