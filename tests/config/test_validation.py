@@ -80,6 +80,7 @@ def test_wrong_types(text, expected):
     ("[evaluation]\nn_way = 1", "[evaluation] n_way: must be >= 2"),
     ('[training]\nmonitor = "accuracy"', "[training] monitor: must be train_loss or a validation figure"),
     ('[training]\ndevice = "gpu"', "[training] device: must be auto, cpu, cuda"),
+    ("[training]\nthreads = 0", "[training] threads: must be >= 1, got 0"),
 ])
 def test_bad_values(text, expected):
     assert expected in error_of(text)

@@ -91,6 +91,20 @@ def test_existing_run_needs_resume_or_overwrite(run):
     np.testing.assert_allclose(resumed.metrics["test"]["accuracy"], run.metrics["test"]["accuracy"])
 
 
+def test_threads_setting_is_restored(tmp_path, monkeypatch):
+    from siamkit.experiment import run as run_module
+
+    before, seen, original = torch.get_num_threads(), [], run_module._run
+
+    def spy(*args):
+        seen.append(torch.get_num_threads())
+        return original(*args)
+
+    monkeypatch.setattr(run_module, "_run", spy)
+    run_experiment(tiny(training__threads=1, training__epochs=1), tmp_path / "t")
+    assert seen == [1] and torch.get_num_threads() == before
+
+
 def test_resume_with_another_config_warns(run):
     from siamkit.errors import SiamkitWarning
 

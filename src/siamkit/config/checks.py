@@ -89,6 +89,7 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
     t(tr.weight_decay >= 0, "weight_decay", f"must be >= 0, got {tr.weight_decay}")
     t(tr.grad_clip is None or tr.grad_clip > 0, "grad_clip", f"must be > 0, got {tr.grad_clip}")
     t(tr.patience >= 1, "patience", f"must be >= 1, got {tr.patience}")
+    t(tr.threads is None or tr.threads >= 1, "threads", f"must be >= 1, got {tr.threads}")
     t(tr.checkpoint_every >= 1, "checkpoint_every", f"must be >= 1, got {tr.checkpoint_every}")
     t(tr.monitor == "train_loss" or tr.monitor.startswith("val_"), "monitor",
       f"must be train_loss or a validation figure (val_loss, val_roc_auc, val_accuracy, "

@@ -126,6 +126,7 @@ class TrainingConfig:
     keep_best: bool = True                # end with the weights of the best epoch
     seed: int = 0
     device: str = "auto"                  # auto (CUDA if present), cpu, cuda, cuda:1
+    threads: int | None = None            # CPU threads for torch (default: torch's choice)
     amp: Literal["auto", "off", "fp16", "bf16"] = "auto"
     checkpoint_every: int = 1             # epochs between checkpoints (for --resume)
     progress: bool = True

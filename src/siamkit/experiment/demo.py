@@ -43,6 +43,7 @@ lr = 0.003
 scheduler = "cosine"
 seed = 0
 device = "cpu"
+threads = 1              # a model this small runs fastest on one thread, busy machine or not
 
 [evaluation]
 threshold_rule = "accuracy"

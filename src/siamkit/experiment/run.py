@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 import os
 import time
 import warnings
@@ -138,6 +140,20 @@ def _summaries(cfg: ExperimentConfig, splits: Splits, trainer: Any, model: Any, 
     return {"training": training, "data": _data_info(cfg, splits), "model": _model_info(model, kind)}
 
 
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """``torch.set_num_threads(n)`` for the block (nothing when ``n`` is None), then restored."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume: bool = False,
                    overwrite: bool = False, plots: bool = True) -> RunResult:
     """Train, calibrate, evaluate and report, as the module docstring says.
@@ -145,6 +161,12 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | os.PathLike, *, resume:
     ``resume``: continue an interrupted run in ``out_dir`` from its last checkpoint.
     ``overwrite``: allow a fresh run in a folder that already holds one.
     """
+    with torch_threads(cfg.training.threads):
+        return _run(cfg, out_dir, resume, overwrite, plots)
+
+
+def _run(cfg: ExperimentConfig, out_dir: str | os.PathLike, resume: bool, overwrite: bool,
+         plots: bool) -> RunResult:
     t0 = time.perf_counter()
     out = Path(out_dir)
     main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 writes the run folder
