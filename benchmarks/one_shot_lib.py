@@ -43,6 +43,7 @@ class Recipe:
     samples_per_class: int = 32
     augment: dict[str, Any] | None = None
     class_transforms: tuple[str, ...] = ()  # e.g. ("rot90", "rot180", "rot270"): new classes
+    image_fraction: float = 1.0  # train on a seeded random share of the images (equal-compute pairs)
     epochs: int = 5
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -109,29 +110,16 @@ def build_loss(r: Recipe) -> torch.nn.Module:
     raise ValueError(f"unknown objective {r.objective!r}")
 
 
-TRANSFORMS = {
-    "rot90": lambda x: torch.rot90(x, 1, (2, 3)),
-    "rot180": lambda x: torch.rot90(x, 2, (2, 3)),
-    "rot270": lambda x: torch.rot90(x, 3, (2, 3)),
-    "flip_h": lambda x: torch.flip(x, (3,)),
-    "flip_v": lambda x: torch.flip(x, (2,)),
-    "transpose": lambda x: x.transpose(2, 3),
-    "antitranspose": lambda x: torch.rot90(x, 2, (2, 3)).transpose(2, 3),
-}
-
-
-def expand_classes(x: torch.Tensor, y: torch.Tensor, transforms) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each transform of each class made a new class (Santoro et al. 2016; Vinyals et al. 2016)."""
-    xs, ys, n_cls = [x], [y], int(y.max()) + 1
-    for i, name in enumerate(transforms, start=1):
-        xs.append(TRANSFORMS[name](x).contiguous())
-        ys.append(y + i * n_cls)
-    return torch.cat(xs), torch.cat(ys)
-
-
 def build_loader(r: Recipe, train: Split) -> Any:
-    x, y = expand_classes(train.x, train.y, r.class_transforms)
-    data = LabelledData(x, y)  # labels are digit ids; absent digits have no samples
+    data = LabelledData(train.x, train.y)  # labels are digit ids; absent digits have no samples
+    if r.class_transforms:  # each rotation of a digit a new class (Santoro et al. 2016)
+        data = sk.data.expand_classes(data, r.class_transforms)
+    x, y = data.x, data.y
+    if r.image_fraction < 1.0:
+        g = torch.Generator().manual_seed(r.seed)
+        keep = torch.randperm(len(x), generator=g)[: int(round(r.image_fraction * len(x)))]
+        x, y = x[keep], y[keep]
+        data = LabelledData(x, y)
     if r.objective in ("batch_hard", "batch_all"):
         k = r.samples_per_class
         p = min(r.batch_size // k, len(torch.unique(y)))
@@ -169,12 +157,16 @@ def selection_metrics(model, x, y, held_out=(), episodes=1000, seed=1) -> dict[s
     ``val_unseen``: N-way 1-shot among the held-out digits only (N = how many, at least 2)."""
     emb = model.encode(x, batch_size=512) if model is not None else x.reshape(len(x), -1).float() / 255
     dist = model.distance_fn if model is not None else sk.distances.get_distance("euclidean")
-    score = lambda u, v: dist.to_score(dist.paired(u, v))  # noqa: E731
-    run = lambda **kw: sk.evaluation.one_shot_accuracy_from_embeddings(  # noqa: E731
-        emb, y, score, k_shot=1, episodes=episodes, seed=seed, **kw)["accuracy"]
-    out = {"val_one_shot": run(n_way=5)}
-    if len(held_out) >= 2:
-        out["val_unseen"] = run(n_way=len(held_out), classes=list(held_out))
+    scorers = {"": lambda u, v: dist.to_score(dist.paired(u, v))}
+    if model is not None and model.head is not None:  # Koch et al.: the L1 head's probability
+        scorers["_head"] = model.score_embeddings
+    out = {}
+    for suffix, score in scorers.items():
+        run = lambda **kw: sk.evaluation.one_shot_accuracy_from_embeddings(  # noqa: E731
+            emb, y, score, k_shot=1, episodes=episodes, seed=seed, **kw)["accuracy"]
+        out["val_one_shot" + suffix] = run(n_way=5)
+        if len(held_out) >= 2:
+            out["val_unseen" + suffix] = run(n_way=len(held_out), classes=list(held_out))
     return out
 
 
@@ -190,7 +182,7 @@ def train(r: Recipe, train_split: Split, monitor: OneShotMonitor | None = None,
     t0 = time.perf_counter()
     hist = trainer.fit(loader)
     seconds = time.perf_counter() - t0
-    curve = [{k: e.get(k) for k in ("epoch", "train_loss", "val_one_shot", "val_unseen",
-                                    "time_s")}
-             for e in hist]
+    keys = ("epoch", "train_loss", "val_one_shot", "val_unseen", "val_one_shot_head",
+            "val_unseen_head", "time_s")
+    curve = [{k: e[k] for k in keys if k in e} for e in hist]
     return model, {"train_s": seconds, "steps": trainer.step_, "curve": curve}
