@@ -8,12 +8,10 @@ train_val_split, make_loader, ImageAugment / AugmentedLoader), ``siamkit.encoder
 
 from __future__ import annotations
 
-import copy
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 import siamkit as sk
@@ -62,7 +60,7 @@ class Split:
     x: torch.Tensor
     y: torch.Tensor
 
-    def only(self, digits) -> "Split":
+    def only(self, digits) -> Split:
         keep = torch.isin(self.y, torch.tensor(list(digits)))
         return Split(self.x[keep], self.y[keep])
 
@@ -117,7 +115,7 @@ def build_loader(r: Recipe, train: Split) -> Any:
     x, y = data.x, data.y
     if r.image_fraction < 1.0:
         g = torch.Generator().manual_seed(r.seed)
-        keep = torch.randperm(len(x), generator=g)[: int(round(r.image_fraction * len(x)))]
+        keep = torch.randperm(len(x), generator=g)[: round(r.image_fraction * len(x))]
         x, y = x[keep], y[keep]
         data = LabelledData(x, y)
     if r.objective in ("batch_hard", "batch_all"):
@@ -162,7 +160,7 @@ def selection_metrics(model, x, y, held_out=(), episodes=1000, seed=1) -> dict[s
         scorers["_head"] = model.score_embeddings
     out = {}
     for suffix, score in scorers.items():
-        run = lambda **kw: sk.evaluation.one_shot_accuracy_from_embeddings(  # noqa: E731
+        run = lambda score=score, **kw: sk.evaluation.one_shot_accuracy_from_embeddings(  # noqa: E731
             emb, y, score, k_shot=1, episodes=episodes, seed=seed, **kw)["accuracy"]
         out["val_one_shot" + suffix] = run(n_way=5)
         if len(held_out) >= 2:

@@ -83,6 +83,26 @@ def selection_summary(recipe: Recipe) -> dict | None:
     return out
 
 
+def ablation_table() -> list[dict]:
+    """Every selection record: what it changed from the Recipe defaults and its fold means."""
+    if not SELECTION.exists():
+        return []
+    defaults = {k: (list(v) if isinstance(v, tuple) else v) for k, v in Recipe("x").config().items()}
+    rows = []
+    for rec in map(json.loads, SELECTION.read_text().splitlines()):
+        changed = {k: v for k, v in rec["recipe"].items()
+                   if k != "name" and k in defaults and v != defaults[k]}
+        by_epoch = [round(v, 4) for v in rec.get("mean_val_unseen", [])]
+        rows.append({"record": rec["name"], "changes": changed, "val_unseen_by_epoch": by_epoch,
+                     "val_unseen": by_epoch[-1] if by_epoch else None,
+                     "per_fold": {f: round(info["curve"][-1]["val_unseen"], 4)
+                                  for f, info in rec["folds"].items()},
+                     "train_s_per_fold": [round(info["train_s"]) for info in rec["folds"].values()]}
+                    | ({"val_unseen_head": round(rec["mean_val_unseen_head"][-1], 4)}
+                       if "mean_val_unseen_head" in rec else {}))
+    return rows
+
+
 def run_select(recipes, splits, args) -> list[dict]:
     records = []
     for r in recipes:
@@ -126,22 +146,28 @@ def raw_pixels(split, args) -> dict:
     return out
 
 
-def run_test(recipes, splits, args) -> dict:
-    rows = []
-    for r in recipes:
-        load_before = os.getloadavg()[0]
-        model, info = lib.train(r, splits["train"], threads=args.threads)
-        row = {"recipe": r.name, "config": r.config(), "train_s": round(info["train_s"], 1),
-               "steps": info["steps"], "load_avg_1m": [round(load_before, 2),
-                                                       round(os.getloadavg()[0], 2)],
-               "val": selection_summary(r), "test": test_figures(model, splits["test"], args)}
-        if model.head is not None:  # the same model scored by its L1 head (Koch et al.)
-            row["test_head"] = test_figures(model, splits["test"], args, scoring="head")
-        rows.append(row)
-        print(json.dumps({k: row[k] for k in ("recipe", "train_s", "load_avg_1m", "test")}
-                         | ({"test_head": row["test_head"]} if "test_head" in row else {})),
-              flush=True)
-    return {"recipes": rows}
+def test_row(r: Recipe, splits, args) -> dict:
+    load_before = os.getloadavg()[0]
+    model, info = lib.train(r, splits["train"], threads=args.threads)
+    row = {"recipe": r.name, "config": r.config(), "train_s": round(info["train_s"], 1),
+           "steps": info["steps"], "load_avg_1m": [round(load_before, 2),
+                                                   round(os.getloadavg()[0], 2)],
+           "val": selection_summary(r), "test": test_figures(model, splits["test"], args)}
+    if model.head is not None:  # the same model scored by its L1 head (Koch et al.)
+        row["test_head"] = test_figures(model, splits["test"], args, scoring="head")
+    print(json.dumps({k: row[k] for k in ("recipe", "train_s", "load_avg_1m", "test")}
+                     | ({"test_head": row["test_head"]} if "test_head" in row else {})), flush=True)
+    return row
+
+
+def summarise(result: dict) -> None:
+    """The recipe a user would pick without seeing digits 5-9: best validation figure."""
+    best = max(result["recipes"], key=lambda row: (row["val"] or {}).get("val_unseen", -1))
+    result["selected_on_validation"] = {
+        "recipe": best["recipe"], "val_unseen": (best["val"] or {}).get("val_unseen"),
+        "test_1_shot": best["test"]["1_shot"]["accuracy"],
+        "gap_to_target": round(result["target"]["test_1_shot"]
+                               - best["test"]["1_shot"]["accuracy"], 4)}
 
 
 def main(argv=None) -> dict | list[dict]:
@@ -157,10 +183,10 @@ def main(argv=None) -> dict | list[dict]:
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    recipes = RECIPES
+    recipes, wanted = RECIPES, []
     if args.recipes:
         wanted = args.recipes.split(",")
-        recipes = [r for r in RECIPES if r.name in wanted]
+        recipes = [r for name in wanted for r in RECIPES if r.name == name]  # in the order given
         if len(recipes) != len(wanted):
             p.error(f"--recipes: known names are {', '.join(r.name for r in RECIPES)}")
     splits = lib.load_splits(args.data_dir)
@@ -193,19 +219,23 @@ def main(argv=None) -> dict | list[dict]:
         "quick": args.quick,
         "peer_raw_pixels_nn": {"test": raw_pixels(splits["test"], args)},
         "target": {"test_1_shot": 0.85},
+        "ablation": ablation_table() if not args.quick else [],
     }
-    result |= run_test(recipes, splits, args)
-    best = max(result["recipes"], key=lambda row: (row["val"] or {}).get("val_unseen", -1))
-    result["selected_on_validation"] = {
-        "recipe": best["recipe"], "test_1_shot": best["test"]["1_shot"]["accuracy"],
-        "gap_to_target": round(0.85 - best["test"]["1_shot"]["accuracy"], 4)}
-    result["wall_s"] = round(time.time() - t0, 1)
     out = args.out or RESULTS / ("one_shot_mnist-quick.json" if args.quick else "one_shot_mnist.json")
-    if not args.quick and args.out is None and out.exists():  # keep the exploration notes
+    rows: list[dict] = []
+    if not args.quick and args.out is None and out.exists():  # keep notes and the other recipes
         old = json.loads(out.read_text())
-        result |= {k: old[k] for k in ("ablation", "findings") if k in old}
+        result |= {k: old[k] for k in ("findings",) if k in old}
+        if args.recipes:
+            rows = [row for row in old.get("recipes", []) if row["recipe"] not in wanted]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    for r in recipes:  # written after each recipe: a long run stopped midway keeps what it measured
+        rows.append(test_row(r, splits, args))
+        order = [x.name for x in RECIPES]
+        result["recipes"] = sorted(rows, key=lambda row: order.index(row["recipe"]))
+        summarise(result)
+        result["wall_s"] = round(time.time() - t0, 1)
+        out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out}")
     return result
 
