@@ -11,11 +11,12 @@ Two stages (``--stage``):
 * ``select``: for each recipe, train on three of digits 0-4 and run one-shot episodes among the
   two held out (folds 2,3 and 1,4; images from a validation share of the train split never trained
   on). The mean over folds per epoch is what recipes and epoch counts were chosen on. Records are
-  appended to ``results/one_shot_mnist_selection.jsonl``.
+  appended to ``results/one_shot_mnist_selection.jsonl``; ``--recipes`` also takes the names of
+  VARIANTS (the ablation), e.g. ``--stage select --recipes rot_dropout,rot_ball``.
 * ``test``: train each recipe on all of digits 0-4 and measure it once on digits 5-9. Its validation
   figure is read from the selection records of the identical recipe.
 
-``python benchmarks/one_shot_mnist.py`` runs the test stage (about 25 minutes on one thread);
+``python benchmarks/one_shot_mnist.py`` runs the test stage (about 15 minutes on one thread);
 ``--quick`` runs a tiny slice in seconds (written to ``results/one_shot_mnist-quick.json``).
 """
 
@@ -56,6 +57,26 @@ RECIPES = [
            class_transforms=ROT, image_fraction=0.5),
     Recipe("koch_l1_aug_rot", objective="koch_bce", distance="manhattan", epochs=1, augment=AUG,
            class_transforms=ROT, image_fraction=0.5),
+]
+
+_BASE = RECIPES[3]  # bh_aug_rot: the variants below change one thing of it (or of bh_plain)
+#: Selection-only variants (``--stage select``): the ablation that chose RECIPES.
+VARIANTS = [
+    replace(_BASE, name="bh_aug_d4", epochs=1, class_transforms=ROT + (
+        "flip_h", "flip_v", "transpose", "antitranspose")),
+    replace(_BASE, name="bh_aug_flip", class_transforms=("flip_h", "flip_v", "rot180")),
+    replace(_BASE, name="rot_e4", epochs=4),
+    replace(_BASE, name="rot_seed1", seed=1),
+    replace(_BASE, name="rot_d128", embedding_dim=128),
+    replace(_BASE, name="rot_d32", embedding_dim=32),
+    replace(_BASE, name="rot_cos", normalize=True, distance="cosine", margin=0.2),
+    replace(_BASE, name="rot_dropout", dropout=0.3),
+    replace(_BASE, name="rot_wd", weight_decay=5e-4),
+    replace(_BASE, name="rot_ball", objective="batch_all", margin=0.2),
+    replace(_BASE, name="rot_m1", margin=1.0),
+    replace(_BASE, name="rot_k16", samples_per_class=16),
+    replace(_BASE, name="rot_el", augment={"elastic_alpha": 2.0, "elastic_sigma": 3.0,
+                                           "stroke": 0.5}),
 ]
 
 
@@ -186,9 +207,10 @@ def main(argv=None) -> dict | list[dict]:
     recipes, wanted = RECIPES, []
     if args.recipes:
         wanted = args.recipes.split(",")
-        recipes = [r for name in wanted for r in RECIPES if r.name == name]  # in the order given
+        known = RECIPES + (VARIANTS if args.stage == "select" else [])
+        recipes = [r for name in wanted for r in known if r.name == name]  # in the order given
         if len(recipes) != len(wanted):
-            p.error(f"--recipes: known names are {', '.join(r.name for r in RECIPES)}")
+            p.error(f"--recipes: known names are {', '.join(r.name for r in known)}")
     splits = lib.load_splits(args.data_dir)
     if args.quick:  # a few hundred images, one short epoch, few episodes: checks the wiring only
         g = torch.Generator().manual_seed(0)
