@@ -108,10 +108,28 @@ def build_loss(r: Recipe) -> torch.nn.Module:
     raise ValueError(f"unknown objective {r.objective!r}")
 
 
+def _rotate(degrees: float):
+    """Rotation by any angle about the image centre (bilinear), as a class-making transform."""
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        t = torch.tensor(degrees * torch.pi / 180)
+        theta = torch.tensor([[torch.cos(t), -torch.sin(t), 0.0], [torch.sin(t), torch.cos(t), 0.0]])
+        grid = torch.nn.functional.affine_grid(theta.expand(len(x), 2, 3), list(x.shape),
+                                               align_corners=False)
+        out = torch.nn.functional.grid_sample(x.float(), grid, align_corners=False)
+        return out.round().clamp(0, 255).to(x.dtype)
+    return fn
+
+
+#: Non-square-symmetry transforms by name, for ``Recipe.class_transforms``.
+EXTRA_TRANSFORMS = {f"rot{a}": _rotate(a) for a in (45, 135, 225, 315)}
+
+
 def build_loader(r: Recipe, train: Split) -> Any:
     data = LabelledData(train.x, train.y)  # labels are digit ids; absent digits have no samples
     if r.class_transforms:  # each rotation of a digit a new class (Santoro et al. 2016)
-        data = sk.data.expand_classes(data, r.class_transforms)
+        named = {t: EXTRA_TRANSFORMS.get(t) or sk.data.SQUARE_SYMMETRIES[t]
+                 for t in r.class_transforms}
+        data = sk.data.expand_classes(data, named)
     x, y = data.x, data.y
     if r.image_fraction < 1.0:
         g = torch.Generator().manual_seed(r.seed)

@@ -75,6 +75,8 @@ VARIANTS = [
     replace(_BASE, name="rot_ball", objective="batch_all", margin=0.2),
     replace(_BASE, name="rot_m1", margin=1.0),
     replace(_BASE, name="rot_k16", samples_per_class=16),
+    replace(_BASE, name="rot8_e1", epochs=1, class_transforms=ROT + (
+        "rot45", "rot135", "rot225", "rot315")),
     replace(_BASE, name="rot_el", augment={"elastic_alpha": 2.0, "elastic_sigma": 3.0,
                                            "stroke": 0.5}),
 ]

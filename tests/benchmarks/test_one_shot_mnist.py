@@ -50,3 +50,16 @@ def test_quick_run_writes_results(tmp_path, shared_data):
                 assert 0.0 <= low <= figures[k]["accuracy"] <= high <= 1.0
     assert "test_head" in saved["recipes"][1]  # the L1-head model is also scored by its head
     assert saved["selected_on_validation"]["recipe"] in names
+
+
+def test_any_angle_rotation_agrees_with_quarter_turns():
+    load_benchmark()  # puts benchmarks/ on sys.path
+    import one_shot_lib
+    import torch
+
+    x = torch.randint(0, 256, (3, 1, 28, 28), dtype=torch.uint8)
+    for angle, turns in ((90, 1), (180, 2), (270, 3)):
+        turned = one_shot_lib._rotate(angle)(x)
+        assert turned.dtype == torch.uint8
+        assert torch.equal(turned, torch.rot90(x, turns, (2, 3)))
+    assert not torch.equal(one_shot_lib.EXTRA_TRANSFORMS["rot45"](x), x)
