@@ -28,7 +28,7 @@ class Recipe:
     """One way to train an embedding. ``epochs`` is the budget (passes over the training images)."""
 
     name: str
-    objective: str = "batch_hard"  # batch_hard | batch_all | contrastive | koch_bce | instance | hybrid
+    objective: str = "batch_hard"  # batch_hard | batch_all | contrastive | koch_bce | instance
     channels: tuple[int, ...] = (32, 64, 128)
     convs_per_block: int = 1
     embedding_dim: int = 64
@@ -41,7 +41,7 @@ class Recipe:
     samples_per_class: int = 32
     augment: dict[str, Any] | None = None
     class_transforms: tuple[str, ...] = ()  # e.g. ("rot90", "rot180", "rot270"): new classes
-    image_fraction: float = 1.0  # train on a seeded random share of the images (equal-compute pairs)
+    image_fraction: float = 1.0  # train on a seeded share of the images (equal-compute pairs)
     epochs: int = 5
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -112,7 +112,8 @@ def _rotate(degrees: float):
     """Rotation by any angle about the image centre (bilinear), as a class-making transform."""
     def fn(x: torch.Tensor) -> torch.Tensor:
         t = torch.tensor(degrees * torch.pi / 180)
-        theta = torch.tensor([[torch.cos(t), -torch.sin(t), 0.0], [torch.sin(t), torch.cos(t), 0.0]])
+        cos, sin = torch.cos(t), torch.sin(t)
+        theta = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]])
         grid = torch.nn.functional.affine_grid(theta.expand(len(x), 2, 3), list(x.shape),
                                                align_corners=False)
         out = torch.nn.functional.grid_sample(x.float(), grid, align_corners=False)
@@ -171,7 +172,10 @@ class OneShotMonitor(Callback):
 def selection_metrics(model, x, y, held_out=(), episodes=1000, seed=1) -> dict[str, float]:
     """``val_one_shot``: 5-way 1-shot over digits 0-4 (the held-out ones among them);
     ``val_unseen``: N-way 1-shot among the held-out digits only (N = how many, at least 2)."""
-    emb = model.encode(x, batch_size=512) if model is not None else x.reshape(len(x), -1).float() / 255
+    if model is not None:
+        emb = model.encode(x, batch_size=512)
+    else:  # raw pixels
+        emb = x.reshape(len(x), -1).float() / 255
     dist = model.distance_fn if model is not None else sk.distances.get_distance("euclidean")
     scorers = {"": lambda u, v: dist.to_score(dist.paired(u, v))}
     if model is not None and model.head is not None:  # Koch et al.: the L1 head's probability

@@ -1,4 +1,4 @@
-"""One-shot MNIST: learn an embedding on digits 0-4, classify digits 5-9 from one (or five) examples.
+"""One-shot MNIST: learn an embedding on digits 0-4, classify digits 5-9 from one or five examples.
 
 The experiment of Koch et al. (2015, "Siamese neural networks for one-shot image recognition"),
 on MNIST: train on the train-split images of digits 0-4, then run 5-way 1-shot and 5-way 5-shot
@@ -17,7 +17,8 @@ Two stages (``--stage``):
   figure is read from the selection records of the identical recipe.
 
 ``python benchmarks/one_shot_mnist.py`` runs the test stage (about 15 minutes on one thread);
-``--quick`` runs a tiny slice in seconds (written to ``results/one_shot_mnist-quick.json``).
+``--stage report`` refreshes the JSON from the selection records without training; ``--quick``
+runs a tiny slice in seconds (written to ``results/one_shot_mnist-quick.json``).
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def ablation_table() -> list[dict]:
     """Every selection record: what it changed from the Recipe defaults and its fold means."""
     if not SELECTION.exists():
         return []
-    defaults = {k: (list(v) if isinstance(v, tuple) else v) for k, v in Recipe("x").config().items()}
+    defaults = {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in Recipe("x").config().items()}
     rows = []
     for rec in map(json.loads, SELECTION.read_text().splitlines()):
         changed = {k: v for k, v in rec["recipe"].items()
@@ -193,9 +195,24 @@ def summarise(result: dict) -> None:
                                - best["test"]["1_shot"]["accuracy"], 4)}
 
 
+def refresh_report(path: Path) -> dict:
+    """Selection runs made after the test run: their records into the JSON, no retraining."""
+    result = json.loads(path.read_text())
+    by_name = {r.name: r for r in RECIPES}
+    for row in result["recipes"]:
+        row["val"] = selection_summary(by_name[row["recipe"]])
+    result["ablation"] = ablation_table()
+    summarise(result)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {path}")
+    return result
+
+
 def main(argv=None) -> dict | list[dict]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--stage", choices=("select", "test"), default="test")
+    p.add_argument("--stage", choices=("select", "test", "report"), default="test",
+                   help="report: refresh the JSON's validation figures and ablation from the "
+                        "selection records, without training")
     p.add_argument("--recipes", help="comma-separated recipe names (default: all)")
     p.add_argument("--quick", action="store_true", help="tiny slice, seconds; not a result")
     p.add_argument("--threads", type=int, default=1)
@@ -213,6 +230,8 @@ def main(argv=None) -> dict | list[dict]:
         recipes = [r for name in wanted for r in known if r.name == name]  # in the order given
         if len(recipes) != len(wanted):
             p.error(f"--recipes: known names are {', '.join(r.name for r in known)}")
+    if args.stage == "report":
+        return refresh_report(args.out or RESULTS / "one_shot_mnist.json")
     splits = lib.load_splits(args.data_dir)
     if args.quick:  # a few hundred images, one short epoch, few episodes: checks the wiring only
         g = torch.Generator().manual_seed(0)
@@ -245,7 +264,8 @@ def main(argv=None) -> dict | list[dict]:
         "target": {"test_1_shot": 0.85},
         "ablation": ablation_table() if not args.quick else [],
     }
-    out = args.out or RESULTS / ("one_shot_mnist-quick.json" if args.quick else "one_shot_mnist.json")
+    name = "one_shot_mnist-quick.json" if args.quick else "one_shot_mnist.json"
+    out = args.out or RESULTS / name
     rows: list[dict] = []
     if not args.quick and args.out is None and out.exists():  # keep notes and the other recipes
         old = json.loads(out.read_text())

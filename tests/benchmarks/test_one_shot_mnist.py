@@ -1,4 +1,4 @@
-"""Smoke test of benchmarks/one_shot_mnist.py: the --quick slice trains, tests and writes its JSON."""
+"""Smoke test of benchmarks/one_shot_mnist.py: the --quick slice trains, tests, writes its JSON."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_quick_run_writes_results(tmp_path, shared_data):
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
     raw = saved["peer_raw_pixels_nn"]["test"]
-    # 5-way on digits 5-9: raw-pixel nearest neighbour is well above chance (0.2), 5-shot above 1-shot
+    # 5-way on digits 5-9: raw-pixel nearest neighbour well above chance (0.2), 5-shot above 1-shot
     assert 0.3 < raw["1_shot"]["accuracy"] < raw["5_shot"]["accuracy"]
     names = [row["recipe"] for row in saved["recipes"]]
     assert names == ["bh_aug_rot", "koch_l1_aug_rot"]
