@@ -134,6 +134,8 @@ def embed_batch(
     model: nn.Module, inputs: list[Any], amp_dtype: torch.dtype | None = None
 ) -> list[Tensor]:
     """Float32 embeddings of each input of a batch, all through the model's one encoder."""
+    if amp_dtype is None:  # no device lookup (a walk over the modules) on every step
+        return [e.float() for e in model(*inputs)]
     device = next(model.parameters()).device
     with autocast(device, amp_dtype):
         embeddings = model(*inputs)
