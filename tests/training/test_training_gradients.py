@@ -84,3 +84,35 @@ def test_total_norm_reports_what_went_wrong():
     assert total_norm(grads) == math.inf
     grads[1][0] = math.nan
     assert math.isnan(total_norm(grads))
+
+
+# ---- the trainer refuses the step when a single gradient element is not finite ----------------
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+@pytest.mark.parametrize("grad_clip", [None, 1.0])
+def test_trainer_refuses_a_step_when_one_gradient_element_is_not_finite(bad, grad_clip):
+    import siamkit as sk
+    from siamkit.errors import TrainingError
+    from training_helpers import Contrastive, assert_same_weights, batches, tiny_model, weights
+
+    model = tiny_model()
+    params = [p for p in model.parameters() if p.requires_grad]
+    target = params[len(params) // 2]  # one tensor in the middle, the loss itself stays finite
+    calls, seen = [0], {}
+
+    def poison(grad):
+        calls[0] += 1
+        seen[calls[0]] = weights(model)
+        if calls[0] == 3:
+            grad = grad.clone()
+            grad.view(-1)[0] = bad
+        return grad
+
+    target.register_hook(poison)
+    trainer = sk.Trainer(model, Contrastive(), epochs=2, progress=False, grad_clip=grad_clip,
+                         optimizer=lambda ps: torch.optim.SGD(ps, lr=0.1))
+    with pytest.raises(TrainingError, match=r"gradient norm became (inf|nan) at epoch 1, batch 3"):
+        trainer.fit(batches("pairs", 4))
+    assert_same_weights(model, seen[3])  # the weights before the poisoned step: no update
+    assert all(torch.isfinite(p).all() for p in model.parameters())
