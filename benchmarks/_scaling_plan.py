@@ -50,6 +50,9 @@ epoch timed. Model: convnet encoder (default preset), 64-dim embedding.
   losses) gathers embeddings with gradients so that each rank mines negatives from the global batch.
 
 ## The plan: GPUs and several machines
+No GPU or second machine was measured: what follows is a plan built on the CPU figures above and
+on what the code does today, not a measurement.
+
 **What the user changes: the launch command only.** The training script is the same;
 `Trainer(device="auto")` picks `cuda:LOCAL_RANK`, and `siamkit.training.distributed.setup()` picks
 NCCL when CUDA is present (gloo otherwise).

@@ -176,12 +176,7 @@ def part_a(protocol: Protocol, repeats: int, batch_size: int, seed: int) -> dict
         "plain_test_accuracy": med["plain"]["test_accuracy"],
         "plain_channels_last_test_accuracy": med["plain_channels_last"]["test_accuracy"],
     }
-    summary["targets_met"] = {
-        "accuracy": sk_med["test_accuracy"] >= A_TARGETS["min_test_accuracy"],
-        "pairs_per_s": sk_med["pairs_per_s"] >= A_TARGETS["min_pairs_per_s"],
-        "within_10pct_of_best_plain":
-            summary["ratio_to_best_plain"] >= A_TARGETS["min_ratio_to_plain"],
-    }
+    summary.update(a_targets(summary))
     return {"model": "convnet preset keras-mnist (the Keras example's tower, 4,804 parameters)",
             "batch_size": batch_size, "epochs": 1, "repeats": repeats,
             "optimizer": "RMSprop(lr=1e-3, alpha(rho)=0.9, eps=1e-7)",
@@ -194,6 +189,40 @@ def part_a(protocol: Protocol, repeats: int, batch_size: int, seed: int) -> dict
                       "with 1 thread, meaningless with several (idle threads spin)",
             "plain_loop": plain.__doc__.strip(), "targets": A_TARGETS, "keras_reference":
             KERAS_REFERENCE, "medians": med, "summary": summary, "runs": runs}
+
+
+A_PROFILE = ("cProfile of 500 siamkit steps (1 thread): 4.9 ms a step, of which backward 2.5 ms, "
+             "the tower's forward 1.4 ms, RMSprop 0.2 ms; siamkit's own work about 0.35 ms "
+             "(7%): the batch's target check in the loss 40 us, the finite-gradient check 36 us, "
+             "SiameseNetwork.prepare's device lookups 36 us, the loader's gather 70 us, the "
+             "adapter's normalisation 30 us, cosine distance and step plumbing; the plain loop "
+             "does none of these. That accounts for about 7 of the 10-12 points between siamkit "
+             "and the hand-tuned plain loop; the rest is within run-to-run noise on the shared "
+             "machine (siamkit's own three runs: 3,862-4,803 pairs per CPU-second).")
+
+
+def a_targets(summary: dict[str, Any]) -> dict[str, Any]:
+    """Which of part a's targets the medians meet, and by how much (positive: met with room)."""
+    return {
+        "targets_met": {
+            "accuracy": summary["siamkit_test_accuracy"] >= A_TARGETS["min_test_accuracy"],
+            "pairs_per_s": summary["siamkit_pairs_per_s"] >= A_TARGETS["min_pairs_per_s"],
+            "within_10pct_of_plain": summary["ratio_to_plain"] >= A_TARGETS["min_ratio_to_plain"],
+            "within_10pct_of_best_plain":
+                summary["ratio_to_best_plain"] >= A_TARGETS["min_ratio_to_plain"],
+        },
+        "margins": {
+            "accuracy_minus_keras": round(summary["siamkit_test_accuracy"]
+                                          - A_TARGETS["min_test_accuracy"], 5),
+            "pairs_per_s_over_4x_keras": round(summary["siamkit_pairs_per_s"]
+                                               / A_TARGETS["min_pairs_per_s"], 3),
+            "ratio_to_plain_minus_0.9": round(summary["ratio_to_plain"]
+                                              - A_TARGETS["min_ratio_to_plain"], 3),
+            "ratio_to_best_plain_minus_0.9": round(summary["ratio_to_best_plain"]
+                                                   - A_TARGETS["min_ratio_to_plain"], 3),
+        },
+        "profile": A_PROFILE,
+    }
 
 
 # ---- part b -----------------------------------------------------------------------------------
@@ -296,6 +325,38 @@ def build_b(protocol: Protocol, config: dict[str, Any], seed: int):
     return model, loss, loader, optimizer
 
 
+def b_summary(points: list[dict[str, Any]], threads: int) -> dict[str, Any]:
+    """Part b's figures from its curve, and whether the target was met and by how much."""
+    within = [p for p in points if p["train_s"] <= B_TARGETS["max_train_s"]]
+    reached = [p for p in points if p["test_accuracy"] >= B_TARGETS["min_test_accuracy"]]
+    final = points[-1]
+    summary = {
+        "final_test_accuracy": final["test_accuracy"],
+        "final_val_accuracy": final["val_accuracy"],
+        "final_train_s": final["train_s"],
+        "final_train_cpu_s": final["train_cpu_s"],
+        "best_test_accuracy_within_300s": max((p["test_accuracy"] for p in within), default=None),
+        "first_reached_995_at_s": reached[0]["train_s"] if reached else None,
+        "median_samples_per_s": statistics.median(p["epoch_samples_per_s"] for p in points),
+        "train_s_per_epoch": round(final["train_s"] / final["epoch"], 3),
+        "train_cpu_s_per_epoch": round(final["train_cpu_s"] / final["epoch"], 3),
+    }
+    # The run's own end is what counts (the schedule finishes there); an earlier curve point that
+    # crosses 99.5% is reported, not used: picking the best point would select on test data.
+    summary["target_met"] = (final["test_accuracy"] >= B_TARGETS["min_test_accuracy"]
+                             and final["train_s"] <= B_TARGETS["max_train_s"])
+    summary["accuracy_short_by"] = round(max(0.0, B_TARGETS["min_test_accuracy"]
+                                             - final["test_accuracy"]), 5)
+    summary["time_over_by_s"] = round(max(0.0, final["train_s"] - B_TARGETS["max_train_s"]), 2)
+    if threads == 1:
+        # One thread's CPU time is about the wall time the same run takes alone on the machine
+        # (no waiting for the core): an estimate, labelled so, not a measurement.
+        summary["quiet_machine_estimate_train_s"] = final["train_cpu_s"]
+        summary["quiet_machine_estimate_meets_time"] = (
+            final["train_cpu_s"] <= B_TARGETS["max_train_s"])
+    return summary
+
+
 def part_b(protocol: Protocol, config: dict[str, Any], seed: int,
            budget_s: float | None) -> dict[str, Any]:
     model, loss, loader, optimizer = build_b(protocol, config, seed)
@@ -304,24 +365,7 @@ def part_b(protocol: Protocol, config: dict[str, Any], seed: int,
                          epochs=config["epochs"], progress=False, seed=seed, callbacks=[curve])
     trainer.fit(loader)
     points = curve.points
-    within = [p for p in points if p["train_s"] <= B_TARGETS["max_train_s"]]
-    reached = [p for p in points if p["test_accuracy"] >= B_TARGETS["min_test_accuracy"]]
-    summary = {
-        "final_test_accuracy": points[-1]["test_accuracy"],
-        "final_train_s": points[-1]["train_s"],
-        "best_test_accuracy_within_300s": max((p["test_accuracy"] for p in within), default=None),
-        "first_reached_995_at_s": reached[0]["train_s"] if reached else None,
-        "median_samples_per_s": statistics.median(p["epoch_samples_per_s"] for p in points),
-    }
-    # The run's own end is what counts (the schedule finishes there); an earlier curve point that
-    # crosses 99.5% is reported, not used: picking the best point would select on test data.
-    final = points[-1]
-    summary["target_met"] = (final["test_accuracy"] >= B_TARGETS["min_test_accuracy"]
-                             and final["train_s"] <= B_TARGETS["max_train_s"])
-    summary["accuracy_short_by"] = round(max(0.0, B_TARGETS["min_test_accuracy"]
-                                             - final["test_accuracy"]), 5)
-    summary["time_over_by_s"] = round(max(0.0, final["train_s"] - B_TARGETS["max_train_s"]), 2)
-    summary["train_s_per_epoch"] = round(final["train_s"] / final["epoch"], 3)
+    summary = b_summary(points, torch.get_num_threads())
     params = sum(p.numel() for p in model.encoder.parameters())
     return {"config": config, "encoder_parameters": params, "targets": B_TARGETS,
             "budget_s": budget_s, "curve": points, "summary": summary}
