@@ -11,7 +11,7 @@ from typing import Any
 
 def _table(runs: list[dict[str, Any]]) -> str:
     lines = ["| model | processes x threads | per-process batch | samples/s | images/s | "
-             "vs 1 x 1 |", "|---|---|---|---|---|---|"]
+             "vs 1 x 1 | load before / after |", "|---|---|---|---|---|---|---|"]
     for kind in dict.fromkeys(r["kind"] for r in runs):
         base = next(r for r in runs if r["kind"] == kind and r["processes"] == 1
                     and r["threads"] == 1)
@@ -20,7 +20,9 @@ def _table(runs: list[dict[str, Any]]) -> str:
             lines.append(f"| {name} | {r['processes']} x {r['threads']} | "
                          f"{r['batch_per_process']} {r['unit']} | {r['samples_per_s']:.0f} "
                          f"{r['unit']}/s | {r['images_per_s']:.0f} | "
-                         f"{r['samples_per_s'] / base['samples_per_s']:.2f}x |")
+                         f"{r['samples_per_s'] / base['samples_per_s']:.2f}x | "
+                         f"{r.get('load_average_1min_before')} / "
+                         f"{r.get('load_average_1min_after')} |")
     return "\n".join(lines)
 
 
@@ -43,6 +45,10 @@ epoch timed. Model: convnet encoder (default preset), 64-dim embedding.
   duplicated Python work per process), not a speed-up from more hardware. "2 x 1" against "1 x 1"
   shows how the work of a step (twice the samples) spreads over the 2 cores, an upper bound of what
   a second *machine* would add minus the network.
+- Under load, "1 x 2" can fall far below "1 x 1": torch's OpenMP threads wait for each other
+  at every operation, and when another user holds one of the 2 cores each step waits for a
+  descheduled thread. Separate processes of 1 thread do not stall that way. On a busy shared
+  machine, prefer 1 thread per process (`torch.set_num_threads(1)`, or `OMP_NUM_THREADS=1`).
 - It cannot show network-bound effects (all-reduce over Ethernet/InfiniBand), GPU kernels, NCCL,
   or input pipelines that read from disk: everything here is in memory.
 - The same code path runs in every layout: `siamkit.Trainer` joins the process group from

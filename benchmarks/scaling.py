@@ -105,11 +105,15 @@ def launch(kind: str, processes: int, threads: int, args: argparse.Namespace) ->
                ["--data-dir", args.data_dir] if args.data_dir else [])
         env = {**os.environ, "OMP_NUM_THREADS": str(threads),
                "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+        from _machine import load_average
+
+        load = load_average()  # before the run: how busy the machine was that it started on
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
         if done.returncode != 0 or not out.exists():
             raise RuntimeError(f"torchrun with {processes} process(es) failed:\n"
                                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        return json.loads(out.read_text())
+        return {**json.loads(out.read_text()), "load_average_1min_before": load,
+                "load_average_1min_after": load_average()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
