@@ -1,0 +1,125 @@
+"""Benchmark: SiamFC tracking beside normalised cross-correlation template matching, same run.
+
+Sequences of real MNIST digits moving on a 128x128 canvas (:mod:`siamkit.tracking.sequences`):
+the tracker is trained on sequences of *train* digits and measured on a fixed set of sequences of
+*test* digits (seed 2016), in two settings:
+
+  distractors  look-alike digits moving around the target (one of its own class), an occluding
+               bar, smooth scale change;
+  hard         the same plus in-plane rotation (up to +-30 degrees), dimming (up to 40 %), a
+               panning textured background and larger scale change.
+
+Trackers: SiamFC (Bertinetto et al. 2016) as trained here, and NCC template matching on raw pixels
+with the first frame's template (scikit-image ``match_template``) searching the whole frame
+(``ncc_full``) or a window around the previous position (``ncc_window``). Metrics as in OTB (Wu,
+Lim & Yang 2013): success AUC (21 overlap thresholds), precision at 20 pixels, one-pass evaluation
+averaged over sequences, frame 0 not scored. Speed: frames per second of each tracker alone (no
+frame decoding), with torch limited to ``--threads`` threads.
+
+    SIAMKIT_DATA=/path/to/data PYTHONPATH=src python benchmarks/tracking.py           # minutes
+    PYTHONPATH=src python benchmarks/tracking.py --quick   # drawn shapes, tiny model (seconds)
+
+Results go to benchmarks/results/tracking.json (quick runs to tracking-quick.json). Timings from a
+machine where others are working are not to be trusted; re-run on a quiet one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="drawn shapes, a few sequences, a tiny model")
+    p.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SIAMKIT_DATA)")
+    p.add_argument("--model", default=None, help="a trained tracker folder to measure instead of training one")
+    p.add_argument("--save-model", default=None, help="save the trained tracker here")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--train-sequences", type=int, default=200)
+    p.add_argument("--test-sequences", type=int, default=30)
+    p.add_argument("--length", type=int, default=100, help="frames per test sequence")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None)
+    return p.parse_args(argv)
+
+
+def evaluate(trackers: dict, sequences: list) -> dict:
+    from siamkit.tracking import run_tracker, sequence_scores, summarize
+
+    out = {}
+    for name, make in trackers.items():
+        scores, frames, seconds = [], 0, 0.0
+        for seq in sequences:
+            result = run_tracker(make(), seq.frames, seq.boxes[0])
+            scores.append(sequence_scores(result.boxes, seq.boxes))
+            frames, seconds = frames + len(seq), seconds + result.seconds
+        out[name] = {**summarize(scores), "fps": round(frames / seconds, 1), "frames": frames}
+        print(f"  {name:11s} success AUC {out[name]['success_auc']:.3f}  precision@20 "
+              f"{out[name]['precision_20']:.3f}  {out[name]['fps']:8.1f} frames/s", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    import numpy as np
+    import torch
+
+    from siamkit.tracking import NCCTracker, SiamFCTracker, Tracker, make_sequences, mnist_glyphs, shape_glyphs, train_tracker
+
+    torch.set_num_threads(args.threads)
+    if args.quick:
+        args.steps, args.train_sequences, args.test_sequences, args.length = 20, 4, 2, 12
+        train_glyphs, test_glyphs = shape_glyphs(6, seed=0), shape_glyphs(6, seed=1)
+        data = "drawn shapes (quick)"
+    else:
+        train_glyphs, test_glyphs = mnist_glyphs("train", args.data_dir), mnist_glyphs("test", args.data_dir)
+        data = "MNIST: train digits for training sequences, test digits for benchmark sequences"
+    t0 = time.perf_counter()
+    if args.model:
+        model = SiamFCTracker.load(args.model)
+        print(f"tracker: {args.model}")
+    else:
+        train = make_sequences(*train_glyphs, n=args.train_sequences, seed=args.seed, length=60, preset="hard")
+        print(f"training on {len(train)} sequences x 60 frames, {args.steps} steps ...", flush=True)
+        model = train_tracker(train, steps=args.steps, seed=args.seed, log_every=max(args.steps // 10, 1),
+                              callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True))
+        if args.save_model:
+            model.save(args.save_model)
+    trackers = {"siamfc": lambda: Tracker(model), "ncc_full": lambda: NCCTracker("full"),
+                "ncc_window": lambda: NCCTracker("window")}
+    results = {}
+    for preset in ("distractors", "hard"):
+        seqs = make_sequences(*test_glyphs, n=args.test_sequences, seed=2016, length=args.length, preset=preset)
+        print(f"{preset}: {len(seqs)} sequences x {args.length} frames", flush=True)
+        results[preset] = evaluate(trackers, seqs)
+        best = max(("ncc_full", "ncc_window"), key=lambda k: results[preset][k]["success_auc"])
+        results[preset]["siamfc_over_best_ncc_auc"] = round(
+            results[preset]["siamfc"]["success_auc"] / max(results[preset][best]["success_auc"], 1e-9), 3)
+    report = {
+        "benchmark": "tracking", "quick": args.quick, "data": data,
+        "settings": {"test_sequences": args.test_sequences, "length": args.length, "canvas": 128,
+                     "test_seed": 2016, "threads": args.threads, "model": args.model},
+        "training": model.metadata.get("training"),
+        "results": results,
+        "machine": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+                    "cpus": os.cpu_count(), "platform": platform.platform()},
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    out = Path(args.out) if args.out else RESULTS / ("tracking-quick.json" if args.quick else "tracking.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
