@@ -199,3 +199,19 @@ def test_bad_constructor_arguments():
         mlp_model(distance="hamming")
     with pytest.raises(ConfigError, match="expected a torch.nn.Module"):
         sk.SiameseNetwork("mlp")
+
+
+def test_save_load_round_trip_text_model_with_its_vocabulary(tmp_path):
+    from siamkit.adapters import TextAdapter
+    from siamkit.data import Tokenizer
+
+    texts = ["The LORD is my shepherd", "I shall not want", "He maketh me to lie down"]
+    tok = Tokenizer().fit(texts)
+    enc = sk.encoders.create_encoder("rnn", vocab_size=len(tok.vocab_), token_dim=8, hidden_dim=6, normalize=True)
+    model = sk.SiameseNetwork(enc, distance="cosine", adapter=TextAdapter(tok, max_length=16)).eval()
+    model.save(tmp_path / "t")
+    loaded = sk.SiameseNetwork.load(tmp_path / "t")
+    probe = ["the lord is my shepherd", "an unseen sentence entirely"]
+    torch.testing.assert_close(loaded.embed(probe), model.embed(probe), atol=1e-6, rtol=0)
+    assert loaded.adapter.tokenizer.vocab_ == tok.vocab_
+    assert loaded.similarity(["I shall not want"], ["i shall not want"]).item() == pytest.approx(1.0)

@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, distances, encoders, heads
+from . import adapters, data, distances, encoders, evaluation, heads, plots, training
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -20,15 +20,21 @@ from .errors import (
 )
 from .heads import L1SigmoidHead
 from .model import SiameseNetwork
+from .training import Trainer
 
 __all__ = [
     "__version__",
     "adapters",
+    "data",
     "distances",
     "encoders",
+    "evaluation",
     "heads",
+    "plots",
     "L1SigmoidHead",
     "SiameseNetwork",
+    "Trainer",
+    "training",
     "ConfigError",
     "DataError",
     "DownloadError",

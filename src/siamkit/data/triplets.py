@@ -1,0 +1,111 @@
+"""Triplets (anchor, positive, negative) from labelled samples: random, or hard by a model.
+
+Schroff, Kalenichenko & Philbin (2015), "FaceNet: a unified embedding for face recognition and
+clustering": a triplet is an anchor, a positive of its class and a negative of another class.
+:func:`random_triplet_indices` draws them uniformly. :func:`hard_triplet_indices` picks, for each
+anchor, the positive it finds least similar and the negative it finds most similar, judged by given
+embeddings (``strategy="hard"``), or the most similar negative that is still less similar than the
+positive (``"semi-hard"``, FaceNet's choice, which avoids collapse early in training). Exhaustive
+mining over N samples costs N^2 comparisons, so it runs inside random pools of ``pool_size``
+samples; an anchor with no positive (or negative) in its pool gets a random one instead, and the
+count of such anchors is in the returned ``info``. Mining never tracks gradients.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..distances import get_distance
+from ..errors import ConfigError, DataError
+from ._random import SeedLike, as_rng
+from ._samples import as_index
+from .containers import LabelledData
+from .pairs import ClassIndex
+
+Triplets = tuple[Tensor, Tensor, Tensor]
+
+
+def random_triplet_indices(labels: Tensor | np.ndarray, seed: SeedLike = 0, anchors: Any = None,
+                           *, classes: list[str] | None = None, what: str = "labels") -> Triplets:
+    """``(anchor, positive, negative)`` int64 indices; one triplet per anchor (default: all)."""
+    index = ClassIndex(labels, what, classes)
+    index.require_negatives()
+    a = (np.arange(len(index.dense)) if anchors is None
+         else as_index(anchors, len(index.dense), "anchors").numpy())
+    index.require_positives(a)
+    rng = as_rng(seed)
+    return (torch.from_numpy(a.copy()), torch.from_numpy(index.positives(a, rng)),
+            torch.from_numpy(index.negatives(a, rng)))
+
+
+@torch.no_grad()
+def embed_in_batches(embed: Callable[[Any], Tensor], x: Tensor | list[str],
+                     batch_size: int = 256) -> Tensor:
+    """``embed`` applied to ``x`` in batches, without gradients; a module with ``.embed`` is used
+    through it (e.g. a :class:`SiameseNetwork`) and put in eval mode meanwhile."""
+    fn = getattr(embed, "embed", embed)
+    module = embed if isinstance(embed, torch.nn.Module) else None
+    was_training = module.training if module is not None else False
+    if module is not None:
+        module.eval()
+    try:
+        parts = [fn(x[i:i + batch_size]).detach().float().cpu()
+                 for i in range(0, len(x), batch_size)]
+    finally:
+        if module is not None and was_training:
+            module.train()
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def hard_triplet_indices(embeddings: Tensor, labels: Tensor | np.ndarray, *,
+                         strategy: str = "semi-hard", distance: str = "euclidean",
+                         pool_size: int = 2048, seed: SeedLike = 0) -> tuple[Triplets, dict]:
+    """Hard (or semi-hard) triplets for every sample; returns ``((a, p, n), info)``."""
+    if strategy not in ("hard", "semi-hard"):
+        raise ConfigError(f"strategy: expected 'hard' or 'semi-hard', got {strategy!r}")
+    emb = torch.as_tensor(embeddings).float()
+    index = ClassIndex(labels, "labels")
+    index.require_negatives()
+    if emb.dim() != 2 or len(emb) != len(index.dense):
+        raise DataError(f"embeddings: expected [{len(index.dense)}, D], got {tuple(emb.shape)}")
+    index.require_positives(np.arange(len(emb)))
+    rng = as_rng(seed)
+    dist = get_distance(distance)
+    y = torch.from_numpy(index.dense)
+    perm = torch.from_numpy(rng.permutation(len(emb)))
+    pos, neg = torch.empty(len(emb), dtype=torch.long), torch.empty(len(emb), dtype=torch.long)
+    for pool in perm.split(max(2, int(pool_size))):
+        score = dist.to_score(dist.pairwise(emb[pool], emb[pool]))  # higher = more similar
+        same = y[pool, None] == y[None, pool]
+        same.fill_diagonal_(False)
+        inf = torch.tensor(float("inf"))
+        p_score, p_at = torch.where(same, score, inf).min(dim=1)           # least similar positive
+        diff = y[pool, None] != y[None, pool]
+        candidates = diff
+        if strategy == "semi-hard":
+            candidates = diff & (score < p_score[:, None])
+            candidates = torch.where(candidates.any(dim=1, keepdim=True), candidates, diff)
+        n_score, n_at = torch.where(candidates, score, -inf).max(dim=1)    # most similar negative
+        pos[pool] = torch.where(torch.isfinite(p_score), pool[p_at], -1)
+        neg[pool] = torch.where(torch.isfinite(n_score), pool[n_at], -1)
+    missing_p, missing_n = (pos < 0).nonzero().flatten(), (neg < 0).nonzero().flatten()
+    pos[missing_p] = torch.from_numpy(index.positives(missing_p.numpy(), rng))
+    neg[missing_n] = torch.from_numpy(index.negatives(missing_n.numpy(), rng))
+    info = {"random_positives": len(missing_p), "random_negatives": len(missing_n)}
+    return (torch.arange(len(emb)), pos, neg), info
+
+
+def mine_triplets(model: Any, data: LabelledData, *, strategy: str = "semi-hard",
+                  distance: str | None = None, pool_size: int = 2048, batch_size: int = 256,
+                  seed: SeedLike = 0) -> tuple[Triplets, dict]:
+    """Hard triplets of ``data`` by the embeddings of ``model`` (a module with ``embed`` or any
+    function from a batch of ``data.x`` to ``[B, D]``); distance defaults to the model's own."""
+    emb = embed_in_batches(model, data.x, batch_size)
+    distance = distance or getattr(model, "distance_name", None) or "euclidean"
+    return hard_triplet_indices(emb, data.y, strategy=strategy, distance=distance,
+                                pool_size=pool_size, seed=seed)
