@@ -24,6 +24,7 @@ from .params import TrackingParams
 from .sequences import TrackingSequence, make_sequence, make_sequences
 from .tracker import Tracker, TrackResult, run_tracker, track
 from .training import train_tracker
+from .tuning import evaluate_params, tune_tracker
 from .xcorr import cross_correlation
 
 __all__ = [
@@ -31,5 +32,5 @@ __all__ = [
     "as_box", "box_iou", "center_error", "context_size", "crop_and_resize", "cross_correlation",
     "logistic_score_loss", "make_sequence", "make_sequences", "mnist_glyphs", "read_frames",
     "run_tracker", "score_map_labels", "sequence_scores", "shape_glyphs", "summarize", "track",
-    "train_tracker", "write_boxes_csv", "write_gif",
+    "evaluate_params", "train_tracker", "tune_tracker", "write_boxes_csv", "write_gif",
 ]

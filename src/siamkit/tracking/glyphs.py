@@ -49,13 +49,15 @@ def shape_glyphs(n_per_class: int = 10, size: int = 28, seed: int = 0) -> tuple[
     return np.stack(glyphs), labels
 
 
-def mnist_glyphs(split: str = "test", data_dir: str | os.PathLike | None = None,
-                 limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST digits ``uint8 [N, 28, 28]`` and labels of ``split`` ("train" or "test") from the data
-    folder (``data_dir``, else ``$SIAMKIT_DATA``, else siamkit's cache; see :mod:`siamkit.data`)."""
-    from ._mnist import load_mnist
+def mnist_glyphs(split: str = "test", data_dir: str | os.PathLike | None = None, limit: int | None = None,
+                 download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST digits ``uint8 [N, 28, 28]`` and labels of ``split`` ("train" or "test"), read by
+    :func:`siamkit.data.load_dataset` from ``data_dir`` (else ``$SIAMKIT_DATA``, else siamkit's
+    cache). Missing files are an error unless ``download``."""
+    from ..data import load_dataset
 
-    x, y = load_mnist(split, data_dir)
+    data = load_dataset("mnist", split, data_dir, download=download, progress=False)
+    x, y = data.x[:, 0].numpy(), data.y.numpy()
     if limit is not None:
         x, y = x[:limit], y[:limit]
     return x, y
