@@ -6,7 +6,7 @@ or a learned head on them, says how similar the inputs are. Labels follow one co
 similar**.
 """
 
-from . import adapters, data, distances, encoders, evaluation, heads, plots, training
+from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -18,6 +18,7 @@ from .errors import (
     SiamkitWarning,
     TrainingError,
 )
+from .gallery import Gallery
 from .heads import L1SigmoidHead
 from .model import SiameseNetwork
 from .training import Trainer
@@ -30,7 +31,10 @@ __all__ = [
     "encoders",
     "evaluation",
     "heads",
+    "losses",
+    "miners",
     "plots",
+    "Gallery",
     "L1SigmoidHead",
     "SiameseNetwork",
     "Trainer",

@@ -1,0 +1,42 @@
+"""A triplet loss on the triplets a miner picks: composes a :class:`TripletLoss` with a miner.
+
+The pattern of pytorch-metric-learning (Musgrave et al., "A Metric Learning Reality Check", ECCV
+2020): the miner chooses index triplets without gradients, the loss is computed on the indexed
+embeddings. E.g. ``MinedTripletLoss(TripletLoss(0.2), SemiHardTripletMiner(0.2))`` trains on the
+semi-hard triplets of Schroff et al. (2015).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from ._base import SiamkitLoss, check_labelled
+from .triplet import TripletLoss
+
+
+class MinedTripletLoss(SiamkitLoss):
+    """``loss(embeddings[a], embeddings[p], embeddings[n])`` for ``(a, p, n) = miner(embeddings,
+    labels)``.
+
+    Inputs: ``embeddings`` float ``[B, D]`` and ``labels`` ``[B]`` class ids (equal id = same
+    class, label 1 = same). ``loss`` is a :class:`TripletLoss` (or any module taking
+    ``(anchor, positive, negative)``), ``miner`` any :class:`siamkit.miners.TripletMiner`. A batch
+    where the miner finds nothing gives a zero loss (see ``degenerate_batches``).
+    ``input_kind = "labelled"``.
+    """
+
+    input_kind = "labelled"
+
+    def __init__(self, loss: nn.Module | None = None, miner: nn.Module | None = None) -> None:
+        super().__init__()
+        from ..miners import HardTripletMiner  # here to keep the import graph one-way at load
+
+        self.loss = loss if loss is not None else TripletLoss()
+        self.miner = miner if miner is not None else HardTripletMiner()
+
+    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
+        labels = check_labelled(embeddings, labels)
+        a, p, n = self.miner(embeddings, labels)
+        if a.numel() == 0:
+            return self._zero_loss(f"{type(self.miner).__name__} found no triplet", embeddings)
+        return self.loss(embeddings[a], embeddings[p], embeddings[n])
