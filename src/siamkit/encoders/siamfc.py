@@ -6,10 +6,10 @@ with translation: shifting the input by ``total_stride`` pixels shifts the featu
 That is what lets one pass over a large search region score every position of the target at once,
 by cross-correlating it with the features of a small exemplar (:func:`siamkit.tracking.cross_correlation`).
 
-Layers (a small version of SiamFC's AlexNet-like tower, sized for 32x32 exemplars and 64x64 search
+Layers (a small version of SiamFC's AlexNet-like tower, sized for 48x48 exemplars and 96x96 search
 regions): conv 5x5 stride 2 -> BN -> ReLU -> max-pool 2, conv 3x3 -> BN -> ReLU, conv 3x3. Total
-stride 4, receptive field 23 pixels; a 32x32 exemplar gives a 3x3 map and a 64x64 search region an
-11x11 map (9x9 scores). The strided first layer, like AlexNet's, keeps a three-scale search well
+stride 4, receptive field 23 pixels; a 48x48 exemplar gives a 7x7 map and a 96x96 search region a
+19x19 map (13x13 scores). The strided first layer, like AlexNet's, keeps a three-scale search well
 within real time on two CPU cores. The last convolution has no BN and no ReLU (as in SiamFC), so
 features may take either sign.
 """

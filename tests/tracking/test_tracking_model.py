@@ -15,7 +15,12 @@ from siamkit.tracking import SiamFCTracker
 
 
 def small() -> SiamFCTracker:
-    return SiamFCTracker(create_encoder("siamfc", embedding_dim=8, widths=[4, 8]))
+    return SiamFCTracker(create_encoder("siamfc", embedding_dim=8, widths=[4, 8]), exemplar_size=32, search_size=64)
+
+
+def test_default_geometry():
+    model = SiamFCTracker()
+    assert (model.exemplar_size, model.search_size, model.score_size, model.total_stride) == (48, 96, 13, 4)
 
 
 def test_score_cell_k_is_a_shift_of_k_strides():
