@@ -98,7 +98,9 @@ class Tracker:
         height, width = self.frame_size
         self.center = torch.stack([self.center[0].clamp(0, width), self.center[1].clamp(0, height)])
         factor = (1 - p.scale_lr) + p.scale_lr * float(self.scales[best])
-        self.size = (self.size * factor).clamp_min(p.min_size)
+        # Neither smaller than min_size nor larger than the frame: a runaway size is never recovered.
+        limit = torch.tensor([float(width), float(height)])
+        self.size = torch.minimum((self.size * factor).clamp_min(p.min_size), limit)
         return self.box()
 
     def box(self) -> np.ndarray:
