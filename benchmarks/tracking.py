@@ -1,8 +1,9 @@
 """Benchmark: SiamFC tracking beside normalised cross-correlation template matching, same run.
 
 Sequences of real MNIST digits moving on a 128x128 canvas (:mod:`siamkit.tracking.sequences`):
-the tracker is trained on sequences of *train* digits and measured on a fixed set of sequences of
-*test* digits (seed 2016), in two settings:
+the tracker is trained on sequences of the first 50,000 *train* digits, its search settings are tuned
+(:func:`siamkit.tracking.tune_tracker`) on 16 validation sequences of the other 10,000 train digits,
+and it is measured on a fixed set of sequences of *test* digits (seed 2016), in two settings:
 
   distractors  look-alike digits moving around the target (one of its own class), an occluding
                bar, smooth scale change;
@@ -14,7 +15,10 @@ with the first frame's template (scikit-image ``match_template``) searching the 
 (``ncc_full``) or a window around the previous position (``ncc_window``). Metrics as in OTB (Wu,
 Lim & Yang 2013): success AUC (21 overlap thresholds), precision at 20 pixels, one-pass evaluation
 averaged over sequences, frame 0 not scored. Speed: frames per second of each tracker alone (no
-frame decoding), with torch limited to ``--threads`` threads.
+frame decoding); SiamFC's is measured again over the first test sequences with torch limited to one
+and to two threads (``speed``), with the load average of the machine at the time: on a machine
+shared with other jobs, two threads can be many times slower than one (OpenMP threads waiting for
+a core), so a busy machine's figures are not the tracker's.
 
     SIAMKIT_DATA=/path/to/data PYTHONPATH=src python benchmarks/tracking.py           # minutes
     PYTHONPATH=src python benchmarks/tracking.py --quick   # drawn shapes, tiny model (seconds)
@@ -42,11 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SIAMKIT_DATA)")
     p.add_argument("--model", default=None, help="a trained tracker folder to measure instead of training one")
     p.add_argument("--save-model", default=None, help="save the trained tracker here")
-    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--no-tune", action="store_true", help="keep the default search settings")
     p.add_argument("--train-sequences", type=int, default=200)
     p.add_argument("--test-sequences", type=int, default=30)
     p.add_argument("--length", type=int, default=100, help="frames per test sequence")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="torch threads for training and accuracy runs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None)
     return p.parse_args(argv)
@@ -68,21 +73,48 @@ def evaluate(trackers: dict, sequences: list) -> dict:
     return out
 
 
+def measure_speed(model, sequences: list) -> dict:
+    """SiamFC frames per second with torch on one and on two threads (after a warm-up sequence)."""
+    import torch
+
+    from siamkit.tracking import Tracker, run_tracker
+
+    out = {}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        run_tracker(Tracker(model), sequences[0].frames[:10], sequences[0].boxes[0])  # warm-up
+        load = os.getloadavg()[0]
+        frames, seconds = 0, 0.0
+        for seq in sequences:
+            result = run_tracker(Tracker(model), seq.frames, seq.boxes[0])
+            frames, seconds = frames + len(seq), seconds + result.seconds
+        out[f"threads_{threads}"] = {"fps": round(frames / seconds, 1), "frames": frames,
+                                     "sequences": f"the first {len(sequences)} 'hard' test sequences",
+                                     "load_average_1min_before": round(load, 2)}
+        print(f"  siamfc speed, {threads} thread(s): {frames / seconds:.1f} frames/s "
+              f"(load average {load:.2f})", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     import numpy as np
     import torch
 
-    from siamkit.tracking import NCCTracker, SiamFCTracker, Tracker, make_sequences, mnist_glyphs, shape_glyphs, train_tracker
+    from siamkit.tracking import (NCCTracker, SiamFCTracker, Tracker, make_sequences, mnist_glyphs, shape_glyphs,
+                                  train_tracker, tune_tracker)
 
     torch.set_num_threads(args.threads)
     if args.quick:
         args.steps, args.train_sequences, args.test_sequences, args.length = 20, 4, 2, 12
-        train_glyphs, test_glyphs = shape_glyphs(6, seed=0), shape_glyphs(6, seed=1)
-        data = "drawn shapes (quick)"
+        train_glyphs, val_glyphs, test_glyphs = shape_glyphs(6, seed=0), shape_glyphs(6, seed=2), shape_glyphs(6, seed=1)
+        n_val, data = 2, "drawn shapes (quick)"
     else:
-        train_glyphs, test_glyphs = mnist_glyphs("train", args.data_dir), mnist_glyphs("test", args.data_dir)
-        data = "MNIST: train digits for training sequences, test digits for benchmark sequences"
+        (x, y), test_glyphs = mnist_glyphs("train", args.data_dir), mnist_glyphs("test", args.data_dir)
+        train_glyphs, val_glyphs = (x[:50000], y[:50000]), (x[50000:], y[50000:])
+        n_val = 16
+        data = ("MNIST: train digits 0-49,999 for training sequences, 50,000-59,999 for tuning sequences, "
+                "test digits for benchmark sequences")
     t0 = time.perf_counter()
     if args.model:
         model = SiamFCTracker.load(args.model)
@@ -92,6 +124,12 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"training on {len(train)} sequences x 60 frames, {args.steps} steps ...", flush=True)
         model = train_tracker(train, steps=args.steps, seed=args.seed, log_every=max(args.steps // 10, 1),
                               callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True))
+        if not args.no_tune:
+            val = (make_sequences(*val_glyphs, n=n_val // 2, seed=99, length=args.length, preset="distractors")
+                   + make_sequences(*val_glyphs, n=n_val // 2, seed=98, length=args.length, preset="hard"))
+            report = tune_tracker(model, val, rounds=1 if args.quick else 2)
+            print(f"tuned on {len(val)} validation sequences: AUC {report['validation_auc_before']:.3f} -> "
+                  f"{report['validation_auc']:.3f} with {report['settings']}", flush=True)
         if args.save_model:
             model.save(args.save_model)
     trackers = {"siamfc": lambda: Tracker(model), "ncc_full": lambda: NCCTracker("full"),
@@ -104,12 +142,15 @@ def main(argv: list[str] | None = None) -> dict:
         best = max(("ncc_full", "ncc_window"), key=lambda k: results[preset][k]["success_auc"])
         results[preset]["siamfc_over_best_ncc_auc"] = round(
             results[preset]["siamfc"]["success_auc"] / max(results[preset][best]["success_auc"], 1e-9), 3)
+    speed = measure_speed(model, seqs[: max(1, min(10, len(seqs)))])
+    torch.set_num_threads(args.threads)
     report = {
         "benchmark": "tracking", "quick": args.quick, "data": data,
         "settings": {"test_sequences": args.test_sequences, "length": args.length, "canvas": 128,
                      "test_seed": 2016, "threads": args.threads, "model": args.model},
-        "training": model.metadata.get("training"),
-        "results": results,
+        "training": model.metadata.get("training"), "tuning": model.metadata.get("tuning"),
+        "tracking_params": model.params.to_dict(),
+        "results": results, "speed": speed,
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                     "cpus": os.cpu_count(), "platform": platform.platform()},
         "seconds": round(time.perf_counter() - t0, 1),

@@ -27,6 +27,11 @@ class NCCTracker:
             raise ConfigError(f"ncc tracker: search must be 'full' or 'window', got {search!r}")
         self.search = search
         self.window = float(window)
+        try:  # imported here, not in update, so that a timed run does not time the import
+            from skimage.feature import match_template
+        except ImportError:  # pragma: no cover - scikit-image is a test/benchmark extra
+            raise ImportError("the NCC baseline needs scikit-image: pip install scikit-image") from None
+        self._match = match_template
 
     def init(self, frame: Any, box: Any) -> None:
         image = frame_tensor(frame, 1)[0].numpy()
@@ -39,10 +44,6 @@ class NCCTracker:
         self.center = np.array([x + w / 2, y + h / 2])
 
     def update(self, frame: Any) -> np.ndarray:
-        try:
-            from skimage.feature import match_template
-        except ImportError:  # pragma: no cover - scikit-image is a test/benchmark extra
-            raise ImportError("the NCC baseline needs scikit-image: pip install scikit-image") from None
         image = frame_tensor(frame, 1)[0].numpy()
         th, tw = self.template.shape
         if self.search == "full":
@@ -54,7 +55,7 @@ class NCCTracker:
             region = image[oy:int(np.ceil(self.center[1] + half)), ox:int(np.ceil(self.center[0] + half))]
         if region.shape[0] < th or region.shape[1] < tw:
             return self.box()
-        scores = match_template(region, self.template)  # [H - th + 1, W - tw + 1], top-left placements
+        scores = self._match(region, self.template)  # [H - th + 1, W - tw + 1], top-left placements
         row, col = np.unravel_index(int(np.argmax(scores)), scores.shape)
         self.center = np.array([ox + col + tw / 2, oy + row + th / 2])
         return self.box()

@@ -30,6 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--gif-fps", type=float, default=10.0, help="frame rate of the GIF (default 10)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a search setting, e.g. window_influence=0.3 (repeatable)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice; 1 is often fastest on a busy machine)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     g = p.add_argument_group("training (with --train)")
     g.add_argument("--train", action="store_true", help="train a tracker and save it as MODEL")
@@ -53,6 +55,12 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.threads is not None:
+        import torch
+
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     return _train(args) if args.train else _track(args)
 
 
