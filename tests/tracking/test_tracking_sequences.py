@@ -59,3 +59,12 @@ def test_bad_input_is_named(glyphs):
         make_sequences(*glyphs, n=1, preset="easy")
     with pytest.raises(DataError, match="glyphs"):
         make_sequence(glyphs[0][:1], glyphs[1][:1])
+
+
+def test_a_users_sequence_needs_one_box_per_frame():
+    from siamkit.tracking import TrackingSequence
+
+    seq = TrackingSequence([np.zeros((40, 40), np.uint8)] * 3, [[1, 2, 3, 4]] * 3)
+    np.testing.assert_array_equal(seq.visible, 1.0)
+    with pytest.raises(DataError, match="3 frames but boxes"):
+        TrackingSequence([np.zeros((40, 40), np.uint8)] * 3, [[1, 2, 3, 4]] * 2)

@@ -38,7 +38,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SIAMKIT_DATA)")
     g.add_argument("--shapes", action="store_true", help="train on drawn shapes instead of MNIST (no data needed)")
     g.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
-    g.add_argument("--sequences", type=int, default=200, help="training sequences of 60 frames (default 200)")
+    g.add_argument("--sequences", type=int, default=200, help="training sequences (default 200)")
+    g.add_argument("--length", type=int, default=60, help="frames per training sequence (default 60)")
+    g.add_argument("--batch-size", type=int, default=32, help="exemplar-search pairs per step (default 32)")
     g.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
     return p
@@ -69,13 +71,15 @@ def _train(args: argparse.Namespace) -> int:
     from .sequences import make_sequences
     from .training import train_tracker
 
-    if args.steps < 1 or args.sequences < 1:
-        raise ConfigError(f"--steps and --sequences must be >= 1, got {args.steps}, {args.sequences}")
-    glyphs = shape_glyphs(20, seed=args.seed) if args.shapes else mnist_glyphs("train", args.data_dir)
-    seqs = make_sequences(*glyphs, n=args.sequences, seed=args.seed, length=60, preset="hard")
+    for name in ("steps", "sequences", "length", "batch_size"):
+        if getattr(args, name) < (2 if name == "length" else 1):
+            raise ConfigError(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
+    glyphs = shape_glyphs(10, seed=args.seed) if args.shapes else mnist_glyphs("train", args.data_dir)
+    seqs = make_sequences(*glyphs, n=args.sequences, seed=args.seed, length=args.length, preset="hard")
     print(f"training on {len(seqs)} sequences of {'shapes' if args.shapes else 'MNIST training digits'}, "
           f"{args.steps} steps", flush=True)
-    model = train_tracker(seqs, steps=args.steps, seed=args.seed, log_every=max(args.steps // 10, 1),
+    model = train_tracker(seqs, steps=args.steps, batch_size=args.batch_size, seed=args.seed,
+                          log_every=max(args.steps // 10, 1),
                           callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True))
     model.metadata["trained_on"] = "shapes" if args.shapes else "mnist-train"
     model.save(args.model)

@@ -35,13 +35,22 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 @dataclass
 class TrackingSequence:
-    """Frames ``uint8 [T, H, W]``, boxes ``float [T, 4]`` (x, y, w, h), visible fraction ``[T]``."""
+    """Frames (``uint8 [T, H, W]``, or a list of arrays), boxes ``float [T, 4]`` (x, y, w, h) and
+    the visible fraction of the target ``[T]`` (None: fully visible throughout). Build one from your
+    own annotated video to train on it: ``TrackingSequence(read_frames(folder), boxes)``."""
 
-    frames: np.ndarray
+    frames: Any
     boxes: np.ndarray
-    visible: np.ndarray
+    visible: np.ndarray | None = None
     name: str = "sequence"
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float64)
+        if self.boxes.shape != (len(self.frames), 4):
+            raise DataError(f"sequence {self.name}: {len(self.frames)} frames but boxes of shape {self.boxes.shape}")
+        if self.visible is None:
+            self.visible = np.ones(len(self.frames))
 
     def __len__(self) -> int:
         return len(self.frames)
