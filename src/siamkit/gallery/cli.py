@@ -4,7 +4,8 @@
 sets ``func(args) -> int``. Samples and probes are read the way the model reads them: image paths
 for an image model, the arguments themselves as texts for a text model, ``.npy`` or ``.csv`` files
 of vectors for a vector model; ``--from-file`` reads one sample (path or text) per line instead.
-Exit status: 0, or 1 from ``verify`` when a probe is rejected; bad input raises a SiamkitError.
+Exit status: 0 (a rejection is an answer, not an error: read it from the output or --json);
+bad input raises a SiamkitError.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ DESCRIPTION = (
     "Enroll references of named identities into a gallery folder, then identify probes among "
     "them or verify a probe against a claimed identity. Samples are image paths (image model), "
     "the arguments themselves as texts (text model) or .npy/.csv files of vectors (vector "
-    "model); --from-file reads one per line. Scores: higher = more similar. verify exits 1 when "
-    "a probe is rejected."
+    "model); --from-file reads one per line. Scores: higher = more similar. verify prints each "
+    "decision and exits 0 either way, like `siamkit verify`; status 1 means an error."
 )
 
 
@@ -59,7 +60,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="identities to rank (default 5)")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
 
-    p = command("verify", "is each probe the claimed identity? (exit 1 if one is rejected)",
+    p = command("verify", "is each probe the claimed identity? (accept or reject each)",
                 _verify)
     p.add_argument("identity")
     p.add_argument("probes", nargs="*")
@@ -177,7 +178,7 @@ def _verify(args: argparse.Namespace) -> int:
                      f"(score {r.score:.4f}, threshold {r.threshold:.4f})"
                      for n, r in zip(names, results))
     _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], text)
-    return 0 if all(r.accepted for r in results) else 1
+    return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
