@@ -59,7 +59,7 @@ def test_track_errors(folder):
 @pytest.mark.slow  # seconds on a quiet machine, but oneDNN's first-call set-up is slow on a busy one
 def test_train_on_shapes(tmp_path, capsys):
     assert cli(str(tmp_path / "m"), "--train", "--shapes", "--steps", "2", "--sequences", "2", "--length", "4",
-               "--batch-size", "4") == 0
+               "--batch-size", "4", "--tune-sequences", "0") == 0
     model = SiamFCTracker.load(tmp_path / "m")
     assert model.metadata["trained_on"] == "shapes" and model.metadata["training"]["steps"] == 2
     with pytest.raises(ConfigError, match="--batch-size is too small"):

@@ -25,10 +25,24 @@ from ..errors import ConfigError, DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
+DESCRIPTION = ("Score inputs by their distance to the k nearest normal references in a detector folder "
+               "(gallery + anomaly.json): HIGHER = MORE ANOMALOUS, the opposite of similarity scores; inputs "
+               "above the threshold are flagged. --fit builds the folder from normal samples and sets the "
+               "threshold on normal validation samples (default: a held-out fifth) for a target false-alarm "
+               "rate. Inputs are image paths or folders (image model), texts (text model) or .npy/.csv "
+               "files of vectors (vector model).")
+EXAMPLES = """\
+  siamkit anomaly runs/mnist/model --gallery detector/ --fit normal_images/ --val more_normal/
+  siamkit anomaly runs/mnist/model --gallery detector/ new_images/ --json
+  siamkit anomaly runs/vectors/model --gallery det/ --fit normal.npy -k 10 --false-alarm-rate 0.01"""
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    from ..cli._common import HelpFormatter
+
     p = subparsers.add_parser("anomaly", help="score inputs by distance to normal references (higher = more anomalous)",
-                              description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                              epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+                              description=DESCRIPTION, epilog="examples:\n" + EXAMPLES,
+                              formatter_class=HelpFormatter)
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
     p.add_argument("inputs", nargs="*", help="inputs to score: image paths or folders, texts, or .npy/.csv files")
     p.add_argument("--gallery", "-g", required=True, type=Path, help="detector folder (gallery + anomaly.json)")
@@ -37,10 +51,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="build the detector from normal samples: a file or folder (repeatable)")
     p.add_argument("--val", action="append", metavar="VAL",
                    help="normal validation samples for the threshold, with --fit (repeatable)")
-    p.add_argument("-k", type=int, default=5, help="nearest references per input (default 5)")
-    p.add_argument("--aggregate", choices=("mean", "kth"), default="mean", help="of the k distances (default mean)")
+    p.add_argument("-k", type=int, default=5, help="nearest references per input")
+    p.add_argument("--aggregate", choices=("mean", "kth"), default="mean", help="of the k distances")
     p.add_argument("--false-alarm-rate", type=float, default=0.05,
-                   help="share of normal validation samples the threshold may flag (default 0.05)")
+                   help="share of normal validation samples the threshold may flag")
     p.set_defaults(func=run)
     _parse_intermixed(p)
     return p

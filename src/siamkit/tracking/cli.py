@@ -18,16 +18,30 @@ from typing import Any
 from ..errors import ConfigError, DataError
 
 
+DESCRIPTION = ("Follow a target through a folder of frames with a SiamFC tracker (Bertinetto et al. 2016): "
+               "give the target's box in the first frame; writes boxes.csv (frame, x, y, w, h) and track.gif "
+               "(the frames with the boxes drawn) into --out and reports the frames per second. With --train, "
+               "train a tracker on synthetic sequences of MNIST training digits (or drawn shapes) instead and "
+               "save it as MODEL.")
+EXAMPLES = """\
+  siamkit track runs/tracker --frames video/ --box 40,52,18,24 --out tracked/
+  siamkit track runs/tracker --frames video/ --box 40,52,18,24 --set window_influence=0.4 --no-gif
+  siamkit track runs/tracker --train --data-dir data/ --steps 1500
+  siamkit track runs/toy-tracker --train --shapes --steps 200"""
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    from ..cli._common import HelpFormatter
+
     p = subparsers.add_parser("track", help="track an object through frames with a SiamFC tracker (or train one)",
-                              description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                              epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+                              description=DESCRIPTION, epilog="examples:\n" + EXAMPLES,
+                              formatter_class=HelpFormatter)
     p.add_argument("model", help="tracker folder (config.json + model.safetensors); with --train, where to save it")
     p.add_argument("--frames", help="folder of frames (image files, in natural sort order)")
     p.add_argument("--box", help="the target in the first frame: x,y,w,h in pixels (x, y = top-left)")
-    p.add_argument("--out", default="track-out", help="output folder for boxes.csv and track.gif (default: track-out)")
+    p.add_argument("--out", default="track-out", help="output folder for boxes.csv and track.gif")
     p.add_argument("--no-gif", action="store_true", help="write boxes.csv only")
-    p.add_argument("--gif-fps", type=float, default=10.0, help="frame rate of the GIF (default 10)")
+    p.add_argument("--gif-fps", type=float, default=10.0, help="frame rate of the GIF")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a search setting, e.g. window_influence=0.3 (repeatable)")
     p.add_argument("--threads", type=int, default=None,
@@ -37,10 +51,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--train", action="store_true", help="train a tracker and save it as MODEL")
     g.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SIAMKIT_DATA)")
     g.add_argument("--shapes", action="store_true", help="train on drawn shapes instead of MNIST (no data needed)")
-    g.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
-    g.add_argument("--sequences", type=int, default=200, help="training sequences (default 200)")
-    g.add_argument("--length", type=int, default=60, help="frames per training sequence (default 60)")
-    g.add_argument("--batch-size", type=int, default=32, help="exemplar-search pairs per step (default 32)")
+    g.add_argument("--steps", type=int, default=1500, help="training steps")
+    g.add_argument("--sequences", type=int, default=200, help="training sequences")
+    g.add_argument("--length", type=int, default=60, help="frames per training sequence")
+    g.add_argument("--batch-size", type=int, default=32, help="exemplar-search pairs per step")
+    g.add_argument("--tune-sequences", type=int, default=16,
+                   help="validation sequences to tune the search settings on (0: keep the defaults)")
     g.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
     return p
@@ -70,20 +86,32 @@ def _train(args: argparse.Namespace) -> int:
     from .glyphs import mnist_glyphs, shape_glyphs
     from .sequences import make_sequences
     from .training import train_tracker
+    from .tuning import tune_tracker
 
     for name in ("steps", "sequences", "length", "batch_size"):
         if getattr(args, name) < (2 if name == "length" else 1):
             raise ConfigError(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
-    glyphs = shape_glyphs(10, seed=args.seed) if args.shapes else mnist_glyphs("train", args.data_dir)
-    seqs = make_sequences(*glyphs, n=args.sequences, seed=args.seed, length=args.length, preset="hard")
+    if args.shapes:
+        train_glyphs, val_glyphs = shape_glyphs(10, seed=args.seed), shape_glyphs(10, seed=args.seed + 1)
+    else:  # digits 50,000 on are kept for tuning, as in benchmarks/tracking.py
+        x, y = mnist_glyphs("train", args.data_dir)
+        train_glyphs, val_glyphs = (x[:50000], y[:50000]), (x[50000:], y[50000:])
+    seqs = make_sequences(*train_glyphs, n=args.sequences, seed=args.seed, length=args.length, preset="hard")
     print(f"training on {len(seqs)} sequences of {'shapes' if args.shapes else 'MNIST training digits'}, "
           f"{args.steps} steps", flush=True)
     model = train_tracker(seqs, steps=args.steps, batch_size=args.batch_size, seed=args.seed,
                           log_every=max(args.steps // 10, 1),
                           callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True))
     model.metadata["trained_on"] = "shapes" if args.shapes else "mnist-train"
+    if args.tune_sequences:
+        half = max(args.tune_sequences // 2, 1)
+        val = (make_sequences(*val_glyphs, n=half, seed=99, length=100, preset="distractors")
+               + make_sequences(*val_glyphs, n=half, seed=98, length=100, preset="hard"))
+        report = tune_tracker(model, val)
+        print(f"tuned the search settings on {len(val)} validation sequences: success AUC "
+              f"{report['validation_auc_before']:.3f} -> {report['validation_auc']:.3f}", flush=True)
     model.save(args.model)
-    print(f"saved {args.model} ({model.metadata['training']['seconds']} s)")
+    print(f"saved {args.model} ({model.metadata['training']['seconds']} s of training)")
     return 0
 
 
