@@ -1,9 +1,10 @@
 """Benchmark: SiamFC tracking beside normalised cross-correlation template matching, same run.
 
 Sequences of real MNIST digits moving on a 128x128 canvas (:mod:`siamkit.tracking.sequences`):
-the tracker is trained on sequences of the first 50,000 *train* digits, its search settings are tuned
-(:func:`siamkit.tracking.tune_tracker`) on 16 validation sequences of the other 10,000 train digits,
-and it is measured on a fixed set of sequences of *test* digits (seed 2016), in two settings:
+the tracker is trained on sequences of the first 50,000 *train* digits, its search settings are
+tuned (:func:`siamkit.tracking.tune_tracker`) on 16 validation sequences of the other 10,000 train
+digits, and it is measured on a fixed set of sequences of *test* digits (seed 2016), in two
+settings:
 
   distractors  look-alike digits moving around the target (one of its own class), an occluding
                bar, smooth scale change;
@@ -42,16 +43,22 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="drawn shapes, a few sequences, a tiny model")
+    p.add_argument(
+        "--quick", action="store_true", help="drawn shapes, a few sequences, a tiny model"
+    )
     p.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SIAMKIT_DATA)")
-    p.add_argument("--model", default=None, help="a trained tracker folder to measure instead of training one")
+    p.add_argument(
+        "--model", default=None, help="a trained tracker folder to measure instead of training one"
+    )
     p.add_argument("--save-model", default=None, help="save the trained tracker here")
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--no-tune", action="store_true", help="keep the default search settings")
     p.add_argument("--train-sequences", type=int, default=200)
     p.add_argument("--test-sequences", type=int, default=30)
     p.add_argument("--length", type=int, default=100, help="frames per test sequence")
-    p.add_argument("--threads", type=int, default=1, help="torch threads for training and accuracy runs")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch threads for training and accuracy runs"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None)
     return p.parse_args(argv)
@@ -68,8 +75,11 @@ def evaluate(trackers: dict, sequences: list) -> dict:
             scores.append(sequence_scores(result.boxes, seq.boxes))
             frames, seconds = frames + len(seq), seconds + result.seconds
         out[name] = {**summarize(scores), "fps": round(frames / seconds, 1), "frames": frames}
-        print(f"  {name:11s} success AUC {out[name]['success_auc']:.3f}  precision@20 "
-              f"{out[name]['precision_20']:.3f}  {out[name]['fps']:8.1f} frames/s", flush=True)
+        print(
+            f"  {name:11s} success AUC {out[name]['success_auc']:.3f}  precision@20 "
+            f"{out[name]['precision_20']:.3f}  {out[name]['fps']:8.1f} frames/s",
+            flush=True,
+        )
     return out
 
 
@@ -88,11 +98,17 @@ def measure_speed(model, sequences: list) -> dict:
         for seq in sequences:
             result = run_tracker(Tracker(model), seq.frames, seq.boxes[0])
             frames, seconds = frames + len(seq), seconds + result.seconds
-        out[f"threads_{threads}"] = {"fps": round(frames / seconds, 1), "frames": frames,
-                                     "sequences": f"the first {len(sequences)} 'hard' test sequences",
-                                     "load_average_1min_before": round(load, 2)}
-        print(f"  siamfc speed, {threads} thread(s): {frames / seconds:.1f} frames/s "
-              f"(load average {load:.2f})", flush=True)
+        out[f"threads_{threads}"] = {
+            "fps": round(frames / seconds, 1),
+            "frames": frames,
+            "sequences": f"the first {len(sequences)} 'hard' test sequences",
+            "load_average_1min_before": round(load, 2),
+        }
+        print(
+            f"  siamfc speed, {threads} thread(s): {frames / seconds:.1f} frames/s "
+            f"(load average {load:.2f})",
+            flush=True,
+        )
     return out
 
 
@@ -101,61 +117,120 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
     import torch
 
-    from siamkit.tracking import (NCCTracker, SiamFCTracker, Tracker, make_sequences, mnist_glyphs, shape_glyphs,
-                                  train_tracker, tune_tracker)
+    from siamkit.tracking import (
+        NCCTracker,
+        SiamFCTracker,
+        Tracker,
+        make_sequences,
+        mnist_glyphs,
+        shape_glyphs,
+        train_tracker,
+        tune_tracker,
+    )
 
     torch.set_num_threads(args.threads)
     if args.quick:
         args.steps, args.train_sequences, args.test_sequences, args.length = 20, 4, 2, 12
-        train_glyphs, val_glyphs, test_glyphs = shape_glyphs(6, seed=0), shape_glyphs(6, seed=2), shape_glyphs(6, seed=1)
+        train_glyphs, val_glyphs, test_glyphs = (
+            shape_glyphs(6, seed=0),
+            shape_glyphs(6, seed=2),
+            shape_glyphs(6, seed=1),
+        )
         n_val, data = 2, "drawn shapes (quick)"
     else:
-        (x, y), test_glyphs = mnist_glyphs("train", args.data_dir), mnist_glyphs("test", args.data_dir)
+        (x, y), test_glyphs = (
+            mnist_glyphs("train", args.data_dir),
+            mnist_glyphs("test", args.data_dir),
+        )
         train_glyphs, val_glyphs = (x[:50000], y[:50000]), (x[50000:], y[50000:])
         n_val = 16
-        data = ("MNIST: train digits 0-49,999 for training sequences, 50,000-59,999 for tuning sequences, "
-                "test digits for benchmark sequences")
+        data = (
+            "MNIST: train digits 0-49,999 for training sequences, 50,000-59,999 for tuning "
+            "sequences, "
+            "test digits for benchmark sequences"
+        )
     t0 = time.perf_counter()
     if args.model:
         model = SiamFCTracker.load(args.model)
         print(f"tracker: {args.model}")
     else:
-        train = make_sequences(*train_glyphs, n=args.train_sequences, seed=args.seed, length=60, preset="hard")
+        train = make_sequences(
+            *train_glyphs, n=args.train_sequences, seed=args.seed, length=60, preset="hard"
+        )
         print(f"training on {len(train)} sequences x 60 frames, {args.steps} steps ...", flush=True)
-        model = train_tracker(train, steps=args.steps, seed=args.seed, log_every=max(args.steps // 10, 1),
-                              callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True))
+        model = train_tracker(
+            train,
+            steps=args.steps,
+            seed=args.seed,
+            log_every=max(args.steps // 10, 1),
+            callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True),
+        )
         if not args.no_tune:
-            val = (make_sequences(*val_glyphs, n=n_val // 2, seed=99, length=args.length, preset="distractors")
-                   + make_sequences(*val_glyphs, n=n_val // 2, seed=98, length=args.length, preset="hard"))
+            val = make_sequences(
+                *val_glyphs, n=n_val // 2, seed=99, length=args.length, preset="distractors"
+            ) + make_sequences(
+                *val_glyphs, n=n_val // 2, seed=98, length=args.length, preset="hard"
+            )
             report = tune_tracker(model, val, rounds=1 if args.quick else 2)
-            print(f"tuned on {len(val)} validation sequences: AUC {report['validation_auc_before']:.3f} -> "
-                  f"{report['validation_auc']:.3f} with {report['settings']}", flush=True)
+            print(
+                f"tuned on {len(val)} validation sequences: "
+                f"AUC {report['validation_auc_before']:.3f} -> "
+                f"{report['validation_auc']:.3f} with {report['settings']}",
+                flush=True,
+            )
         if args.save_model:
             model.save(args.save_model)
-    trackers = {"siamfc": lambda: Tracker(model), "ncc_full": lambda: NCCTracker("full"),
-                "ncc_window": lambda: NCCTracker("window")}
+    trackers = {
+        "siamfc": lambda: Tracker(model),
+        "ncc_full": lambda: NCCTracker("full"),
+        "ncc_window": lambda: NCCTracker("window"),
+    }
     results = {}
     for preset in ("distractors", "hard"):
-        seqs = make_sequences(*test_glyphs, n=args.test_sequences, seed=2016, length=args.length, preset=preset)
+        seqs = make_sequences(
+            *test_glyphs, n=args.test_sequences, seed=2016, length=args.length, preset=preset
+        )
         print(f"{preset}: {len(seqs)} sequences x {args.length} frames", flush=True)
         results[preset] = evaluate(trackers, seqs)
         best = max(("ncc_full", "ncc_window"), key=lambda k: results[preset][k]["success_auc"])
         results[preset]["siamfc_over_best_ncc_auc"] = round(
-            results[preset]["siamfc"]["success_auc"] / max(results[preset][best]["success_auc"], 1e-9), 3)
+            results[preset]["siamfc"]["success_auc"]
+            / max(results[preset][best]["success_auc"], 1e-9),
+            3,
+        )
     speed = measure_speed(model, seqs[: max(1, min(10, len(seqs)))])
     torch.set_num_threads(args.threads)
     report = {
-        "benchmark": "tracking", "quick": args.quick, "data": data,
-        "settings": {"test_sequences": args.test_sequences, "length": args.length, "canvas": 128,
-                     "test_seed": 2016, "threads": args.threads, "model": args.model},
-        "training": model.metadata.get("training"), "tuning": model.metadata.get("tuning"),
+        "benchmark": "tracking",
+        "quick": args.quick,
+        "data": data,
+        "settings": {
+            "test_sequences": args.test_sequences,
+            "length": args.length,
+            "canvas": 128,
+            "test_seed": 2016,
+            "threads": args.threads,
+            "model": args.model,
+        },
+        "training": model.metadata.get("training"),
+        "tuning": model.metadata.get("tuning"),
         "tracking_params": model.params.to_dict(),
-        "results": results, "speed": speed,
-        "machine": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-                    "cpus": os.cpu_count(), "platform": platform.platform()},
+        "results": results,
+        "speed": speed,
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    out = Path(args.out) if args.out else RESULTS / ("tracking-quick.json" if args.quick else "tracking.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else RESULTS / ("tracking-quick.json" if args.quick else "tracking.json")
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")

@@ -1,6 +1,7 @@
 """Flag a digit the model has never seen: anomaly detection with a Siamese network on MNIST.
 
-    SIAMKIT_DATA=/path/to/data PYTHONPATH=src python examples/anomaly/mnist_novel_digit.py --anomaly 7
+    SIAMKIT_DATA=/path/to/data PYTHONPATH=src \
+        python examples/anomaly/mnist_novel_digit.py --anomaly 7
 
 (1) Train a small convnet with the batch-hard triplet loss on MNIST training images of every digit
 but ``--anomaly``; (2) fit an AnomalyDetector: normal training images enrolled as references in a
@@ -40,20 +41,31 @@ def main() -> None:
     val_idx, ref_idx = normal[:2000], normal[2000:22000]
     fit = train.subset(ref_idx[:12000], compact_classes=True)
     torch.manual_seed(0)
-    model = sk.SiameseNetwork(sk.encoders.create_encoder("convnet", channels=[16, 32, 64], embedding_dim=32),
-                              adapter=ImageAdapter(1, 28).fit(fit.x))
+    model = sk.SiameseNetwork(
+        sk.encoders.create_encoder("convnet", channels=[16, 32, 64], embedding_dim=32),
+        adapter=ImageAdapter(1, 28).fit(fit.x),
+    )
     loader = make_loader("labelled", fit, batch_size=128, seed=0, samples_per_class=16)
-    sk.Trainer(model, sk.losses.BatchHardTripletLoss(margin=0.3), epochs=args.epochs, lr=2e-3,
-               scheduler="cosine").fit(loader)
+    sk.Trainer(
+        model,
+        sk.losses.BatchHardTripletLoss(margin=0.3),
+        epochs=args.epochs,
+        lr=2e-3,
+        scheduler="cosine",
+    ).fit(loader)
     model.eval().save(out / "model")
 
-    det = AnomalyDetector(model, k=5, target_false_alarm_rate=0.05).fit(train.x[ref_idx], train.x[val_idx])
+    det = AnomalyDetector(model, k=5, target_false_alarm_rate=0.05).fit(
+        train.x[ref_idx], train.x[val_idx]
+    )
     scores = det.score(test.x)  # higher = more anomalous
     is_anomaly = test.y.numpy() == args.anomaly
     flagged = scores > det.threshold_
-    print(f"AUROC {roc_auc_score(is_anomaly, scores):.3f}; at the threshold {det.threshold_:.3f}: "
-          f"{flagged[is_anomaly].mean():.1%} of the {args.anomaly}s flagged, "
-          f"{flagged[~is_anomaly].mean():.1%} false alarms on the other digits")
+    print(
+        f"AUROC {roc_auc_score(is_anomaly, scores):.3f}; at the threshold {det.threshold_:.3f}: "
+        f"{flagged[is_anomaly].mean():.1%} of the {args.anomaly}s flagged, "
+        f"{flagged[~is_anomaly].mean():.1%} false alarms on the other digits"
+    )
     det.save(out / "detector")
 
     images = out / "images"
@@ -61,8 +73,10 @@ def main() -> None:
     for label in (args.anomaly, (args.anomaly + 1) % 10):
         for i in np.flatnonzero(test.y.numpy() == label)[:3]:
             Image.fromarray(test.x[i, 0].numpy()).save(images / f"digit{label}_{i}.png")
-    print(f"saved {out / 'model'} and {out / 'detector'}; try:\n"
-          f"  siamkit anomaly {out / 'model'} --gallery {out / 'detector'} {images}")
+    print(
+        f"saved {out / 'model'} and {out / 'detector'}; try:\n"
+        f"  siamkit anomaly {out / 'model'} --gallery {out / 'detector'} {images}"
+    )
 
 
 if __name__ == "__main__":

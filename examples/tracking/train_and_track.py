@@ -1,7 +1,8 @@
 """Train a SiamFC tracker on moving MNIST digits, then follow a digit through a folder of frames.
 
-    SIAMKIT_DATA=/path/to/data PYTHONPATH=src python examples/tracking/train_and_track.py --out runs/tracking
-    PYTHONPATH=src python examples/tracking/train_and_track.py --shapes --steps 200   # no data needed
+    SIAMKIT_DATA=/path/to/data PYTHONPATH=src \
+        python examples/tracking/train_and_track.py --out runs/tracking
+    PYTHONPATH=src python examples/tracking/train_and_track.py --shapes --steps 200  # no data
 
 Steps: (1) synthetic training sequences of MNIST *training* digits (moving, bouncing, changing size
 and angle, among look-alike distractors, behind an occluding bar); (2) ``train_tracker`` (logistic
@@ -19,8 +20,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from siamkit.tracking import (NCCTracker, SiamFCTracker, make_sequences, mnist_glyphs, read_frames, run_tracker,
-                              sequence_scores, shape_glyphs, track, train_tracker, write_boxes_csv, write_gif)
+from siamkit.tracking import (
+    NCCTracker,
+    SiamFCTracker,
+    make_sequences,
+    mnist_glyphs,
+    read_frames,
+    run_tracker,
+    sequence_scores,
+    shape_glyphs,
+    track,
+    train_tracker,
+    write_boxes_csv,
+    write_gif,
+)
 
 
 def main() -> None:
@@ -38,8 +51,13 @@ def main() -> None:
         model = SiamFCTracker.load(args.model)
     else:
         train = make_sequences(*train_glyphs, n=200, seed=0, length=60, preset="hard")
-        model = train_tracker(train, steps=args.steps, seed=0, log_every=100,
-                              callback=lambda step, loss: print(f"step {step:5d}  loss {loss:.4f}"))
+        model = train_tracker(
+            train,
+            steps=args.steps,
+            seed=0,
+            log_every=100,
+            callback=lambda step, loss: print(f"step {step:5d}  loss {loss:.4f}"),
+        )
         model.save(out / "model")
         print(f"saved {out / 'model'}")
 
@@ -49,7 +67,10 @@ def main() -> None:
     for i, frame in enumerate(seq.frames):
         Image.fromarray(frame).save(frames_dir / f"frame{i:04d}.png")
     box = seq.boxes[0]
-    print(f"wrote {len(seq)} frames to {frames_dir}; the target is at x,y,w,h = {','.join(f'{v:g}' for v in box)}")
+    print(
+        f"wrote {len(seq)} frames to {frames_dir}; the target is at x,y,w,h = "
+        + ",".join(f"{v:g}" for v in box)
+    )
 
     frames = read_frames(frames_dir)
     result = track(model, frames, box)
@@ -58,9 +79,13 @@ def main() -> None:
     ncc = run_tracker(NCCTracker("window"), frames, box)
     for name, boxes in (("SiamFC", result.boxes), ("NCC template matching", ncc.boxes)):
         s = sequence_scores(boxes, seq.boxes)
-        print(f"{name:22s} success AUC {s['success_auc']:.3f}  precision@20 {s['precision_20']:.3f}")
-    print(f"SiamFC: {result.fps:.0f} frames/s; wrote {out / 'boxes.csv'} and {out / 'track.gif'} "
-          "(red: tracker, green: truth)")
+        print(
+            f"{name:22s} success AUC {s['success_auc']:.3f}  precision@20 {s['precision_20']:.3f}"
+        )
+    print(
+        f"SiamFC: {result.fps:.0f} frames/s; wrote {out / 'boxes.csv'} and {out / 'track.gif'} "
+        "(red: tracker, green: truth)"
+    )
 
 
 if __name__ == "__main__":

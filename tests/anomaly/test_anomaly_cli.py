@@ -43,13 +43,30 @@ def image_setup(tmp_path):
 
 def test_fit_then_score_images(image_setup, capsys):
     d = image_setup
-    assert cli(d / "model", "--gallery", d / "det", "--fit", d / "normal", "--val", d / "val", "-k", "3",
-               "--false-alarm-rate", "0.1") == 0
+    assert (
+        cli(
+            d / "model",
+            "--gallery",
+            d / "det",
+            "--fit",
+            d / "normal",
+            "--val",
+            d / "val",
+            "-k",
+            "3",
+            "--false-alarm-rate",
+            "0.1",
+        )
+        == 0
+    )
     assert "30 normal references" in capsys.readouterr().out
     assert cli(d / "model", "--gallery", d / "det", d / "odd", d / "val" / "0.png", "--json") == 0
     out = json.loads(capsys.readouterr().out)
     assert out["score"] == "higher = more anomalous"
-    flags = {r["input"].split("/")[-2] + "/" + r["input"].split("/")[-1]: r["anomaly"] for r in out["results"]}
+    flags = {
+        r["input"].split("/")[-2] + "/" + r["input"].split("/")[-1]: r["anomaly"]
+        for r in out["results"]
+    }
     assert flags["odd/0.png"] and flags["odd/1.png"]
     scores = [r["anomaly_score"] for r in out["results"]]
     assert min(scores[:2]) > scores[2]
@@ -64,11 +81,26 @@ def test_vectors_from_npy(tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "normal.npy", rng.normal(size=(100, 3)).astype(np.float32))
     np.savetxt(tmp_path / "q.csv", [[0, 0, 0], [50, 50, 50]], delimiter=",")
-    assert cli(tmp_path / "m", "--gallery", tmp_path / "g", "--fit", tmp_path / "normal.npy", tmp_path / "q.csv",
-               "--json", "--false-alarm-rate", "0.1") == 0
+    assert (
+        cli(
+            tmp_path / "m",
+            "--gallery",
+            tmp_path / "g",
+            "--fit",
+            tmp_path / "normal.npy",
+            tmp_path / "q.csv",
+            "--json",
+            "--false-alarm-rate",
+            "0.1",
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().split("\n", 1)
     results = json.loads(lines[1])["results"]
-    assert [r["input"] for r in results] == ["#0", "#1"] and [r["anomaly"] for r in results] == [False, True]
+    assert [r["input"] for r in results] == ["#0", "#1"] and [r["anomaly"] for r in results] == [
+        False,
+        True,
+    ]
 
 
 def test_errors(image_setup):

@@ -14,7 +14,9 @@ from siamkit.anomaly import AnomalyDetector
 from siamkit.errors import ConfigError, DataError, ModelFileError, NotCalibratedError
 
 
-def vector_model(distance: str = "euclidean", head: str | None = None, seed: int = 0) -> sk.SiameseNetwork:
+def vector_model(
+    distance: str = "euclidean", head: str | None = None, seed: int = 0
+) -> sk.SiameseNetwork:
     torch.manual_seed(seed)
     enc = sk.encoders.create_encoder("mlp", input_dim=5, embedding_dim=4, hidden_dims=[16])
     return sk.SiameseNetwork(enc, distance=distance, head=head, adapter=VectorAdapter(5)).eval()
@@ -32,7 +34,9 @@ def test_scores_are_brute_force_neighbour_distances(distance, aggregate):
     det = AnomalyDetector(model, k=4, aggregate=aggregate).fit(normal, blobs(50, seed=2))
     ref, q = model.encode(normal).numpy(), model.encode(queries).numpy()
     metric = {"euclidean": "euclidean", "cosine": "cosine", "manhattan": "manhattan"}[distance]
-    dist, _ = NearestNeighbors(n_neighbors=4, metric=metric, algorithm="brute").fit(ref).kneighbors(q)
+    dist, _ = (
+        NearestNeighbors(n_neighbors=4, metric=metric, algorithm="brute").fit(ref).kneighbors(q)
+    )
     expected = dist.mean(axis=1) if aggregate == "mean" else dist[:, -1]
     np.testing.assert_allclose(det.score(queries), expected, rtol=1e-4, atol=1e-5)
 
@@ -48,7 +52,9 @@ def test_head_model_scores_are_one_minus_the_best_probabilities():
 
 
 def test_higher_scores_mean_more_anomalous_and_the_rate_holds_on_validation():
-    det = AnomalyDetector(vector_model(), k=5, target_false_alarm_rate=0.1).fit(blobs(400), blobs(200, seed=3))
+    det = AnomalyDetector(vector_model(), k=5, target_false_alarm_rate=0.1).fit(
+        blobs(400), blobs(200, seed=3)
+    )
     assert det.val_false_alarm_rate_ <= 0.1
     normal_test, anomalies = blobs(300, seed=4), blobs(300, shift=4.0, seed=5)
     scores = np.concatenate([det.score(normal_test), det.score(anomalies)])
@@ -60,7 +66,9 @@ def test_higher_scores_mean_more_anomalous_and_the_rate_holds_on_validation():
 
 def test_without_validation_data_a_share_is_held_out_and_not_enrolled():
     normal = blobs(100)
-    det = AnomalyDetector(vector_model(), k=3, val_fraction=0.25, seed=1).fit(normal, labels=["a"] * 100)
+    det = AnomalyDetector(vector_model(), k=3, val_fraction=0.25, seed=1).fit(
+        normal, labels=["a"] * 100
+    )
     assert det.n_references_ == 75 and len(det.val_scores_) == 25
     assert (det.val_scores_ > 0).all()  # none of them found itself in the gallery
     again = AnomalyDetector(vector_model(), k=3, val_fraction=0.25, seed=1).fit(normal)

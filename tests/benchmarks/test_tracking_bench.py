@@ -22,7 +22,9 @@ def load_benchmark():
 def test_quick_run_writes_results(tmp_path):
     pytest.importorskip("skimage")
     out = tmp_path / "tracking.json"
-    result = load_benchmark().main(["--quick", "--out", str(out), "--save-model", str(tmp_path / "m")])
+    result = load_benchmark().main(
+        ["--quick", "--out", str(out), "--save-model", str(tmp_path / "m")]
+    )
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
     for preset in ("distractors", "hard"):

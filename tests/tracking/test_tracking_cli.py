@@ -34,8 +34,21 @@ def folder(tmp_path):
 def test_track_writes_boxes_and_gif(folder, capsys):
     path, seq = folder
     box = ",".join(str(v) for v in seq.boxes[0])
-    assert cli(str(path / "model"), "--frames", str(path), "--box", box, "--out", str(path / "out"),
-               "--set", "window_influence=0.3", "--json") == 0
+    assert (
+        cli(
+            str(path / "model"),
+            "--frames",
+            str(path),
+            "--box",
+            box,
+            "--out",
+            str(path / "out"),
+            "--set",
+            "window_influence=0.3",
+            "--json",
+        )
+        == 0
+    )
     assert '"frames": 5' in capsys.readouterr().out
     rows = list(csv.reader(open(path / "out" / "boxes.csv")))
     assert len(rows) == 6 and rows[1][0] == "0.png"
@@ -56,10 +69,26 @@ def test_track_errors(folder):
         cli(str(path / "missing"), "--frames", str(path), "--box", "1,1,10,10")
 
 
-@pytest.mark.slow  # seconds on a quiet machine, but oneDNN's first-call set-up is slow on a busy one
+@pytest.mark.slow  # seconds on a quiet machine; oneDNN's first-call set-up is slow on a busy one
 def test_train_on_shapes(tmp_path, capsys):
-    assert cli(str(tmp_path / "m"), "--train", "--shapes", "--steps", "2", "--sequences", "2", "--length", "4",
-               "--batch-size", "4", "--tune-sequences", "0") == 0
+    assert (
+        cli(
+            str(tmp_path / "m"),
+            "--train",
+            "--shapes",
+            "--steps",
+            "2",
+            "--sequences",
+            "2",
+            "--length",
+            "4",
+            "--batch-size",
+            "4",
+            "--tune-sequences",
+            "0",
+        )
+        == 0
+    )
     model = SiamFCTracker.load(tmp_path / "m")
     assert model.metadata["trained_on"] == "shapes" and model.metadata["training"]["steps"] == 2
     with pytest.raises(ConfigError, match="--batch-size is too small"):

@@ -64,8 +64,11 @@ def test_csv_and_gif(tmp_path):
     boxes = np.array([[1, 2, 3, 4], [2.5, 3, 3, 4]])
     write_boxes_csv(tmp_path / "b.csv", boxes, ["f1.png", "f2.png"])
     rows = list(csv.reader(open(tmp_path / "b.csv")))
-    assert rows == [["frame", "x", "y", "w", "h"], ["f1.png", "1.00", "2.00", "3.00", "4.00"],
-                    ["f2.png", "2.50", "3.00", "3.00", "4.00"]]
+    assert rows == [
+        ["frame", "x", "y", "w", "h"],
+        ["f1.png", "1.00", "2.00", "3.00", "4.00"],
+        ["f2.png", "2.50", "3.00", "3.00", "4.00"],
+    ]
     frames = [np.zeros((12, 16), np.uint8), np.zeros((12, 16), np.uint8)]
     write_gif(tmp_path / "t.gif", frames, boxes, truth=boxes + 1)
     with Image.open(tmp_path / "t.gif") as gif:

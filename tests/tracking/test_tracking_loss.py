@@ -14,10 +14,14 @@ def test_labels_are_a_disc_around_the_offset():
     labels = score_map_labels(5, 4, torch.tensor([[0.0, 0.0], [4.0, -4.0]]), radius=4.0)
     assert labels.shape == (2, 1, 5, 5)
     expected = np.zeros((5, 5))
-    expected[2, 2] = expected[1, 2] = expected[3, 2] = expected[2, 1] = expected[2, 3] = 1  # a plus sign
+    expected[2, 2] = expected[1, 2] = expected[3, 2] = expected[2, 1] = expected[2, 3] = (
+        1  # a plus sign
+    )
     np.testing.assert_array_equal(labels[0, 0].numpy(), expected)
     # Offset (x=+4, y=-4): one cell right, one cell up.
-    np.testing.assert_array_equal(labels[1, 0].numpy(), np.roll(np.roll(expected, 1, axis=1), -1, axis=0))
+    np.testing.assert_array_equal(
+        labels[1, 0].numpy(), np.roll(np.roll(expected, 1, axis=1), -1, axis=0)
+    )
 
 
 def test_weights_balance_the_classes():
@@ -31,13 +35,21 @@ def test_weights_balance_the_classes():
 def test_loss_equals_weighted_log_loss():
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 1, 7, 7, generator=gen) * 3
-    labels = score_map_labels(7, 4, torch.tensor([[0.0, 0.0], [5.0, -3.0], [-9.0, 2.0]]), radius=6.0)
+    labels = score_map_labels(
+        7, 4, torch.tensor([[0.0, 0.0], [5.0, -3.0], [-9.0, 2.0]]), radius=6.0
+    )
     w = balanced_weights(labels)
-    expected = np.mean([
-        log_loss(labels[i].flatten().numpy(), torch.sigmoid(logits[i]).flatten().double().numpy(),
-                 sample_weight=w[i].flatten().numpy(), labels=[0, 1])
-        for i in range(3)
-    ])  # log_loss divides by the weights' sum, which is 1 per map
+    expected = np.mean(
+        [
+            log_loss(
+                labels[i].flatten().numpy(),
+                torch.sigmoid(logits[i]).flatten().double().numpy(),
+                sample_weight=w[i].flatten().numpy(),
+                labels=[0, 1],
+            )
+            for i in range(3)
+        ]
+    )  # log_loss divides by the weights' sum, which is 1 per map
     assert abs(logistic_score_loss(logits, labels).item() - expected) < 1e-5
 
 

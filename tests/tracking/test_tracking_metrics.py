@@ -18,13 +18,19 @@ def test_iou_hand_examples():
 
 
 def test_center_error():
-    np.testing.assert_allclose(center_error(np.array([[0, 0, 4, 4]]), np.array([[3, 4, 4, 4]])), [5.0])
+    np.testing.assert_allclose(
+        center_error(np.array([[0, 0, 4, 4]]), np.array([[3, 4, 4, 4]])), [5.0]
+    )
 
 
 def test_success_counts_strictly_above_and_precision_within():
     ious = np.array([0.0, 0.5, 1.0])
-    np.testing.assert_allclose(success_curve(ious, np.array([0.0, 0.5, 0.99])), [2 / 3, 1 / 3, 1 / 3])
-    np.testing.assert_allclose(precision_curve(np.array([0.0, 20.0, 20.5]), np.array([20.0])), [2 / 3])
+    np.testing.assert_allclose(
+        success_curve(ious, np.array([0.0, 0.5, 0.99])), [2 / 3, 1 / 3, 1 / 3]
+    )
+    np.testing.assert_allclose(
+        precision_curve(np.array([0.0, 20.0, 20.5]), np.array([20.0])), [2 / 3]
+    )
 
 
 def test_sequence_scores_skip_the_given_first_frame():
@@ -34,7 +40,9 @@ def test_sequence_scores_skip_the_given_first_frame():
     pred[2] = [50, 50, 10, 10]
     s = sequence_scores(pred, truth)
     assert s["precision_20"] == 0.5
-    assert s["success_auc"] == pytest.approx(0.5 * 20 / 21)  # perfect frame: above 20 of 21 thresholds
+    assert s["success_auc"] == pytest.approx(
+        0.5 * 20 / 21
+    )  # perfect frame: above 20 of 21 thresholds
     assert s["mean_iou"] == 0.5
 
 

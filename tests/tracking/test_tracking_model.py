@@ -15,12 +15,19 @@ from siamkit.tracking import SiamFCTracker
 
 
 def small() -> SiamFCTracker:
-    return SiamFCTracker(create_encoder("siamfc", embedding_dim=8, widths=[4, 8]), exemplar_size=32, search_size=64)
+    return SiamFCTracker(
+        create_encoder("siamfc", embedding_dim=8, widths=[4, 8]), exemplar_size=32, search_size=64
+    )
 
 
 def test_default_geometry():
     model = SiamFCTracker()
-    assert (model.exemplar_size, model.search_size, model.score_size, model.total_stride) == (48, 96, 13, 4)
+    assert (model.exemplar_size, model.search_size, model.score_size, model.total_stride) == (
+        48,
+        96,
+        13,
+        4,
+    )
 
 
 def test_score_cell_k_is_a_shift_of_k_strides():
@@ -31,7 +38,7 @@ def test_score_cell_k_is_a_shift_of_k_strides():
         # The exemplar cut from the search region, shifted by (dx, dy) strides from its centre:
         # without padding its features are exactly those of the search at that place.
         x0, y0 = 16 + 4 * dx, 16 + 4 * dy
-        exemplar = search[:, :, y0:y0 + 32, x0:x0 + 32]
+        exemplar = search[:, :, y0 : y0 + 32, x0 : x0 + 32]
         with torch.no_grad():
             z = model.features(exemplar)
             scores = model(exemplar, search)[0, 0]
@@ -41,10 +48,15 @@ def test_score_cell_k_is_a_shift_of_k_strides():
 
 def test_exemplar_and_search_share_one_encoder():
     model = small()
-    encoders = [m for m in model.modules() if m is not model and type(m).__name__ == "SiamFCEncoder"]
+    encoders = [
+        m for m in model.modules() if m is not model and type(m).__name__ == "SiamFCEncoder"
+    ]
     assert len(encoders) == 1
     own = {id(p) for p in model.parameters()}
-    assert own == {id(p) for p in model.encoder.parameters()} | {id(model.adjust_scale), id(model.adjust_bias)}
+    assert own == {id(p) for p in model.encoder.parameters()} | {
+        id(model.adjust_scale),
+        id(model.adjust_bias),
+    }
 
 
 def test_save_load_round_trip(tmp_path):

@@ -1,4 +1,4 @@
-"""Synthetic sequences: deterministic, ground truth boxes that hold the target, same-class distractors."""
+"""Synthetic sequences: deterministic, boxes that hold the target, same-class distractors."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def test_same_seed_same_sequence(glyphs):
 
 
 def test_sequence_i_does_not_depend_on_how_many(glyphs):
-    short, long = make_sequences(*glyphs, n=2, seed=1, length=5), make_sequences(*glyphs, n=3, seed=1, length=5)
+    short, long = (
+        make_sequences(*glyphs, n=2, seed=1, length=5),
+        make_sequences(*glyphs, n=3, seed=1, length=5),
+    )
     np.testing.assert_array_equal(short[1].frames, long[1].frames)
 
 
@@ -31,13 +34,22 @@ def test_sequence_i_does_not_depend_on_how_many(glyphs):
 def test_boxes_hold_the_target_alone(glyphs, preset):
     # Render the target alone (no distractors, occluder, clutter, noise) with the same motion: the
     # box must be the tight box of its bright pixels.
-    seq = make_sequences(*glyphs, n=1, seed=5, length=20, preset=preset, n_distractors=0,
-                         occluder_probability=0.0, clutter=0.0, noise=0.0)[0]
+    seq = make_sequences(
+        *glyphs,
+        n=1,
+        seed=5,
+        length=20,
+        preset=preset,
+        n_distractors=0,
+        occluder_probability=0.0,
+        clutter=0.0,
+        noise=0.0,
+    )[0]
     for frame, (x, y, w, h) in zip(seq.frames, seq.boxes.astype(int)):
         ink = np.argwhere(frame >= 0.3 * frame.max())
         assert ink[:, 1].min() >= x and ink[:, 1].max() < x + w
         assert ink[:, 0].min() >= y and ink[:, 0].max() < y + h
-        assert frame[y:y + h, x:x + w].sum() >= 0.95 * frame.sum()
+        assert frame[y : y + h, x : x + w].sum() >= 0.95 * frame.sum()
     np.testing.assert_array_equal(seq.visible, 1.0)
 
 

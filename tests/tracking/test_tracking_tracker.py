@@ -9,7 +9,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from siamkit.errors import ConfigError, DataError
-from siamkit.tracking import SiamFCTracker, Tracker, make_sequences, sequence_scores, shape_glyphs, track, train_tracker
+from siamkit.tracking import (
+    SiamFCTracker,
+    Tracker,
+    make_sequences,
+    sequence_scores,
+    shape_glyphs,
+    track,
+    train_tracker,
+)
 
 
 class PoolEncoder(nn.Module):
@@ -22,9 +30,14 @@ class PoolEncoder(nn.Module):
         return F.avg_pool2d(x, 4)
 
 
-def blob_frames(centres: list[tuple[float, float]], size: int = 96, sigma: float = 3.0) -> list[np.ndarray]:
+def blob_frames(
+    centres: list[tuple[float, float]], size: int = 96, sigma: float = 3.0
+) -> list[np.ndarray]:
     yy, xx = np.mgrid[0:size, 0:size] + 0.5
-    return [(255 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma ** 2))).astype(np.uint8) for cx, cy in centres]
+    return [
+        (255 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma**2))).astype(np.uint8)
+        for cx, cy in centres
+    ]
 
 
 def test_follows_a_moving_blob_to_the_pixel():
@@ -42,7 +55,9 @@ def test_the_cosine_window_holds_the_tracker_back_in_proportion_to_its_weight():
     model = SiamFCTracker(PoolEncoder())
     centres = {}
     for influence in (0.0, 0.5, 1.0):
-        box = track(model, frames, (42.0, 42.0, 12.0, 12.0), window_influence=influence, num_scales=1).boxes[1]
+        box = track(
+            model, frames, (42.0, 42.0, 12.0, 12.0), window_influence=influence, num_scales=1
+        ).boxes[1]
         centres[influence] = box[:2] + box[2:] / 2
     np.testing.assert_allclose(centres[0.0], [57.0, 44.0], atol=1.0)  # the match alone
     np.testing.assert_allclose(centres[1.0], [48.0, 48.0])  # the window alone: stay put
@@ -64,9 +79,17 @@ def test_a_briefly_trained_tracker_beats_chance_on_shapes():
     glyphs = shape_glyphs(6, seed=0)
     train = make_sequences(*glyphs, n=12, seed=0, length=30, n_distractors=1)
     model = train_tracker(train, steps=60, batch_size=16, seed=0, log_every=10)
-    assert model.metadata["training"]["loss_history"][-1][1] < model.metadata["training"]["loss_history"][0][1]
+    assert (
+        model.metadata["training"]["loss_history"][-1][1]
+        < model.metadata["training"]["loss_history"][0][1]
+    )
     test = make_sequences(*shape_glyphs(6, seed=1), n=3, seed=7, length=25, n_distractors=1)
-    auc = np.mean([sequence_scores(track(model, s.frames, s.boxes[0]).boxes, s.boxes)["success_auc"] for s in test])
+    auc = np.mean(
+        [
+            sequence_scores(track(model, s.frames, s.boxes[0]).boxes, s.boxes)["success_auc"]
+            for s in test
+        ]
+    )
     assert auc > 0.5
 
 

@@ -1,6 +1,7 @@
 """``siamkit anomaly``: anomaly scores of inputs against a gallery of normal references.
 
-    siamkit anomaly MODEL --gallery DIR --fit NORMAL [--fit ...] [--val VAL] [-k 5] [--false-alarm-rate 0.05]
+    siamkit anomaly MODEL --gallery DIR --fit NORMAL [--fit ...] [--val VAL] [-k 5]
+                    [--false-alarm-rate 0.05]
     siamkit anomaly MODEL --gallery DIR INPUTS... [--json]
 
 The first embeds normal samples into a new detector folder (gallery + anomaly.json) and sets the
@@ -25,36 +26,63 @@ from ..errors import ConfigError, DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
-DESCRIPTION = ("Score inputs by their distance to the k nearest normal references in a detector folder "
-               "(gallery + anomaly.json): HIGHER = MORE ANOMALOUS, the opposite of similarity scores; inputs "
-               "above the threshold are flagged. --fit builds the folder from normal samples and sets the "
-               "threshold on normal validation samples (default: a held-out fifth) for a target false-alarm "
-               "rate. Inputs are image paths or folders (image model), texts (text model) or .npy/.csv "
-               "files of vectors (vector model).")
+DESCRIPTION = (
+    "Score inputs by their distance to the k nearest normal references in a detector folder "
+    "(gallery + anomaly.json): HIGHER = MORE ANOMALOUS, the opposite of similarity scores; inputs "
+    "above the threshold are flagged. --fit builds the folder from normal samples and sets the "
+    "threshold on normal validation samples (default: a held-out fifth) for a target false-alarm "
+    "rate. Inputs are image paths or folders (image model), texts (text model) or .npy/.csv "
+    "files of vectors (vector model)."
+)
 EXAMPLES = """\
   siamkit anomaly runs/mnist/model --gallery detector/ --fit normal_images/ --val more_normal/
   siamkit anomaly runs/mnist/model --gallery detector/ new_images/ --json
-  siamkit anomaly runs/vectors/model --gallery det/ --fit normal.npy -k 10 --false-alarm-rate 0.01"""
+  siamkit anomaly runs/vectors/model --gallery det/ --fit normal.npy -k 10 \\
+      --false-alarm-rate 0.01"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from ..cli._common import HelpFormatter
 
-    p = subparsers.add_parser("anomaly", help="score inputs by distance to normal references (higher = more anomalous)",
-                              description=DESCRIPTION, epilog="examples:\n" + EXAMPLES,
-                              formatter_class=HelpFormatter)
+    p = subparsers.add_parser(
+        "anomaly",
+        help="score inputs by distance to normal references (higher = more anomalous)",
+        description=DESCRIPTION,
+        epilog="examples:\n" + EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
-    p.add_argument("inputs", nargs="*", help="inputs to score: image paths or folders, texts, or .npy/.csv files")
-    p.add_argument("--gallery", "-g", required=True, type=Path, help="detector folder (gallery + anomaly.json)")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        help="inputs to score: image paths or folders, texts, or .npy/.csv files",
+    )
+    p.add_argument(
+        "--gallery", "-g", required=True, type=Path, help="detector folder (gallery + anomaly.json)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--fit", action="append", metavar="NORMAL",
-                   help="build the detector from normal samples: a file or folder (repeatable)")
-    p.add_argument("--val", action="append", metavar="VAL",
-                   help="normal validation samples for the threshold, with --fit (repeatable)")
+    p.add_argument(
+        "--fit",
+        action="append",
+        metavar="NORMAL",
+        help="build the detector from normal samples: a file or folder (repeatable)",
+    )
+    p.add_argument(
+        "--val",
+        action="append",
+        metavar="VAL",
+        help="normal validation samples for the threshold, with --fit (repeatable)",
+    )
     p.add_argument("-k", type=int, default=5, help="nearest references per input")
-    p.add_argument("--aggregate", choices=("mean", "kth"), default="mean", help="of the k distances")
-    p.add_argument("--false-alarm-rate", type=float, default=0.05,
-                   help="share of normal validation samples the threshold may flag")
+    p.add_argument(
+        "--aggregate", choices=("mean", "kth"), default="mean", help="of the k distances"
+    )
+    p.add_argument(
+        "--false-alarm-rate",
+        type=float,
+        default=0.05,
+        help="share of normal validation samples the threshold may flag",
+    )
     p.set_defaults(func=run)
     _parse_intermixed(p)
     return p
@@ -104,7 +132,11 @@ def _vectors(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"{path}: no such file (a vector model reads .npy or .csv files)")
     try:
-        arr = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
+        arr = (
+            np.load(path, allow_pickle=False)
+            if path.suffix == ".npy"
+            else np.loadtxt(path, delimiter=",", ndmin=2)
+        )
     except ValueError as exc:
         raise DataError(f"{path}: not a numeric .npy or .csv file ({exc})") from None
     return np.atleast_2d(np.asarray(arr, dtype=np.float32))
@@ -122,15 +154,27 @@ def run(args: argparse.Namespace) -> int:
     model = SiameseNetwork.load(args.model)
     if args.fit:
         if (args.gallery / "anomaly.json").exists():
-            raise ConfigError(f"--gallery {args.gallery}: already holds a detector; choose a new folder")
-        det = AnomalyDetector(model, k=args.k, aggregate=args.aggregate, target_false_alarm_rate=args.false_alarm_rate)
+            raise ConfigError(
+                f"--gallery {args.gallery}: already holds a detector; choose a new folder"
+            )
+        det = AnomalyDetector(
+            model, k=args.k, aggregate=args.aggregate, target_false_alarm_rate=args.false_alarm_rate
+        )
         det.fit(_read(args.fit, model), None if not args.val else _read(args.val, model))
         det.save(args.gallery)
-        summary = {"gallery": str(args.gallery), "references": det.n_references_, "threshold": det.threshold_,
-                   "validation_false_alarm_rate": det.val_false_alarm_rate_, "validation_samples": len(det.val_scores_)}
-        print(json.dumps(summary) if args.json else
-              f"detector in {args.gallery}: {det.n_references_} normal references; threshold {det.threshold_:.4g} "
-              f"flags {det.val_false_alarm_rate_:.1%} of {len(det.val_scores_)} normal validation samples")
+        summary = {
+            "gallery": str(args.gallery),
+            "references": det.n_references_,
+            "threshold": det.threshold_,
+            "validation_false_alarm_rate": det.val_false_alarm_rate_,
+            "validation_samples": len(det.val_scores_),
+        }
+        text = (
+            f"detector in {args.gallery}: {det.n_references_} normal references; threshold "
+            f"{det.threshold_:.4g} flags {det.val_false_alarm_rate_:.1%} of "
+            f"{len(det.val_scores_)} normal validation samples"
+        )
+        print(json.dumps(summary) if args.json else text)
         if not args.inputs:
             return 0
     elif not args.inputs:
@@ -141,9 +185,19 @@ def run(args: argparse.Namespace) -> int:
     flags = scores > det.threshold_
     names = _names(data)
     if args.json:
-        print(json.dumps({"threshold": det.threshold_, "score": "higher = more anomalous",
-                          "results": [{"input": n, "anomaly_score": float(s), "anomaly": bool(f)}
-                                      for n, s, f in zip(names, scores, flags)]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "threshold": det.threshold_,
+                    "score": "higher = more anomalous",
+                    "results": [
+                        {"input": n, "anomaly_score": float(s), "anomaly": bool(f)}
+                        for n, s, f in zip(names, scores, flags)
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"anomaly score (higher = more anomalous), threshold {det.threshold_:.4g}")
         for n, s, f in zip(names, scores, flags):

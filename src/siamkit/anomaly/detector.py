@@ -45,8 +45,17 @@ class AnomalyDetector:
     ``val_false_alarm_rate_`` (the rate on the validation data), ``n_references_``.
     """
 
-    def __init__(self, model: Any, k: int = 5, aggregate: str = "mean", target_false_alarm_rate: float = 0.05,
-                 val_fraction: float = 0.2, seed: int = 0, batch_size: int = 256, index: str = "flat") -> None:
+    def __init__(
+        self,
+        model: Any,
+        k: int = 5,
+        aggregate: str = "mean",
+        target_false_alarm_rate: float = 0.05,
+        val_fraction: float = 0.2,
+        seed: int = 0,
+        batch_size: int = 256,
+        index: str = "flat",
+    ) -> None:
         self.model = model
         self.k = k
         self.aggregate = aggregate
@@ -60,33 +69,52 @@ class AnomalyDetector:
         if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1:
             raise ConfigError(f"anomaly: k must be a positive integer, got {self.k!r}")
         if self.aggregate not in AGGREGATES:
-            raise ConfigError(f"anomaly: aggregate must be one of {', '.join(AGGREGATES)}, got {self.aggregate!r}")
+            raise ConfigError(
+                f"anomaly: aggregate must be one of {', '.join(AGGREGATES)}, got {self.aggregate!r}"
+            )
         if not 0.0 < self.target_false_alarm_rate < 1.0:
-            raise ConfigError(f"anomaly: target_false_alarm_rate must be in (0, 1), got {self.target_false_alarm_rate}")
+            raise ConfigError(
+                "anomaly: target_false_alarm_rate must be in (0, 1), "
+                f"got {self.target_false_alarm_rate}"
+            )
 
     def _embed(self, x: Any) -> np.ndarray:
         if len(x) == 0:
             raise DataError("anomaly: no inputs to score")
         return self.model.encode(x, batch_size=self.batch_size).numpy().astype(np.float32)
 
-    def fit(self, normal_x: Any, val_normal_x: Any = None, labels: Sequence[Any] | None = None) -> "AnomalyDetector":
-        """Enroll ``normal_x`` (images, texts, vectors or a prepared batch: whatever the model reads)
-        and set the threshold on ``val_normal_x`` (normal only; default: a held-out share of
-        ``normal_x``). ``labels``: optional class of each normal sample, kept as its gallery identity."""
+    def fit(
+        self, normal_x: Any, val_normal_x: Any = None, labels: Sequence[Any] | None = None
+    ) -> "AnomalyDetector":
+        """Enroll ``normal_x`` (images, texts, vectors or a prepared batch: whatever the model
+        reads) and set the threshold on ``val_normal_x`` (normal only; default: a held-out share
+        of ``normal_x``). ``labels``: optional class of each normal sample, kept as its gallery
+        identity."""
         self._check_params()
         n = len(normal_x)
         if labels is not None and len(labels) != n:
             raise DataError(f"anomaly fit: {len(labels)} labels for {n} normal samples")
-        names = np.array(["normal"] * n if labels is None else [str(v) for v in labels], dtype=object)
+        names = np.array(
+            ["normal"] * n if labels is None else [str(v) for v in labels], dtype=object
+        )
         if val_normal_x is None:
             if not 0.0 < self.val_fraction < 1.0:
-                raise ConfigError(f"anomaly: val_fraction must be in (0, 1) without validation data, got {self.val_fraction}")
+                raise ConfigError(
+                    "anomaly: val_fraction must be in (0, 1) without validation data, "
+                    f"got {self.val_fraction}"
+                )
             order = np.random.default_rng(self.seed).permutation(n)
             n_val = max(1, int(round(n * self.val_fraction)))
             val_idx, ref_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-            val_normal_x, normal_x, names = _take(normal_x, val_idx), _take(normal_x, ref_idx), names[ref_idx]
+            val_normal_x, normal_x, names = (
+                _take(normal_x, val_idx),
+                _take(normal_x, ref_idx),
+                names[ref_idx],
+            )
         if len(normal_x) < self.k:
-            raise DataError(f"anomaly fit: {len(normal_x)} normal references for k={self.k}; need at least k")
+            raise DataError(
+                f"anomaly fit: {len(normal_x)} normal references for k={self.k}; need at least k"
+            )
         if len(val_normal_x) == 0:
             raise DataError("anomaly fit: no normal validation samples to set the threshold on")
         self.gallery_ = Gallery(self.model, index=self.index, batch_size=self.batch_size)
@@ -108,7 +136,9 @@ class AnomalyDetector:
         emb = np.asarray(embeddings, dtype=np.float32)
         k = min(int(self.k), self.gallery_.n_references)
         matches = self.gallery_.search_embeddings(emb, k)
-        sims = np.array([[m.score for m in row] for row in matches], dtype=np.float64).reshape(len(emb), k)
+        sims = np.array([[m.score for m in row] for row in matches], dtype=np.float64).reshape(
+            len(emb), k
+        )
         return aggregate_neighbours(dissimilarity(sims, self.model.score_kind), self.aggregate)
 
     def predict(self, x: Any) -> np.ndarray:
@@ -121,12 +151,22 @@ class AnomalyDetector:
             raise NotCalibratedError("anomaly detector: fit it before saving")
         path = Path(path)
         self.gallery_.save(path)
-        atomic_write_json(path / CONFIG_FILE, {
-            "format": FORMAT, "format_version": 1, "k": int(self.k), "aggregate": self.aggregate,
-            "target_false_alarm_rate": self.target_false_alarm_rate, "threshold": self.threshold_,
-            "val_false_alarm_rate": self.val_false_alarm_rate_, "n_val": int(len(self.val_scores_)),
-            "n_references": int(self.n_references_), "score": "distance to the k nearest normal "
-            "references; higher = more anomalous", "model_score_kind": self.model.score_kind})
+        atomic_write_json(
+            path / CONFIG_FILE,
+            {
+                "format": FORMAT,
+                "format_version": 1,
+                "k": int(self.k),
+                "aggregate": self.aggregate,
+                "target_false_alarm_rate": self.target_false_alarm_rate,
+                "threshold": self.threshold_,
+                "val_false_alarm_rate": self.val_false_alarm_rate_,
+                "n_val": int(len(self.val_scores_)),
+                "n_references": int(self.n_references_),
+                "score": "distance to the k nearest normal references; higher = more anomalous",
+                "model_score_kind": self.model.score_kind,
+            },
+        )
         return path
 
     @classmethod
@@ -135,17 +175,25 @@ class AnomalyDetector:
         path = Path(path)
         file = path / CONFIG_FILE
         if not file.is_file():
-            raise ModelFileError(f"anomaly detector {path}: no {CONFIG_FILE} (save one with AnomalyDetector.save)")
+            raise ModelFileError(
+                f"anomaly detector {path}: no {CONFIG_FILE} (save one with AnomalyDetector.save)"
+            )
         try:
             config = json.loads(file.read_text(encoding="utf-8"))
             if config.get("format") != FORMAT:
                 raise ValueError(f"format is {config.get('format')!r}, not {FORMAT!r}")
-            det = cls(model, k=int(config["k"]), aggregate=config["aggregate"],
-                      target_false_alarm_rate=float(config["target_false_alarm_rate"]))
+            det = cls(
+                model,
+                k=int(config["k"]),
+                aggregate=config["aggregate"],
+                target_false_alarm_rate=float(config["target_false_alarm_rate"]),
+            )
             det.threshold_ = float(config["threshold"])
             det.val_false_alarm_rate_ = float(config["val_false_alarm_rate"])
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ModelFileError(f"anomaly detector {file}: not a valid detector file ({exc})") from None
+            raise ModelFileError(
+                f"anomaly detector {file}: not a valid detector file ({exc})"
+            ) from None
         det._check_params()
         det.gallery_ = Gallery.load(path, model)
         det.n_references_ = det.gallery_.n_references

@@ -36,7 +36,9 @@ def dissimilarity(scores: np.ndarray, score_kind: str) -> np.ndarray:
 def aggregate_neighbours(distances: np.ndarray, aggregate: str = "mean") -> np.ndarray:
     """``[N, k]`` distances to the nearest references (ascending) -> ``[N]`` anomaly scores."""
     if aggregate not in AGGREGATES:
-        raise ConfigError(f"anomaly aggregate: expected one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+        raise ConfigError(
+            f"anomaly aggregate: expected one of {', '.join(AGGREGATES)}, got {aggregate!r}"
+        )
     distances = np.asarray(distances, dtype=np.float64)
     return distances.mean(axis=1) if aggregate == "mean" else distances.max(axis=1)
 
@@ -51,8 +53,12 @@ def false_alarm_threshold(normal_scores: np.ndarray, rate: float) -> float:
     if scores.size == 0 or not np.isfinite(scores).all():
         raise DataError("anomaly threshold: the normal validation scores are empty or not finite")
     if scores.size < 1.0 / rate:
-        warnings.warn(f"anomaly threshold: {scores.size} validation samples cannot resolve a false-alarm "
-                      f"rate of {rate} (need at least {int(np.ceil(1 / rate))}); the threshold is their maximum",
-                      SiamkitWarning, stacklevel=2)
+        warnings.warn(
+            f"anomaly threshold: {scores.size} validation samples cannot resolve a false-alarm "
+            f"rate of {rate} (need at least {int(np.ceil(1 / rate))}); "
+            "the threshold is their maximum",
+            SiamkitWarning,
+            stacklevel=2,
+        )
     allowed = int(np.floor(rate * scores.size + 1e-9))
     return float(np.sort(scores)[scores.size - allowed - 1])

@@ -4,7 +4,8 @@ Bertinetto, Valmadre, Henriques, Vedaldi & Torr (2016), "Fully-Convolutional Sia
 Object Tracking" (SiamFC). The network has no padding and no fully connected layer, so it commutes
 with translation: shifting the input by ``total_stride`` pixels shifts the feature map by one cell.
 That is what lets one pass over a large search region score every position of the target at once,
-by cross-correlating it with the features of a small exemplar (:func:`siamkit.tracking.cross_correlation`).
+by cross-correlating it with the features of a small exemplar
+(:func:`siamkit.tracking.cross_correlation`).
 
 Layers (a small version of SiamFC's AlexNet-like tower, sized for 48x48 exemplars and 96x96 search
 regions): conv 5x5 stride 2 -> BN -> ReLU -> max-pool 2, conv 3x3 -> BN -> ReLU, conv 3x3. Total
@@ -26,35 +27,51 @@ from .base import Encoder, register_encoder
 
 @register_encoder("siamfc")
 class SiamFCEncoder(Encoder):
-    """``[B, in_channels, H, W]`` -> feature maps ``[B, embedding_dim, h, w]``, ``h = output_size(H)``.
+    """``[B, in_channels, H, W]`` -> feature maps ``[B, embedding_dim, h, w]``,
+    ``h = output_size(H)``.
 
-    ``embedding_dim`` is the number of output channels (the feature depth the cross-correlation sums
-    over). ``widths`` are the channels of the two hidden convolutions. Unlike the other encoders this
-    one returns feature maps, not ``[B, D]`` vectors (``returns_feature_map`` is True), so it is used
-    by :class:`siamkit.tracking.SiamFCTracker` rather than :class:`siamkit.SiameseNetwork`.
+    ``embedding_dim`` is the number of output channels (the feature depth the cross-correlation
+    sums over). ``widths`` are the channels of the two hidden convolutions. Unlike the other
+    encoders this one returns feature maps, not ``[B, D]`` vectors (``returns_feature_map`` is
+    True), so it is used by :class:`siamkit.tracking.SiamFCTracker` rather than
+    :class:`siamkit.SiameseNetwork`.
     ``normalize`` L2-normalises each location's feature vector.
     """
 
     returns_feature_map = True
     total_stride = 4
 
-    def __init__(self, in_channels: int = 1, embedding_dim: int = 64,
-                 widths: Sequence[int] = (32, 64), normalize: bool = False) -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        embedding_dim: int = 64,
+        widths: Sequence[int] = (32, 64),
+        normalize: bool = False,
+    ) -> None:
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if int(in_channels) < 1 or int(embedding_dim) < 1:
-            raise ConfigError(f"siamfc: in_channels and embedding_dim must be >= 1, got {in_channels}, {embedding_dim}")
+            raise ConfigError(
+                "siamfc: in_channels and embedding_dim must be >= 1, "
+                f"got {in_channels}, {embedding_dim}"
+            )
         if len(widths) != 2 or min(widths) < 1:
-            raise ConfigError(f"siamfc: widths must be two positive channel counts, got {list(widths)}")
+            raise ConfigError(
+                f"siamfc: widths must be two positive channel counts, got {list(widths)}"
+            )
         self.in_channels = int(in_channels)
         self.embedding_dim = int(embedding_dim)
         self.widths = widths
         self.normalize = bool(normalize)
         w1, w2 = widths
         self.features = nn.Sequential(
-            nn.Conv2d(self.in_channels, w1, 5, stride=2, bias=False), nn.BatchNorm2d(w1), nn.ReLU(inplace=True),
+            nn.Conv2d(self.in_channels, w1, 5, stride=2, bias=False),
+            nn.BatchNorm2d(w1),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
-            nn.Conv2d(w1, w2, 3, bias=False), nn.BatchNorm2d(w2), nn.ReLU(inplace=True),
+            nn.Conv2d(w1, w2, 3, bias=False),
+            nn.BatchNorm2d(w2),
+            nn.ReLU(inplace=True),
             nn.Conv2d(w2, self.embedding_dim, 3),
         )
 
@@ -65,7 +82,11 @@ class SiamFCEncoder(Encoder):
 
     def encode(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"siamfc encoder expects [B, {self.in_channels}, H, W] images, got {tuple(x.shape)}")
+            raise ValueError(
+                f"siamfc encoder expects [B, {self.in_channels}, H, W] images, got {tuple(x.shape)}"
+            )
         if min(x.shape[2:]) < 24:
-            raise ValueError(f"siamfc encoder needs images of at least 24x24 pixels, got {tuple(x.shape[2:])}")
+            raise ValueError(
+                f"siamfc encoder needs images of at least 24x24 pixels, got {tuple(x.shape[2:])}"
+            )
         return self.features(x.float())

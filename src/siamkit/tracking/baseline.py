@@ -30,14 +30,19 @@ class NCCTracker:
         try:  # imported here, not in update, so that a timed run does not time the import
             from skimage.feature import match_template
         except ImportError:  # pragma: no cover - scikit-image is a test/benchmark extra
-            raise ImportError("the NCC baseline needs scikit-image: pip install scikit-image") from None
+            raise ImportError(
+                "the NCC baseline needs scikit-image: pip install scikit-image"
+            ) from None
         self._match = match_template
 
     def init(self, frame: Any, box: Any) -> None:
         image = frame_tensor(frame, 1)[0].numpy()
         x, y, w, h = as_box(box)
         x0, y0 = int(round(x)), int(round(y))
-        x1, y1 = min(x0 + max(int(round(w)), 1), image.shape[1]), min(y0 + max(int(round(h)), 1), image.shape[0])
+        x1, y1 = (
+            min(x0 + max(int(round(w)), 1), image.shape[1]),
+            min(y0 + max(int(round(h)), 1), image.shape[0]),
+        )
         x0, y0 = max(x0, 0), max(y0, 0)
         self.template = image[y0:y1, x0:x1].copy()
         self.size = np.array([w, h])
@@ -52,7 +57,9 @@ class NCCTracker:
             half = self.window * max(self.size) / 2 + max(th, tw) / 2
             ox = int(max(0, np.floor(self.center[0] - half)))
             oy = int(max(0, np.floor(self.center[1] - half)))
-            region = image[oy:int(np.ceil(self.center[1] + half)), ox:int(np.ceil(self.center[0] + half))]
+            region = image[
+                oy : int(np.ceil(self.center[1] + half)), ox : int(np.ceil(self.center[0] + half))
+            ]
         if region.shape[0] < th or region.shape[1] < tw:
             return self.box()
         scores = self._match(region, self.template)  # [H - th + 1, W - tw + 1], top-left placements

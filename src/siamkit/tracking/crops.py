@@ -38,7 +38,9 @@ def crop_and_resize(frames: Tensor, centers: Tensor, sides: Tensor, out_size: in
     centers = centers.to(frames.dtype)
     sides = sides.to(frames.dtype).reshape(-1, 1)
     # Output pixel j samples at cx + (j + 0.5 - out/2) * side/out, in continuous frame coordinates.
-    steps = (torch.arange(out_size, dtype=frames.dtype, device=frames.device) + 0.5 - out_size / 2) / out_size
+    steps = (
+        torch.arange(out_size, dtype=frames.dtype, device=frames.device) + 0.5 - out_size / 2
+    ) / out_size
     xs = centers[:, :1] + steps * sides
     ys = centers[:, 1:] + steps * sides
     # grid_sample with align_corners=False maps -1/+1 to the outer edges of the border pixels.
@@ -46,5 +48,7 @@ def crop_and_resize(frames: Tensor, centers: Tensor, sides: Tensor, out_size: in
     gy = (2 * ys / h - 1).unsqueeze(2).expand(n, out_size, out_size)
     grid = torch.stack([gx, gy], dim=3)
     mean = frames.mean(dim=(2, 3), keepdim=True)
-    out = F.grid_sample(frames - mean, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    out = F.grid_sample(
+        frames - mean, grid, mode="bilinear", padding_mode="zeros", align_corners=False
+    )
     return out + mean

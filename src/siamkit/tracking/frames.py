@@ -78,8 +78,12 @@ def list_frames(folder: str | Path) -> list[Path]:
     images = sorted((p for p in files if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
     skipped = len(files) - len(images)
     if skipped:
-        warnings.warn(f"frames {folder}: skipped {skipped} file(s) that are not images "
-                      f"({', '.join(sorted(IMAGE_SUFFIXES))})", SiamkitWarning, stacklevel=2)
+        warnings.warn(
+            f"frames {folder}: skipped {skipped} file(s) that are not images "
+            f"({', '.join(sorted(IMAGE_SUFFIXES))})",
+            SiamkitWarning,
+            stacklevel=2,
+        )
     if not images:
         raise DataError(f"frames {folder}: no image files in the folder")
     return images
@@ -92,12 +96,16 @@ def read_frame(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     try:
         with Image.open(path) as img:
             # Grey stays one channel; palette, RGBA, CMYK... become RGB.
-            arr = np.array(img.convert("L" if img.mode in ("L", "LA", "1") else "RGB"), dtype=np.uint8)
+            arr = np.array(
+                img.convert("L" if img.mode in ("L", "LA", "1") else "RGB"), dtype=np.uint8
+            )
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DataError(f"frame {path}: not a readable image ({exc.__class__.__name__})") from None
     if size is not None and arr.shape[:2] != size:
-        raise DataError(f"frame {path}: size {arr.shape[1]}x{arr.shape[0]} differs from the first frame's "
-                        f"{size[1]}x{size[0]}")
+        raise DataError(
+            f"frame {path}: size {arr.shape[1]}x{arr.shape[0]} differs from the first frame's "
+            f"{size[1]}x{size[0]}"
+        )
     return arr
 
 
@@ -108,7 +116,9 @@ def read_frames(folder: str | Path) -> list[np.ndarray]:
     return [first] + [read_frame(p, first.shape[:2]) for p in paths[1:]]
 
 
-def write_boxes_csv(path: str | Path, boxes: np.ndarray, names: Sequence[str] | None = None) -> Path:
+def write_boxes_csv(
+    path: str | Path, boxes: np.ndarray, names: Sequence[str] | None = None
+) -> Path:
     """A CSV with columns ``frame, x, y, w, h`` (``frame`` the file name or index)."""
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -119,8 +129,15 @@ def write_boxes_csv(path: str | Path, boxes: np.ndarray, names: Sequence[str] | 
     return path
 
 
-def write_gif(path: str | Path, frames: Sequence[Any], boxes: np.ndarray, *, truth: np.ndarray | None = None,
-              fps: float = 15.0, scale: int = 1) -> Path:
+def write_gif(
+    path: str | Path,
+    frames: Sequence[Any],
+    boxes: np.ndarray,
+    *,
+    truth: np.ndarray | None = None,
+    fps: float = 15.0,
+    scale: int = 1,
+) -> Path:
     """An animated GIF of ``frames`` with ``boxes`` drawn in red (and ``truth`` in green)."""
     from PIL import Image, ImageDraw
 
@@ -131,7 +148,10 @@ def write_gif(path: str | Path, frames: Sequence[Any], boxes: np.ndarray, *, tru
         if scale > 1:
             img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
         draw = ImageDraw.Draw(img)
-        for box, colour in ((None if truth is None else truth[i], (0, 220, 0)), (boxes[i], (255, 40, 40))):
+        for box, colour in (
+            (None if truth is None else truth[i], (0, 220, 0)),
+            (boxes[i], (255, 40, 40)),
+        ):
             if box is not None:
                 x, y, w, h = (float(v) * scale for v in box)
                 draw.rectangle([x, y, x + w - 1, y + h - 1], outline=colour)
@@ -140,6 +160,12 @@ def write_gif(path: str | Path, frames: Sequence[Any], boxes: np.ndarray, *, tru
         raise DataError("gif: no frames to write")
     path = Path(path)
     with atomic_path(path) as tmp:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                       duration=max(int(round(1000 / fps)), 20), loop=0)
+        images[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=max(int(round(1000 / fps)), 20),
+            loop=0,
+        )
     return path

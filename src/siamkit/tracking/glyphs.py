@@ -28,7 +28,9 @@ def _draw(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
     elif kind == "plus":
         m = ((abs(dx) <= t / 2) | (abs(dy) <= t / 2)) & (np.maximum(abs(dx), abs(dy)) <= r)
     elif kind == "cross":
-        m = ((abs(dx - dy) <= t / 1.4) | (abs(dx + dy) <= t / 1.4)) & (np.maximum(abs(dx), abs(dy)) <= r)
+        m = ((abs(dx - dy) <= t / 1.4) | (abs(dx + dy) <= t / 1.4)) & (
+            np.maximum(abs(dx), abs(dy)) <= r
+        )
     elif kind == "triangle":
         m = (dy <= r * 0.8) & (dy >= 2 * abs(dx) - r)
     elif kind == "disc":
@@ -40,7 +42,9 @@ def _draw(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
     return (m * rng.uniform(0.7, 1.0) * 255).astype(np.uint8)
 
 
-def shape_glyphs(n_per_class: int = 10, size: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def shape_glyphs(
+    n_per_class: int = 10, size: int = 28, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Drawn shapes ``uint8 [8 * n_per_class, size, size]`` (white on black) and class ids, with
     random size, stroke, offset and brightness per instance."""
     rng = np.random.default_rng(seed)
@@ -49,8 +53,12 @@ def shape_glyphs(n_per_class: int = 10, size: int = 28, seed: int = 0) -> tuple[
     return np.stack(glyphs), labels
 
 
-def mnist_glyphs(split: str = "test", data_dir: str | os.PathLike | None = None, limit: int | None = None,
-                 download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def mnist_glyphs(
+    split: str = "test",
+    data_dir: str | os.PathLike | None = None,
+    limit: int | None = None,
+    download: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """MNIST digits ``uint8 [N, 28, 28]`` and labels of ``split`` ("train" or "test"), read by
     :func:`siamkit.data.load_dataset` from ``data_dir`` (else ``$SIAMKIT_DATA``, else siamkit's
     cache). Missing files are an error unless ``download``."""

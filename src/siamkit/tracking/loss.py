@@ -1,7 +1,8 @@
 """The training objective of SiamFC: a balanced logistic loss over every cell of the score map.
 
 Bertinetto et al. (2016), section 2.2: each cell ``u`` of the score map of an exemplar-search pair
-has a label ``y[u]`` in {+1, -1} and the loss is the mean over cells of ``log(1 + exp(-y[u] v[u]))``.
+has a label ``y[u]`` in {+1, -1} and the loss is the mean over cells of
+``log(1 + exp(-y[u] v[u]))``.
 A cell is positive (label 1 here, siamkit's "same" convention) when it lies within ``radius`` pixels
 of the target's true position, negative otherwise; positives are few, so (as in their code) the two
 classes are weighted to contribute equally: each positive ``0.5 / n_pos``, each negative
@@ -17,7 +18,8 @@ from torch import Tensor
 
 def score_map_labels(score_size: int, stride: int, offsets: Tensor, radius: float) -> Tensor:
     """Labels ``float [B, 1, n, n]`` (1 = the target is here) for search crops whose target sits at
-    ``offsets [B, 2]`` (x, y) pixels from the crop centre; cell ``k`` is at ``(k - (n-1)/2) * stride``."""
+    ``offsets [B, 2]`` (x, y) pixels from the crop centre; cell ``k`` is at
+    ``(k - (n-1)/2) * stride``."""
     cells = (torch.arange(score_size, dtype=torch.float32) - (score_size - 1) / 2) * stride
     dx = cells.view(1, 1, -1) - offsets[:, 0].view(-1, 1, 1).float()
     dy = cells.view(1, -1, 1) - offsets[:, 1].view(-1, 1, 1).float()

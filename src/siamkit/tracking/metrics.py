@@ -32,7 +32,9 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def center_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance ``[T]`` in pixels between the centres of paired boxes."""
     a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
-    return np.hypot(a[:, 0] + a[:, 2] / 2 - b[:, 0] - b[:, 2] / 2, a[:, 1] + a[:, 3] / 2 - b[:, 1] - b[:, 3] / 2)
+    return np.hypot(
+        a[:, 0] + a[:, 2] / 2 - b[:, 0] - b[:, 2] / 2, a[:, 1] + a[:, 3] / 2 - b[:, 1] - b[:, 3] / 2
+    )
 
 
 def success_curve(ious: np.ndarray, thresholds: np.ndarray = SUCCESS_THRESHOLDS) -> np.ndarray:
@@ -40,7 +42,9 @@ def success_curve(ious: np.ndarray, thresholds: np.ndarray = SUCCESS_THRESHOLDS)
     return (np.asarray(ious)[None, :] > np.asarray(thresholds)[:, None]).mean(axis=1)
 
 
-def precision_curve(errors: np.ndarray, thresholds: np.ndarray = PRECISION_THRESHOLDS) -> np.ndarray:
+def precision_curve(
+    errors: np.ndarray, thresholds: np.ndarray = PRECISION_THRESHOLDS
+) -> np.ndarray:
     """Fraction of frames with centre error within each threshold (pixels)."""
     return (np.asarray(errors)[None, :] <= np.asarray(thresholds)[:, None]).mean(axis=1)
 
@@ -49,18 +53,29 @@ def sequence_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.nd
     """Curves and scores of one sequence; frame 0 (the given box) is left out."""
     predicted, truth = np.asarray(predicted)[1:], np.asarray(truth)[1:]
     if len(predicted) != len(truth) or not len(truth):
-        raise ValueError(f"tracking metrics: {len(predicted) + 1} predicted boxes for {len(truth) + 1} frames")
+        raise ValueError(
+            f"tracking metrics: {len(predicted) + 1} predicted boxes for {len(truth) + 1} frames"
+        )
     ious, errors = box_iou(predicted, truth), center_error(predicted, truth)
     success, precision = success_curve(ious), precision_curve(errors)
-    return {"success": success, "precision": precision, "success_auc": float(success.mean()),
-            "precision_20": float(precision[20]), "mean_iou": float(ious.mean())}
+    return {
+        "success": success,
+        "precision": precision,
+        "success_auc": float(success.mean()),
+        "precision_20": float(precision[20]),
+        "mean_iou": float(ious.mean()),
+    }
 
 
 def summarize(per_sequence: Sequence[dict]) -> dict[str, float | list[float]]:
     """Average of per-sequence curves (OTB's one-pass evaluation) and the scores read from them."""
     success = np.mean([s["success"] for s in per_sequence], axis=0)
     precision = np.mean([s["precision"] for s in per_sequence], axis=0)
-    return {"success_auc": float(success.mean()), "precision_20": float(precision[20]),
-            "mean_iou": float(np.mean([s["mean_iou"] for s in per_sequence])),
-            "success_curve": [round(float(v), 4) for v in success],
-            "precision_curve": [round(float(v), 4) for v in precision], "sequences": len(per_sequence)}
+    return {
+        "success_auc": float(success.mean()),
+        "precision_20": float(precision[20]),
+        "mean_iou": float(np.mean([s["mean_iou"] for s in per_sequence])),
+        "success_curve": [round(float(v), 4) for v in success],
+        "precision_curve": [round(float(v), 4) for v in precision],
+        "sequences": len(per_sequence),
+    }

@@ -33,8 +33,17 @@ from .xcorr import cross_correlation
 
 FORMAT = "siamkit-tracker"
 FORMAT_VERSION = 1
-_CONFIG_KEYS = {"format", "format_version", "siamkit_version", "encoder", "exemplar_size", "search_size",
-                "context", "tracking", "metadata"}
+_CONFIG_KEYS = {
+    "format",
+    "format_version",
+    "siamkit_version",
+    "encoder",
+    "exemplar_size",
+    "search_size",
+    "context",
+    "tracking",
+    "metadata",
+}
 
 
 class SiamFCTracker(nn.Module):
@@ -52,28 +61,46 @@ class SiamFCTracker(nn.Module):
         params: search settings (:class:`TrackingParams` or a dict of them).
     """
 
-    def __init__(self, encoder: nn.Module | None = None, exemplar_size: int = 48, search_size: int = 96,
-                 context: float = 0.5, params: TrackingParams | dict | None = None,
-                 metadata: dict | None = None) -> None:
+    def __init__(
+        self,
+        encoder: nn.Module | None = None,
+        exemplar_size: int = 48,
+        search_size: int = 96,
+        context: float = 0.5,
+        params: TrackingParams | dict | None = None,
+        metadata: dict | None = None,
+    ) -> None:
         super().__init__()
         self.encoder = encoder if encoder is not None else create_encoder("siamfc")
-        self.exemplar_size, self.search_size, self.context = int(exemplar_size), int(search_size), float(context)
-        self.params = params if isinstance(params, TrackingParams) else TrackingParams.from_dict(params)
+        self.exemplar_size, self.search_size, self.context = (
+            int(exemplar_size),
+            int(search_size),
+            float(context),
+        )
+        self.params = (
+            params if isinstance(params, TrackingParams) else TrackingParams.from_dict(params)
+        )
         self.metadata = dict(metadata or {})
         self.adjust_scale = nn.Parameter(torch.tensor(1e-3))
         self.adjust_bias = nn.Parameter(torch.tensor(0.0))
         self.total_stride = int(getattr(self.encoder, "total_stride", 0))
         if self.total_stride < 1:
-            raise ConfigError("tracker: the encoder must be fully convolutional and state its total_stride")
+            raise ConfigError(
+                "tracker: the encoder must be fully convolutional and state its total_stride"
+            )
         if not 0 < self.exemplar_size < self.search_size:
-            raise ConfigError(f"tracker: need 0 < exemplar_size < search_size, got {exemplar_size}, {search_size}")
+            raise ConfigError(
+                f"tracker: need 0 < exemplar_size < search_size, got {exemplar_size}, {search_size}"
+            )
         if self.context < 0:
             raise ConfigError(f"tracker: context must be >= 0, got {context}")
         self.score_size = self._map_size(self.search_size) - self._map_size(self.exemplar_size) + 1
         if (self.score_size - 1) * self.total_stride != self.search_size - self.exemplar_size:
             raise ConfigError(
-                f"tracker: search_size - exemplar_size = {self.search_size - self.exemplar_size} must be a "
-                f"multiple of the encoder's stride {self.total_stride} (e.g. 48 and 96)")
+                "tracker: search_size - exemplar_size = "
+                f"{self.search_size - self.exemplar_size} must be a "
+                f"multiple of the encoder's stride {self.total_stride} (e.g. 48 and 96)"
+            )
 
     def _map_size(self, size: int) -> int:
         channels = getattr(self.encoder, "in_channels", 1)
@@ -83,7 +110,9 @@ class SiamFCTracker(nn.Module):
             with torch.no_grad():
                 return int(self.encoder(torch.zeros(1, channels, size, size)).shape[-1])
         except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"tracker: the encoder cannot read {size}x{size} crops ({exc})") from None
+            raise ConfigError(
+                f"tracker: the encoder cannot read {size}x{size} crops ({exc})"
+            ) from None
         finally:
             self.encoder.train(was_training)
 
@@ -105,7 +134,8 @@ class SiamFCTracker(nn.Module):
         return self.score(self.features(exemplars), self.features(searches))
 
     def track(self, frames: Any, box: Any, **params: Any) -> Any:
-        """Track from ``box`` (x, y, w, h) in the first of ``frames``; see :func:`siamkit.tracking.track`."""
+        """Track from ``box`` (x, y, w, h) in the first of ``frames``; see
+        :func:`siamkit.tracking.track`."""
         from .tracker import track
 
         return track(self, frames, box, **params)
@@ -115,11 +145,21 @@ class SiamFCTracker(nn.Module):
     def to_config(self) -> dict[str, Any]:
         enc = self.encoder
         if not (isinstance(enc, Encoder) and enc.name):
-            raise ConfigError("tracker: only registered encoders can be saved (see siamkit.encoders.register_encoder)")
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "siamkit_version": __version__,
-                "encoder": {"name": enc.name, "config": enc.get_config()},
-                "exemplar_size": self.exemplar_size, "search_size": self.search_size, "context": self.context,
-                "tracking": self.params.to_dict(), "metadata": self.metadata}
+            raise ConfigError(
+                "tracker: only registered encoders can be saved "
+                "(see siamkit.encoders.register_encoder)"
+            )
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "siamkit_version": __version__,
+            "encoder": {"name": enc.name, "config": enc.get_config()},
+            "exemplar_size": self.exemplar_size,
+            "search_size": self.search_size,
+            "context": self.context,
+            "tracking": self.params.to_dict(),
+            "metadata": self.metadata,
+        }
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path`` (atomically)."""
@@ -135,14 +175,22 @@ class SiamFCTracker(nn.Module):
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu") -> "SiamFCTracker":
+    def load(
+        cls, path: str | os.PathLike, map_location: str | torch.device = "cpu"
+    ) -> "SiamFCTracker":
         """Rebuild a saved tracker (in eval mode)."""
         path = Path(path)
         config = _read_config(path)
         try:
             enc = create_encoder(config["encoder"]["name"], **config["encoder"].get("config", {}))
-            model = cls(enc, exemplar_size=config["exemplar_size"], search_size=config["search_size"],
-                        context=config["context"], params=config.get("tracking"), metadata=config.get("metadata"))
+            model = cls(
+                enc,
+                exemplar_size=config["exemplar_size"],
+                search_size=config["search_size"],
+                context=config["context"],
+                params=config.get("tracking"),
+                metadata=config.get("metadata"),
+            )
         except (ConfigError, KeyError, TypeError) as exc:
             raise ModelFileError(f"tracker {path}: {CONFIG_FILE}: {exc}") from None
         state = _read_weights(path / WEIGHTS_FILE)
@@ -153,7 +201,10 @@ class SiamFCTracker(nn.Module):
 
 def _read_config(path: Path) -> dict[str, Any]:
     if not path.is_dir():
-        raise ModelFileError(f"tracker {path}: no such folder (a tracker is a folder with {CONFIG_FILE} and {WEIGHTS_FILE})")
+        raise ModelFileError(
+            f"tracker {path}: no such folder "
+            f"(a tracker is a folder with {CONFIG_FILE} and {WEIGHTS_FILE})"
+        )
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if not (path / name).is_file():
             raise ModelFileError(f"tracker {path}: {name} is missing")
@@ -164,12 +215,20 @@ def _read_config(path: Path) -> dict[str, Any]:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         found = config.get("format") if isinstance(config, dict) else None
         hint = " (that is a Siamese model, not a tracker)" if found == "siamkit-model" else ""
-        raise ModelFileError(f"tracker {path}: {CONFIG_FILE} is not a siamkit tracker config (format {found!r}){hint}")
+        raise ModelFileError(
+            f"tracker {path}: {CONFIG_FILE} is not a siamkit tracker config "
+            f"(format {found!r}){hint}"
+        )
     if int(config.get("format_version", 0)) > FORMAT_VERSION:
-        raise ModelFileError(f"tracker {path}: saved with a newer format ({config['format_version']}); upgrade siamkit")
+        raise ModelFileError(
+            f"tracker {path}: saved with a newer format ({config['format_version']}); "
+            "upgrade siamkit"
+        )
     unknown = sorted(set(config) - _CONFIG_KEYS)
     if unknown:
-        raise ModelFileError(f"tracker {path}: {CONFIG_FILE} has unknown key(s) {', '.join(unknown)}")
+        raise ModelFileError(
+            f"tracker {path}: {CONFIG_FILE} has unknown key(s) {', '.join(unknown)}"
+        )
     missing = [k for k in ("encoder", "exemplar_size", "search_size", "context") if k not in config]
     if missing:
         raise ModelFileError(f"tracker {path}: {CONFIG_FILE} lacks the key(s) {', '.join(missing)}")

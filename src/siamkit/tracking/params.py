@@ -39,9 +39,14 @@ class TrackingParams:
     def __post_init__(self) -> None:
         if self.num_scales < 1 or self.num_scales % 2 == 0:
             raise ConfigError(f"tracking: num_scales must be odd and >= 1, got {self.num_scales}")
-        checks = {"scale_step": self.scale_step >= 1.0, "scale_penalty": 0.0 < self.scale_penalty <= 1.0,
-                  "scale_lr": 0.0 <= self.scale_lr <= 1.0, "window_influence": 0.0 <= self.window_influence <= 1.0,
-                  "upscale": self.upscale >= 1, "min_size": self.min_size > 0}
+        checks = {
+            "scale_step": self.scale_step >= 1.0,
+            "scale_penalty": 0.0 < self.scale_penalty <= 1.0,
+            "scale_lr": 0.0 <= self.scale_lr <= 1.0,
+            "window_influence": 0.0 <= self.window_influence <= 1.0,
+            "upscale": self.upscale >= 1,
+            "min_size": self.min_size > 0,
+        }
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(f"tracking: {name}={getattr(self, name)!r} is out of range")
@@ -54,11 +59,14 @@ class TrackingParams:
         return cls().updated(values or {}, where)
 
     def updated(self, values: dict[str, Any], where: str = "tracking") -> "TrackingParams":
-        """A copy with ``values`` replaced; an unknown name is an error that lists the known ones."""
+        """A copy with ``values`` replaced; an unknown name is an error listing the known ones."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"{where}: unknown setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
         try:
             return replace(self, **{k: type(getattr(self, k))(v) for k, v in values.items()})
         except (TypeError, ValueError) as exc:

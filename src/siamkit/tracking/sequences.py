@@ -24,9 +24,9 @@ import numpy as np
 from ..errors import DataError
 from ._motion import Mover, clutter_field
 
-
-# Named settings of make_sequence. "distractors": moving look-alikes, occlusion and scale change only;
-# "hard": also rotation up to +-30 degrees, dimming up to 40 %, background clutter, larger scale change.
+# Named settings of make_sequence. "distractors": moving look-alikes, occlusion and scale change
+# only; "hard": also rotation up to +-30 degrees, dimming up to 40 %, background clutter and larger
+# scale change.
 PRESETS: dict[str, dict[str, Any]] = {
     "distractors": {},
     "hard": {"rotation": 30.0, "dimming": 0.4, "clutter": 0.3, "scale_amplitude": 0.35},
@@ -48,7 +48,10 @@ class TrackingSequence:
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float64)
         if self.boxes.shape != (len(self.frames), 4):
-            raise DataError(f"sequence {self.name}: {len(self.frames)} frames but boxes of shape {self.boxes.shape}")
+            raise DataError(
+                f"sequence {self.name}: {len(self.frames)} frames but boxes of shape "
+                f"{self.boxes.shape}"
+            )
         if self.visible is None:
             self.visible = np.ones(len(self.frames))
 
@@ -56,12 +59,25 @@ class TrackingSequence:
         return len(self.frames)
 
 
-def make_sequence(glyphs: np.ndarray, labels: np.ndarray, seed: int | np.random.Generator = 0, *,
-                  length: int = 100, canvas: int = 128, n_distractors: int = 3, n_same_class: int = 1,
-                  scale_range: tuple[float, float] = (0.8, 1.4), scale_amplitude: float = 0.25,
-                  speed: tuple[float, float] = (1.0, 3.5), rotation: float = 0.0, dimming: float = 0.0,
-                  clutter: float = 0.0, occluder_probability: float = 0.5, noise: float = 4.0,
-                  name: str = "sequence") -> TrackingSequence:
+def make_sequence(
+    glyphs: np.ndarray,
+    labels: np.ndarray,
+    seed: int | np.random.Generator = 0,
+    *,
+    length: int = 100,
+    canvas: int = 128,
+    n_distractors: int = 3,
+    n_same_class: int = 1,
+    scale_range: tuple[float, float] = (0.8, 1.4),
+    scale_amplitude: float = 0.25,
+    speed: tuple[float, float] = (1.0, 3.5),
+    rotation: float = 0.0,
+    dimming: float = 0.0,
+    clutter: float = 0.0,
+    occluder_probability: float = 0.5,
+    noise: float = 4.0,
+    name: str = "sequence",
+) -> TrackingSequence:
     """One sequence from ``glyphs`` (``uint8 [N, h, w]`` white on black) with class ``labels [N]``.
 
     Every glyph has its own speed (pixels per frame, within ``speed``), size (``side x scale``, the
@@ -73,7 +89,10 @@ def make_sequence(glyphs: np.ndarray, labels: np.ndarray, seed: int | np.random.
     glyphs = np.asarray(glyphs)
     labels = np.asarray(labels).reshape(-1)
     if glyphs.ndim != 3 or len(glyphs) != len(labels) or len(glyphs) < 2:
-        raise DataError(f"sequences: need glyphs [N, h, w] with N >= 2 and one label each, got {glyphs.shape}, {labels.shape}")
+        raise DataError(
+            "sequences: need glyphs [N, h, w] with N >= 2 and one label each, "
+            f"got {glyphs.shape}, {labels.shape}"
+        )
     if length < 2 or canvas < 32:
         raise DataError(f"sequences: need length >= 2 and canvas >= 32, got {length}, {canvas}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -86,20 +105,29 @@ def make_sequence(glyphs: np.ndarray, labels: np.ndarray, seed: int | np.random.
     movers: list[Mover] = []
     for idx in chosen:
         m = Mover.random(glyphs[idx], rng, scale_range, speed, scale_amplitude, rotation, dimming)
-        for _ in range(50):  # the first frame shows the target clear of the others: it is the template
+        for _ in range(
+            50
+        ):  # the first frame shows the target clear of the others: it is the template
             m.pos = rng.uniform(0, max(canvas - m.size(0), 1), 2)
             if not movers or not m.overlaps(movers[0], margin=2):
                 break
         movers.append(m)
-    order = rng.permutation(len(movers))  # drawing order: some distractors pass in front of the target
+    order = rng.permutation(
+        len(movers)
+    )  # drawing order: some distractors pass in front of the target
     occluder = None
     if rng.random() < occluder_probability:
         width, height = int(rng.integers(8, 20)), int(rng.integers(canvas // 3, canvas + 1))
         lo, hi = movers[0].pos[0] - width - 4, movers[0].pos[0] + movers[0].size(0) + 4
         starts = [x for x in rng.uniform(-width, canvas, 20) if not lo < x < hi] or [-float(width)]
-        occluder = dict(x=float(starts[0]), y=int(rng.integers(0, canvas - height + 1)),
-                        vx=float(rng.choice([-1, 1]) * rng.uniform(0.5, 1.5)), w=width, h=height,
-                        grey=float(rng.uniform(0.3, 0.8)))
+        occluder = dict(
+            x=float(starts[0]),
+            y=int(rng.integers(0, canvas - height + 1)),
+            vx=float(rng.choice([-1, 1]) * rng.uniform(0.5, 1.5)),
+            w=width,
+            h=height,
+            grey=float(rng.uniform(0.3, 0.8)),
+        )
     pan = canvas // 2
     background = clutter_field(canvas + pan, clutter, rng) if clutter > 0 else None
     camera, camera_vel = rng.uniform(0, pan, 2), rng.uniform(-0.7, 0.7, 2)
@@ -113,7 +141,7 @@ def make_sequence(glyphs: np.ndarray, labels: np.ndarray, seed: int | np.random.
             camera_vel = np.where((camera < 0) | (camera > pan - 1), -camera_vel, camera_vel)
             camera = np.clip(camera, 0, pan - 1)
             cx, cy = (int(v) for v in camera)
-            image += background[cy:cy + canvas, cx:cx + canvas]
+            image += background[cy : cy + canvas, cx : cx + canvas]
         cover = np.zeros((canvas, canvas), dtype=np.float32)  # opacity drawn over the target so far
         target_alpha = None
         for k in order:
@@ -125,11 +153,15 @@ def make_sequence(glyphs: np.ndarray, labels: np.ndarray, seed: int | np.random.
             x1, y1 = min(x0 + g.shape[1], canvas), min(y0 + g.shape[0], canvas)
             g = g[: y1 - y0, : x1 - x0]
             region = (slice(y0, y1), slice(x0, x1))
-            image[region] = image[region] * (1 - g) + brightness * g  # ink drawn over what is behind
+            image[region] = (
+                image[region] * (1 - g) + brightness * g
+            )  # ink drawn over what is behind
             if k == 0:
                 target_alpha = np.zeros_like(image)
                 target_alpha[region] = g
-                ink = np.argwhere(g >= 0.3 * g.max())  # the tight box of the ink, not of faint edges
+                ink = np.argwhere(
+                    g >= 0.3 * g.max()
+                )  # the tight box of the ink, not of faint edges
                 (ry0, rx0), (ry1, rx1) = ink.min(0), ink.max(0)
                 boxes[t] = (x0 + rx0, y0 + ry0, rx1 - rx0 + 1, ry1 - ry0 + 1)
             elif target_alpha is not None:
@@ -146,17 +178,31 @@ def make_sequence(glyphs: np.ndarray, labels: np.ndarray, seed: int | np.random.
         if noise > 0:
             image = image + rng.normal(0.0, noise / 255.0, image.shape).astype(np.float32)
         frames[t] = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
-    info = {"target_index": target_idx, "target_label": int(labels[target_idx]),
-            "distractor_labels": [int(labels[i]) for i in chosen[1:]], "occluder": occluder is not None}
+    info = {
+        "target_index": target_idx,
+        "target_label": int(labels[target_idx]),
+        "distractor_labels": [int(labels[i]) for i in chosen[1:]],
+        "occluder": occluder is not None,
+    }
     return TrackingSequence(frames, boxes, visible, name, info)
 
 
-def make_sequences(glyphs: np.ndarray, labels: np.ndarray, n: int, seed: int = 0, preset: str | None = None,
-                   **options: Any) -> list[TrackingSequence]:
+def make_sequences(
+    glyphs: np.ndarray,
+    labels: np.ndarray,
+    n: int,
+    seed: int = 0,
+    preset: str | None = None,
+    **options: Any,
+) -> list[TrackingSequence]:
     """``n`` sequences with the settings of ``preset`` (see ``PRESETS``) updated by ``options``.
     Sequence ``i`` depends only on ``(seed, i)``, so a longer set starts with the same sequences."""
     if preset is not None and preset not in PRESETS:
         raise DataError(f"sequences: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     settings = {**PRESETS.get(preset or "distractors", {}), **options}
-    return [make_sequence(glyphs, labels, np.random.default_rng([seed, i]), name=f"seq{i:03d}", **settings)
-            for i in range(n)]
+    return [
+        make_sequence(
+            glyphs, labels, np.random.default_rng([seed, i]), name=f"seq{i:03d}", **settings
+        )
+        for i in range(n)
+    ]

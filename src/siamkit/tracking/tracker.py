@@ -58,7 +58,9 @@ class Tracker:
         hann = torch.hann_window(self.up_size + 2, periodic=False)[1:-1]  # strictly positive
         window = torch.outer(hann, hann)
         self.window = window / window.sum()
-        self.scales = p.scale_step ** (torch.arange(p.num_scales, dtype=torch.float32) - p.num_scales // 2)
+        self.scales = p.scale_step ** (
+            torch.arange(p.num_scales, dtype=torch.float32) - p.num_scales // 2
+        )
         penalty = torch.full((p.num_scales,), p.scale_penalty)
         penalty[p.num_scales // 2] = 1.0
         self.penalty = penalty
@@ -85,7 +87,9 @@ class Tracker:
         sides = search_side * self.scales
         crops = crop_and_resize(image, self.center.expand(len(sides), 2), sides, m.search_size)
         logits = m.score(self.kernel, m.features(crops))
-        up = F.interpolate(logits, size=(self.up_size, self.up_size), mode="bicubic", align_corners=True)[:, 0]
+        up = F.interpolate(
+            logits, size=(self.up_size, self.up_size), mode="bicubic", align_corners=True
+        )[:, 0]
         best = int(torch.argmax(up.flatten(1).amax(dim=1) * self.penalty))
         response = up[best] - up[best].min()
         response = response / response.sum().clamp_min(1e-12)
@@ -98,7 +102,7 @@ class Tracker:
         height, width = self.frame_size
         self.center = torch.stack([self.center[0].clamp(0, width), self.center[1].clamp(0, height)])
         factor = (1 - p.scale_lr) + p.scale_lr * float(self.scales[best])
-        # Neither smaller than min_size nor larger than the frame: a runaway size is never recovered.
+        # Neither below min_size nor beyond the frame: a runaway size would never come back.
         limit = torch.tensor([float(width), float(height)])
         self.size = torch.minimum((self.size * factor).clamp_min(p.min_size), limit)
         return self.box()

@@ -4,9 +4,10 @@ Bertinetto et al. (2016), section 2.3: pairs of frames of the same sequence, at 
 frames apart; the exemplar is cropped around the target with context, the search region (twice as
 large) around the target of the other frame, both at the target's own scale. Unlike SiamFC, whose
 search crops are centred on the target, the search centre here is shifted at random by up to
-``max_shift`` crop pixels (and its scale jittered) and the positive cells follow the shift: a network
-without padding cannot see where the crop centre is, but the tracker must not learn "the target is
-always in the middle" through the border statistics either. Loss: :func:`logistic_score_loss`.
+``max_shift`` crop pixels (and its scale jittered) and the positive cells follow the shift: a
+network without padding cannot see where the crop centre is, but the tracker must not learn "the
+target is always in the middle" through the border statistics either. Loss:
+:func:`logistic_score_loss`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ from .model import SiamFCTracker
 from .sequences import TrackingSequence
 
 
-def _pair_batch(model: SiamFCTracker, seqs: Sequence[TrackingSequence], rng: np.random.Generator, size: int,
-                max_gap: int, max_shift: float, scale_jitter: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pair_batch(
+    model: SiamFCTracker,
+    seqs: Sequence[TrackingSequence],
+    rng: np.random.Generator,
+    size: int,
+    max_gap: int,
+    max_shift: float,
+    scale_jitter: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     exemplars, searches, offsets = [], [], []
     ratio = model.search_size / model.exemplar_size
     while len(exemplars) < size:
@@ -40,27 +48,57 @@ def _pair_batch(model: SiamFCTracker, seqs: Sequence[TrackingSequence], rng: np.
             continue
         (xi, yi, wi, hi), (xj, yj, wj, hj) = seq.boxes[i], seq.boxes[j]
         shift = rng.uniform(-max_shift, max_shift, 2)
-        side = context_size(wj, hj, model.context) * ratio * math.exp(rng.uniform(-1, 1) * math.log1p(scale_jitter))
+        side = (
+            context_size(wj, hj, model.context)
+            * ratio
+            * math.exp(rng.uniform(-1, 1) * math.log1p(scale_jitter))
+        )
         centre = np.array([xj + wj / 2, yj + hj / 2]) - shift * side / model.search_size
-        exemplars.append(crop_and_resize(frame_tensor(seq.frames[i], model.in_channels),
-                                         torch.tensor([[xi + wi / 2, yi + hi / 2]]),
-                                         torch.tensor([context_size(wi, hi, model.context)]), model.exemplar_size))
-        searches.append(crop_and_resize(frame_tensor(seq.frames[j], model.in_channels),
-                                        torch.from_numpy(centre)[None], torch.tensor([side]), model.search_size))
+        exemplars.append(
+            crop_and_resize(
+                frame_tensor(seq.frames[i], model.in_channels),
+                torch.tensor([[xi + wi / 2, yi + hi / 2]]),
+                torch.tensor([context_size(wi, hi, model.context)]),
+                model.exemplar_size,
+            )
+        )
+        searches.append(
+            crop_and_resize(
+                frame_tensor(seq.frames[j], model.in_channels),
+                torch.from_numpy(centre)[None],
+                torch.tensor([side]),
+                model.search_size,
+            )
+        )
         offsets.append(shift)
-    return torch.cat(exemplars), torch.cat(searches), torch.tensor(np.array(offsets), dtype=torch.float32)
+    return (
+        torch.cat(exemplars),
+        torch.cat(searches),
+        torch.tensor(np.array(offsets), dtype=torch.float32),
+    )
 
 
-def train_tracker(sequences: Sequence[TrackingSequence], model: SiamFCTracker | None = None, *, steps: int = 1500,
-                  batch_size: int = 32, lr: float = 2e-3, weight_decay: float = 1e-4, max_gap: int = 30,
-                  positive_radius: float = 6.0, max_shift: float = 12.0, scale_jitter: float = 0.08,
-                  seed: int = 0, log_every: int = 100, callback: Callable[[int, float], Any] | None = None,
-                  ) -> SiamFCTracker:
+def train_tracker(
+    sequences: Sequence[TrackingSequence],
+    model: SiamFCTracker | None = None,
+    *,
+    steps: int = 1500,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    max_gap: int = 30,
+    positive_radius: float = 6.0,
+    max_shift: float = 12.0,
+    scale_jitter: float = 0.08,
+    seed: int = 0,
+    log_every: int = 100,
+    callback: Callable[[int, float], Any] | None = None,
+) -> SiamFCTracker:
     """Train ``model`` (default: a new :class:`SiamFCTracker`) on pairs from ``sequences`` (with
-    ``frames``, ``boxes`` and ``visible``) for ``steps`` AdamW steps with cosine learning-rate decay.
-    ``positive_radius`` and ``max_shift`` are in search-crop pixels. ``callback(step, mean_loss)`` is
-    called every ``log_every`` steps. Returns the model in eval mode, with a training summary in
-    ``model.metadata["training"]``."""
+    ``frames``, ``boxes`` and ``visible``) for ``steps`` AdamW steps with cosine learning-rate
+    decay. ``positive_radius`` and ``max_shift`` are in search-crop pixels.
+    ``callback(step, mean_loss)`` is called every ``log_every`` steps. Returns the model in eval
+    mode, with a training summary in ``model.metadata["training"]``."""
     seqs = [s for s in sequences if len(s) >= 2]
     if not seqs:
         raise DataError("train_tracker: need at least one sequence of two or more frames")
@@ -69,14 +107,18 @@ def train_tracker(sequences: Sequence[TrackingSequence], model: SiamFCTracker | 
     model = model if model is not None else SiamFCTracker()
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1), eta_min=lr * 0.01)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=max(steps, 1), eta_min=lr * 0.01
+    )
     start, recent, history = time.perf_counter(), [], []
     for step in range(1, steps + 1):
         z, x, offsets = _pair_batch(model, seqs, rng, batch_size, max_gap, max_shift, scale_jitter)
         labels = score_map_labels(model.score_size, model.total_stride, offsets, positive_radius)
         loss = logistic_score_loss(model(z, x), labels)
         if not torch.isfinite(loss):
-            raise TrainingError(f"train_tracker: the loss became {loss.item()} at step {step}; lower lr (now {lr})")
+            raise TrainingError(
+                f"train_tracker: the loss became {loss.item()} at step {step}; lower lr (now {lr})"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -88,8 +130,15 @@ def train_tracker(sequences: Sequence[TrackingSequence], model: SiamFCTracker | 
                 callback(step, history[-1][1])
             recent = []
     model.metadata["training"] = {
-        "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "sequences": len(seqs),
-        "positive_radius": positive_radius, "max_shift": max_shift, "max_gap": max_gap,
-        "seconds": round(time.perf_counter() - start, 1), "loss_history": [[s, round(v, 5)] for s, v in history],
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "sequences": len(seqs),
+        "positive_radius": positive_radius,
+        "max_shift": max_shift,
+        "max_gap": max_gap,
+        "seconds": round(time.perf_counter() - start, 1),
+        "loss_history": [[s, round(v, 5)] for s, v in history],
     }
     return model.eval()

@@ -26,20 +26,37 @@ DEFAULT_GRID: dict[str, tuple] = {
 }
 
 
-def evaluate_params(model: SiamFCTracker, sequences: Sequence[TrackingSequence], **params: Any) -> float:
+def evaluate_params(
+    model: SiamFCTracker, sequences: Sequence[TrackingSequence], **params: Any
+) -> float:
     """Mean success AUC of the tracker with ``params`` over ``sequences``."""
-    return float(np.mean([sequence_scores(run_tracker(Tracker(model, **params), s.frames, s.boxes[0]).boxes,
-                                          s.boxes)["success_auc"] for s in sequences]))
+    return float(
+        np.mean(
+            [
+                sequence_scores(
+                    run_tracker(Tracker(model, **params), s.frames, s.boxes[0]).boxes, s.boxes
+                )["success_auc"]
+                for s in sequences
+            ]
+        )
+    )
 
 
-def tune_tracker(model: SiamFCTracker, sequences: Sequence[TrackingSequence],
-                 grid: dict[str, Sequence] | None = None, rounds: int = 2, verbose: bool = False) -> dict[str, Any]:
+def tune_tracker(
+    model: SiamFCTracker,
+    sequences: Sequence[TrackingSequence],
+    grid: dict[str, Sequence] | None = None,
+    rounds: int = 2,
+    verbose: bool = False,
+) -> dict[str, Any]:
     """Set ``model.params`` to the best settings found on ``sequences``; returns the report also
     kept in ``model.metadata["tuning"]`` (the settings, the validation AUC before and after)."""
     if not sequences:
         raise DataError("tune_tracker: no validation sequences")
     grid = dict(DEFAULT_GRID if grid is None else grid)
-    model.params.updated({k: v[0] for k, v in grid.items()}, "tune_tracker grid")  # names checked early
+    model.params.updated(
+        {k: v[0] for k, v in grid.items()}, "tune_tracker grid"
+    )  # names checked early
     best = {k: getattr(model.params, k) for k in grid}
     seen: dict[tuple, float] = {}
 
@@ -62,7 +79,12 @@ def tune_tracker(model: SiamFCTracker, sequences: Sequence[TrackingSequence],
         if not changed:
             break
     model.params = model.params.updated(best)
-    report = {"settings": best, "validation_auc_before": round(before, 4), "validation_auc": round(best_score, 4),
-              "sequences": len(sequences), "evaluations": len(seen)}
+    report = {
+        "settings": best,
+        "validation_auc_before": round(before, 4),
+        "validation_auc": round(best_score, 4),
+        "sequences": len(sequences),
+        "evaluations": len(seen),
+    }
     model.metadata["tuning"] = report
     return report

@@ -14,16 +14,22 @@ from torch import Tensor
 
 
 def cross_correlation(z: Tensor, x: Tensor) -> Tensor:
-    """Score maps ``[B, 1, hx - hz + 1, wx - wz + 1]`` of exemplar features ``z [B or 1, C, hz, wz]``
-    over search features ``x [B, C, hx, wx]``.
+    """Score maps ``[B, 1, hx - hz + 1, wx - wz + 1]`` of exemplar features
+    ``z [B or 1, C, hz, wz]`` over search features ``x [B, C, hx, wx]``.
 
     With one exemplar (``z.shape[0] == 1``) every search map is correlated with it (the tracker's
     case: one target, several scales); otherwise pair ``i`` of ``z`` goes with pair ``i`` of ``x``.
     """
     if z.dim() != 4 or x.dim() != 4 or z.shape[1] != x.shape[1]:
-        raise ValueError(f"cross_correlation: need [B, C, h, w] maps with equal C, got {tuple(z.shape)} and {tuple(x.shape)}")
+        raise ValueError(
+            "cross_correlation: need [B, C, h, w] maps with equal C, "
+            f"got {tuple(z.shape)} and {tuple(x.shape)}"
+        )
     if z.shape[2] > x.shape[2] or z.shape[3] > x.shape[3]:
-        raise ValueError(f"cross_correlation: exemplar map {tuple(z.shape[2:])} is larger than search map {tuple(x.shape[2:])}")
+        raise ValueError(
+            f"cross_correlation: exemplar map {tuple(z.shape[2:])} is larger than "
+            f"search map {tuple(x.shape[2:])}"
+        )
     if z.shape[0] == 1:
         return F.conv2d(x, z)
     b, c, h, w = x.shape
