@@ -80,3 +80,14 @@ def test_a_users_sequence_needs_one_box_per_frame():
     np.testing.assert_array_equal(seq.visible, 1.0)
     with pytest.raises(DataError, match="3 frames but boxes"):
         TrackingSequence([np.zeros((40, 40), np.uint8)] * 3, [[1, 2, 3, 4]] * 2)
+
+
+def test_mnist_sequences_are_fixed_by_the_seed(shared_data):
+    from siamkit.tracking import mnist_glyphs
+
+    x, y = mnist_glyphs("test", shared_data, limit=500)
+    assert x.shape == (500, 28, 28) and x.dtype == np.uint8 and set(np.unique(y)) == set(range(10))
+    a = make_sequences(x, y, n=2, seed=2016, length=5, preset="hard")
+    b = make_sequences(x, y, n=2, seed=2016, length=5, preset="hard")
+    np.testing.assert_array_equal(a[1].frames, b[1].frames)
+    assert a[0].info["distractor_labels"][0] == a[0].info["target_label"]
