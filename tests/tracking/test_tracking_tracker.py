@@ -100,3 +100,17 @@ def test_training_is_deterministic_for_a_seed():
     b = train_tracker(train, steps=2, batch_size=4, seed=3)
     for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
         torch.testing.assert_close(p, q, msg=name)
+
+
+def test_hard_negative_pairs_centre_the_search_on_a_distractor():
+    from siamkit.tracking.training import _pair_batch
+
+    seqs = make_sequences(*shape_glyphs(3, seed=0), n=3, seed=0, length=8)
+    assert seqs[0].distractors.shape == (8, 3, 4)
+    model = SiamFCTracker()
+    rng = np.random.default_rng(0)
+    _, _, plain = _pair_batch(model, seqs, rng, 16, 3, 12.0, 0.0, distractor_fraction=0.0)
+    assert plain.abs().max() <= 12.0  # the target within max_shift of the centre
+    z, x, hard = _pair_batch(model, seqs, rng, 16, 3, 12.0, 0.0, distractor_fraction=1.0)
+    assert z.shape == (16, 1, 48, 48) and x.shape == (16, 1, 96, 96)
+    assert hard.abs().max() > 24.0  # the target is elsewhere: often outside the score map

@@ -35,8 +35,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 @dataclass
 class TrackingSequence:
-    """Frames (``uint8 [T, H, W]``, or a list of arrays), boxes ``float [T, 4]`` (x, y, w, h) and
-    the visible fraction of the target ``[T]`` (None: fully visible throughout). Build one from your
+    """Frames (``uint8 [T, H, W]``, or a list of arrays), boxes ``float [T, 4]`` (x, y, w, h), the
+    visible fraction of the target ``[T]`` (None: fully visible throughout) and, where known, the
+    boxes of distractors ``[T, n, 4]`` (training uses them for hard negatives). Build one from your
     own annotated video to train on it: ``TrackingSequence(read_frames(folder), boxes)``."""
 
     frames: Any
@@ -44,6 +45,7 @@ class TrackingSequence:
     visible: np.ndarray | None = None
     name: str = "sequence"
     info: dict[str, Any] = field(default_factory=dict)
+    distractors: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float64)
@@ -132,7 +134,7 @@ def make_sequence(
     background = clutter_field(canvas + pan, clutter, rng) if clutter > 0 else None
     camera, camera_vel = rng.uniform(0, pan, 2), rng.uniform(-0.7, 0.7, 2)
     frames = np.empty((length, canvas, canvas), dtype=np.uint8)
-    boxes = np.empty((length, 4))
+    ink_boxes = np.empty((length, len(movers), 4))  # every glyph's box: target first
     visible = np.empty(length)
     for t in range(length):
         image = np.zeros((canvas, canvas), dtype=np.float32)
@@ -153,17 +155,15 @@ def make_sequence(
             x1, y1 = min(x0 + g.shape[1], canvas), min(y0 + g.shape[0], canvas)
             g = g[: y1 - y0, : x1 - x0]
             region = (slice(y0, y1), slice(x0, x1))
-            image[region] = (
-                image[region] * (1 - g) + brightness * g
-            )  # ink drawn over what is behind
+            # Ink drawn over what is behind it.
+            image[region] = image[region] * (1 - g) + brightness * g
+            # The tight box of the ink, not of its faint edges.
+            ink = np.argwhere(g >= 0.3 * g.max())
+            (ry0, rx0), (ry1, rx1) = ink.min(0), ink.max(0)
+            ink_boxes[t, k] = (x0 + rx0, y0 + ry0, rx1 - rx0 + 1, ry1 - ry0 + 1)
             if k == 0:
                 target_alpha = np.zeros_like(image)
                 target_alpha[region] = g
-                ink = np.argwhere(
-                    g >= 0.3 * g.max()
-                )  # the tight box of the ink, not of faint edges
-                (ry0, rx0), (ry1, rx1) = ink.min(0), ink.max(0)
-                boxes[t] = (x0 + rx0, y0 + ry0, rx1 - rx0 + 1, ry1 - ry0 + 1)
             elif target_alpha is not None:
                 cover[region] = 1 - (1 - cover[region]) * (1 - g)
         if occluder is not None:
@@ -184,7 +184,9 @@ def make_sequence(
         "distractor_labels": [int(labels[i]) for i in chosen[1:]],
         "occluder": occluder is not None,
     }
-    return TrackingSequence(frames, boxes, visible, name, info)
+    return TrackingSequence(
+        frames, ink_boxes[:, 0], visible, name, info, distractors=ink_boxes[:, 1:]
+    )
 
 
 def make_sequences(

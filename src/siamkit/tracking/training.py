@@ -6,8 +6,10 @@ large) around the target of the other frame, both at the target's own scale. Unl
 search crops are centred on the target, the search centre here is shifted at random by up to
 ``max_shift`` crop pixels (and its scale jittered) and the positive cells follow the shift: a
 network without padding cannot see where the crop centre is, but the tracker must not learn "the
-target is always in the middle" through the border statistics either. Loss:
-:func:`logistic_score_loss`.
+target is always in the middle" through the border statistics either. And where a sequence records
+its distractors, some search regions are centred on one of them instead (hard negatives, after
+Zhu et al. 2018, "Distractor-aware Siamese Networks for Visual Object Tracking"), so that the
+network learns this handwriting, not this class of digit. Loss: :func:`logistic_score_loss`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def _pair_batch(
     max_gap: int,
     max_shift: float,
     scale_jitter: float,
+    distractor_fraction: float,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     exemplars, searches, offsets = [], [], []
     ratio = model.search_size / model.exemplar_size
@@ -47,13 +50,19 @@ def _pair_batch(
         if seq.visible[i] < 0.8 or seq.visible[j] < 0.5:
             continue
         (xi, yi, wi, hi), (xj, yj, wj, hj) = seq.boxes[i], seq.boxes[j]
+        target = np.array([xj + wj / 2, yj + hj / 2])
+        side = context_size(wj, hj, model.context) * ratio
+        side *= math.exp(rng.uniform(-1, 1) * math.log1p(scale_jitter))
         shift = rng.uniform(-max_shift, max_shift, 2)
-        side = (
-            context_size(wj, hj, model.context)
-            * ratio
-            * math.exp(rng.uniform(-1, 1) * math.log1p(scale_jitter))
-        )
-        centre = np.array([xj + wj / 2, yj + hj / 2]) - shift * side / model.search_size
+        centre = target - shift * side / model.search_size
+        has_distractors = seq.distractors is not None and seq.distractors.shape[1] > 0
+        if has_distractors and rng.random() < distractor_fraction:
+            # A hard negative (distractor-aware training, Zhu et al. 2018, DaSiamRPN): the search
+            # region is centred on a look-alike, the first distractor being of the target's own
+            # class; the label marks the target only if it happens to lie in the region.
+            k = 0 if rng.random() < 0.5 else int(rng.integers(seq.distractors.shape[1]))
+            dx, dy, dw, dh = seq.distractors[j, k]
+            centre = np.array([dx + dw / 2, dy + dh / 2]) + rng.uniform(-1, 1, 2) * side / 8
         exemplars.append(
             crop_and_resize(
                 frame_tensor(seq.frames[i], model.in_channels),
@@ -70,7 +79,7 @@ def _pair_batch(
                 model.search_size,
             )
         )
-        offsets.append(shift)
+        offsets.append((target - centre) * model.search_size / side)  # in search-crop pixels
     return (
         torch.cat(exemplars),
         torch.cat(searches),
@@ -90,13 +99,16 @@ def train_tracker(
     positive_radius: float = 6.0,
     max_shift: float = 12.0,
     scale_jitter: float = 0.08,
+    distractor_fraction: float = 0.25,
     seed: int = 0,
     log_every: int = 100,
     callback: Callable[[int, float], Any] | None = None,
 ) -> SiamFCTracker:
     """Train ``model`` (default: a new :class:`SiamFCTracker`) on pairs from ``sequences`` (with
     ``frames``, ``boxes`` and ``visible``) for ``steps`` AdamW steps with cosine learning-rate
-    decay. ``positive_radius`` and ``max_shift`` are in search-crop pixels.
+    decay. ``positive_radius`` and ``max_shift`` are in search-crop pixels. A share
+    ``distractor_fraction`` of the pairs of sequences that record their distractors' boxes are
+    hard negatives: search regions centred on a distractor rather than on the target.
     ``callback(step, mean_loss)`` is called every ``log_every`` steps. Returns the model in eval
     mode, with a training summary in ``model.metadata["training"]``."""
     seqs = [s for s in sequences if len(s) >= 2]
@@ -112,7 +124,9 @@ def train_tracker(
     )
     start, recent, history = time.perf_counter(), [], []
     for step in range(1, steps + 1):
-        z, x, offsets = _pair_batch(model, seqs, rng, batch_size, max_gap, max_shift, scale_jitter)
+        z, x, offsets = _pair_batch(
+            model, seqs, rng, batch_size, max_gap, max_shift, scale_jitter, distractor_fraction
+        )
         labels = score_map_labels(model.score_size, model.total_stride, offsets, positive_radius)
         loss = logistic_score_loss(model(z, x), labels)
         if not torch.isfinite(loss):
@@ -138,6 +152,7 @@ def train_tracker(
         "positive_radius": positive_radius,
         "max_shift": max_shift,
         "max_gap": max_gap,
+        "distractor_fraction": distractor_fraction,
         "seconds": round(time.perf_counter() - start, 1),
         "loss_history": [[s, round(v, 5)] for s, v in history],
     }
