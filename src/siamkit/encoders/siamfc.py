@@ -8,11 +8,18 @@ by cross-correlating it with the features of a small exemplar
 (:func:`siamkit.tracking.cross_correlation`).
 
 Layers (a small version of SiamFC's AlexNet-like tower, sized for 48x48 exemplars and 96x96 search
-regions): conv 5x5 stride 2 -> BN -> ReLU -> max-pool 2, conv 3x3 -> BN -> ReLU, conv 3x3. Total
-stride 4, receptive field 23 pixels; a 48x48 exemplar gives a 7x7 map and a 96x96 search region a
-19x19 map (13x13 scores). The strided first layer, like AlexNet's, keeps a three-scale search well
-within real time on two CPU cores. The last convolution has no BN and no ReLU (as in SiamFC), so
-features may take either sign.
+regions): conv 5x5 stride 2 -> ReLU -> max-pool 2, conv 3x3 -> ReLU, conv 3x3. Total stride 4,
+receptive field 23 pixels; a 48x48 exemplar gives a 7x7 map and a 96x96 search region a 19x19 map
+(13x13 scores). The strided first layer, like AlexNet's, keeps a three-scale search well within
+real time on two CPU cores. The last convolution has no ReLU (as in SiamFC), so features may take
+either sign.
+
+No BatchNorm by default (``batch_norm=True`` adds it after the hidden convolutions, as SiamFC has):
+in training, exemplars and search regions pass through the encoder as two batches whose statistics
+differ (a zoomed-in target against a wider, emptier region), while a tracker in eval mode
+normalises both with one running average. That mismatch made some trained trackers collapse to a
+constant score map in eval mode; without BatchNorm, training and tracking compute the same
+function, and this network is shallow enough to train without it.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ class SiamFCEncoder(Encoder):
     sums over). ``widths`` are the channels of the two hidden convolutions. Unlike the other
     encoders this one returns feature maps, not ``[B, D]`` vectors (``returns_feature_map`` is
     True), so it is used by :class:`siamkit.tracking.SiamFCTracker` rather than
-    :class:`siamkit.SiameseNetwork`.
-    ``normalize`` L2-normalises each location's feature vector.
+    :class:`siamkit.SiameseNetwork`. ``normalize`` L2-normalises each location's feature vector;
+    ``batch_norm`` adds BatchNorm after the hidden convolutions (see the module docstring).
     """
 
     returns_feature_map = True
@@ -47,6 +54,7 @@ class SiamFCEncoder(Encoder):
         embedding_dim: int = 64,
         widths: Sequence[int] = (32, 64),
         normalize: bool = False,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         widths = tuple(int(w) for w in widths)
@@ -63,15 +71,18 @@ class SiamFCEncoder(Encoder):
         self.embedding_dim = int(embedding_dim)
         self.widths = widths
         self.normalize = bool(normalize)
+        self.batch_norm = bool(batch_norm)
         w1, w2 = widths
+
+        def hidden(conv: nn.Conv2d, width: int) -> list[nn.Module]:
+            norm = [nn.BatchNorm2d(width)] if self.batch_norm else []
+            return [conv, *norm, nn.ReLU(inplace=True)]
+
+        bias = not self.batch_norm  # BatchNorm's shift makes a conv bias redundant
         self.features = nn.Sequential(
-            nn.Conv2d(self.in_channels, w1, 5, stride=2, bias=False),
-            nn.BatchNorm2d(w1),
-            nn.ReLU(inplace=True),
+            *hidden(nn.Conv2d(self.in_channels, w1, 5, stride=2, bias=bias), w1),
             nn.MaxPool2d(2),
-            nn.Conv2d(w1, w2, 3, bias=False),
-            nn.BatchNorm2d(w2),
-            nn.ReLU(inplace=True),
+            *hidden(nn.Conv2d(w1, w2, 3, bias=bias), w2),
             nn.Conv2d(w2, self.embedding_dim, 3),
         )
 

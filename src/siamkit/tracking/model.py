@@ -5,7 +5,11 @@ Object Tracking". The exemplar (the target, cropped with some context) and the s
 larger crop of the next frame) pass through the same encoder; the exemplar's feature map,
 cross-correlated over the search's, gives a map of logits whose peak is where the target is. The
 adjust layer (``scale * xcorr + bias``, SiamFC's final BatchNorm) brings the raw correlations, sums
-of hundreds of products, to the range of a logistic loss.
+of hundreds of products, to the range of a logistic loss. Its scale is kept positive (learned as
+its logarithm): with a plain parameter starting at 1e-3, one early optimiser step on hard
+negatives could flip its sign, after which a target that matches the exemplar exactly scores
+lowest, and a shared encoder cannot undo that (a patch's correlation with itself is a sum of
+squares); trackers trained with distractor-centred search regions fell into that trap.
 
 :class:`siamkit.SiameseNetwork` maps inputs to ``[B, D]`` vectors; this model keeps the spatial
 layout instead, so it is its own small class. It saves the way every siamkit model does: a folder
@@ -16,6 +20,7 @@ with ``config.json`` (encoder by registry name and arguments, crop sizes, search
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -32,7 +37,7 @@ from .params import TrackingParams
 from .xcorr import cross_correlation
 
 FORMAT = "siamkit-tracker"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: adjust_log_scale replaces adjust_scale
 _CONFIG_KEYS = {
     "format",
     "format_version",
@@ -81,7 +86,7 @@ class SiamFCTracker(nn.Module):
             params if isinstance(params, TrackingParams) else TrackingParams.from_dict(params)
         )
         self.metadata = dict(metadata or {})
-        self.adjust_scale = nn.Parameter(torch.tensor(1e-3))
+        self.adjust_log_scale = nn.Parameter(torch.tensor(math.log(1e-3)))
         self.adjust_bias = nn.Parameter(torch.tensor(0.0))
         self.total_stride = int(getattr(self.encoder, "total_stride", 0))
         if self.total_stride < 1:
@@ -115,6 +120,11 @@ class SiamFCTracker(nn.Module):
             ) from None
         finally:
             self.encoder.train(was_training)
+
+    @property
+    def adjust_scale(self) -> Tensor:
+        """The (positive) scale of the correlations: a higher correlation is a higher score."""
+        return self.adjust_log_scale.exp()
 
     @property
     def in_channels(self) -> int:
@@ -181,6 +191,9 @@ class SiamFCTracker(nn.Module):
         """Rebuild a saved tracker (in eval mode)."""
         path = Path(path)
         config = _read_config(path)
+        state = _read_weights(path / WEIGHTS_FILE)
+        if int(config.get("format_version", 1)) < 2:
+            _upgrade_version_1(config, state, path)
         try:
             enc = create_encoder(config["encoder"]["name"], **config["encoder"].get("config", {}))
             model = cls(
@@ -193,10 +206,25 @@ class SiamFCTracker(nn.Module):
             )
         except (ConfigError, KeyError, TypeError) as exc:
             raise ModelFileError(f"tracker {path}: {CONFIG_FILE}: {exc}") from None
-        state = _read_weights(path / WEIGHTS_FILE)
         _check_keys(model, state, f"tracker {path}")
         model.load_state_dict(state)
         return model.to(map_location).eval()
+
+
+def _upgrade_version_1(config: dict[str, Any], state: dict[str, Tensor], path: Path) -> None:
+    """Read a version-1 tracker: its 'siamfc' encoder had BatchNorm, and its adjust scale was a
+    plain parameter (now stored as a logarithm, so it must be positive)."""
+    encoder = config.get("encoder")
+    if isinstance(encoder, dict) and encoder.get("name") == "siamfc":
+        encoder.setdefault("config", {}).setdefault("batch_norm", True)
+    if "adjust_scale" in state:
+        scale = state.pop("adjust_scale")
+        if not scale.item() > 0:
+            raise ModelFileError(
+                f"tracker {path}: {WEIGHTS_FILE}: adjust_scale is {scale.item():.4g}, not positive "
+                "(higher correlation would mean a worse match); retrain this tracker"
+            )
+        state["adjust_log_scale"] = scale.log()
 
 
 def _read_config(path: Path) -> dict[str, Any]:
