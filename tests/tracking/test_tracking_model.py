@@ -103,17 +103,18 @@ def test_bad_geometry_is_refused():
         SiamFCTracker(nn.Conv2d(1, 4, 3))
 
 
-def test_training_and_tracking_compute_the_same_function():
-    # Without BatchNorm (the default) train and eval mode agree, whatever the batch holds; with it
-    # they do not, which is why it is off (see siamkit.encoders.siamfc).
+def test_batch_norm_is_what_makes_training_and_tracking_differ():
+    # Without BatchNorm train and eval mode agree, whatever the batch holds; with it (the default)
+    # they do not (see siamkit.encoders.siamfc).
     z, x = torch.rand(4, 1, 32, 32), torch.rand(4, 1, 64, 64)
-    model = small()
-    torch.testing.assert_close(model.train()(z, x), model.eval()(z, x))
-    bn = SiamFCTracker(
-        create_encoder("siamfc", embedding_dim=8, widths=[4, 8], batch_norm=True),
+    plain = SiamFCTracker(
+        create_encoder("siamfc", embedding_dim=8, widths=[4, 8], batch_norm=False),
         exemplar_size=32,
         search_size=64,
     )
+    torch.testing.assert_close(plain.train()(z, x), plain.eval()(z, x))
+    bn = small()
+    assert bn.encoder.batch_norm
     assert not torch.allclose(bn.train()(z, x), bn.eval()(z, x))
 
 

@@ -8,18 +8,19 @@ by cross-correlating it with the features of a small exemplar
 (:func:`siamkit.tracking.cross_correlation`).
 
 Layers (a small version of SiamFC's AlexNet-like tower, sized for 48x48 exemplars and 96x96 search
-regions): conv 5x5 stride 2 -> ReLU -> max-pool 2, conv 3x3 -> ReLU, conv 3x3. Total stride 4,
-receptive field 23 pixels; a 48x48 exemplar gives a 7x7 map and a 96x96 search region a 19x19 map
-(13x13 scores). The strided first layer, like AlexNet's, keeps a three-scale search well within
-real time on two CPU cores. The last convolution has no ReLU (as in SiamFC), so features may take
-either sign.
+regions): conv 5x5 stride 2 -> BN -> ReLU -> max-pool 2, conv 3x3 -> BN -> ReLU, conv 3x3. Total
+stride 4, receptive field 23 pixels; a 48x48 exemplar gives a 7x7 map and a 96x96 search region a
+19x19 map (13x13 scores). The strided first layer, like AlexNet's, keeps a three-scale search well
+within real time on two CPU cores. The last convolution has no BN and no ReLU (as in SiamFC), so
+features may take either sign.
 
-No BatchNorm by default (``batch_norm=True`` adds it after the hidden convolutions, as SiamFC has):
-in training, exemplars and search regions pass through the encoder as two batches whose statistics
-differ (a zoomed-in target against a wider, emptier region), while a tracker in eval mode
-normalises both with one running average. That mismatch made some trained trackers collapse to a
-constant score map in eval mode; without BatchNorm, training and tracking compute the same
-function, and this network is shallow enough to train without it.
+BatchNorm is on by default (as in SiamFC); ``batch_norm=False`` drops it. In training, exemplars
+and search regions pass through the encoder as two batches with their own statistics, while a
+tracker in eval mode normalises both with one running average, so the two modes differ; still, on
+validation sequences of held-out MNIST digits (benchmarks/tracking.py's setting, 1500 steps, one
+seed) trackers with BatchNorm tracked better: success AUC 0.732 / 0.662 ('distractors' / 'hard')
+against 0.711 / 0.535 without it (distractor-aware training), 0.733 / 0.636 against 0.687 / 0.581
+without hard negatives.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class SiamFCEncoder(Encoder):
         embedding_dim: int = 64,
         widths: Sequence[int] = (32, 64),
         normalize: bool = False,
-        batch_norm: bool = False,
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
         widths = tuple(int(w) for w in widths)

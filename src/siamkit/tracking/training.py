@@ -9,7 +9,10 @@ network without padding cannot see where the crop centre is, but the tracker mus
 target is always in the middle" through the border statistics either. And where a sequence records
 its distractors, some search regions are centred on one of them instead (hard negatives, after
 Zhu et al. 2018, "Distractor-aware Siamese Networks for Visual Object Tracking"), so that the
-network learns this handwriting, not this class of digit. Loss: :func:`logistic_score_loss`.
+network learns this handwriting, not this class of digit (on validation sequences of held-out
+MNIST digits, 0.25 of such pairs gave success AUC 0.732 / 0.662 on the 'distractors' / 'hard'
+settings against 0.733 / 0.636 with none: no worse, a little better under rotation and clutter;
+one seed, so within noise). Loss: :func:`logistic_score_loss`.
 """
 
 from __future__ import annotations
