@@ -34,3 +34,14 @@ def test_quick_run_writes_results(tmp_path):
             assert len(row["success_curve"]) == 21
         assert saved["results"][preset]["siamfc_over_best_ncc_auc"] > 0
     assert (tmp_path / "m" / "config.json").is_file() and saved["training"]["steps"] > 0
+    for threads in ("threads_1", "threads_2"):
+        speed = saved["speed"][threads]
+        assert speed["fps"] == max(speed["fps_passes"]) > 0
+        assert len(speed["load_average_1min_before_passes"]) == len(speed["fps_passes"])
+    goals = saved["targets"]
+    assert goals["fps_25_on_2_cores"]["met"] == (goals["fps_25_on_2_cores"]["fps"] >= 25)
+    hard = saved["results"]["hard"]
+    margin = hard["siamfc"]["success_auc"] - max(
+        hard["ncc_full"]["success_auc"], hard["ncc_window"]["success_auc"]
+    )
+    assert goals["auc_above_ncc_hard"]["siamfc_minus_best_ncc"] == round(margin, 3)
