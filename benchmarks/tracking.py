@@ -123,6 +123,22 @@ def measure_speed(model, sequences: list, passes: int = 3) -> dict:
     return out
 
 
+# What limited SiamFC where it stayed below template matching (measured on validation sequences of
+# held-out train digits, never on the test set), and what might close the gap; written into the
+# results beside a missed AUC target.
+LIMITS = (
+    "On 'distractors' (no rotation, dimming or clutter) the first frame's raw pixels are an exact "
+    "template, so NCC separates two handwritten digits of one class well and ncc_full re-finds "
+    "the target anywhere in the frame. SiamFC, trained for invariance to rotation and dimming, "
+    "fits as tightly when locked (validation IoU 0.838 vs NCC 0.835) but loses the target to a "
+    "look-alike or after occlusion in more sequences (5 of 20 vs 3 of 20 lost over 20% of "
+    "frames). Untested remedies: detect a lost target (a low peak) and search without the "
+    "cosine window (the search region already spans most of a 128-pixel frame), train on "
+    "'distractors' sequences with a larger share of same-class hard negatives, or fuse "
+    "the two scores."
+)
+
+
 def targets(results: dict, speed: dict) -> dict:
     """Issue 8's targets, met or missed and by how much: SiamFC's success AUC above the better
     NCC baseline on sequences with distractors, and >= 25 frames/s on two CPU cores (torch on one
@@ -136,6 +152,8 @@ def targets(results: dict, speed: dict) -> dict:
             "siamfc_minus_best_ncc": round(margin, 3),
             "best_ncc": best,
         }
+        if margin <= 0:
+            out[f"auc_above_ncc_{preset}"]["limits"] = LIMITS
     fps = max(v["fps"] for v in speed.values())
     out["fps_25_on_2_cores"] = {"met": fps >= 25, "fps": fps, "times_target": round(fps / 25, 2)}
     return out
