@@ -114,6 +114,7 @@ def measure_speed(model, sequences: list, passes: int = 3) -> dict:
             "frames_per_pass": frames,
             "sequences": f"the first {len(sequences)} 'hard' test sequences (128x128 frames)",
             "load_average_1min_before_passes": loads,
+            "load_average_1min_before": loads[rates.index(max(rates))],  # of the best pass
         }
         print(
             f"  siamfc speed, {threads} thread(s): best {max(rates):.1f} frames/s, passes "
@@ -139,20 +140,25 @@ LIMITS = (
 )
 
 
+WELL_ABOVE = 0.05  # success AUC
+
+
 def targets(results: dict, speed: dict) -> dict:
-    """Issue 8's targets, met or missed and by how much: SiamFC's success AUC above the better
-    NCC baseline on sequences with distractors, and >= 25 frames/s on two CPU cores (torch on one
-    or two threads, whichever is faster: the tracker need not use both cores)."""
+    """Issue 8's targets, met or missed and by how much: SiamFC's success AUC well above (by at
+    least ``WELL_ABOVE``, as the README's table reads it) the better NCC baseline on sequences
+    with distractors, and >= 25 frames/s on two CPU cores (torch on one or two threads, whichever
+    is faster: the tracker need not use both cores)."""
     out = {}
     for preset, rows in results.items():
         best = max(("ncc_full", "ncc_window"), key=lambda k: rows[k]["success_auc"])
         margin = rows["siamfc"]["success_auc"] - rows[best]["success_auc"]
         out[f"auc_above_ncc_{preset}"] = {
-            "met": margin > 0,
+            "met": margin >= WELL_ABOVE,
             "siamfc_minus_best_ncc": round(margin, 3),
+            "required_margin": WELL_ABOVE,
             "best_ncc": best,
         }
-        if margin <= 0:
+        if margin < WELL_ABOVE:
             out[f"auc_above_ncc_{preset}"]["limits"] = LIMITS
     fps = max(v["fps"] for v in speed.values())
     out["fps_25_on_2_cores"] = {"met": fps >= 25, "fps": fps, "times_target": round(fps / 25, 2)}
