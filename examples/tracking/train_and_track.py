@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from siamkit.tracking import (
@@ -42,7 +43,11 @@ def main() -> None:
     p.add_argument("--shapes", action="store_true", help="drawn shapes instead of MNIST")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--model", default=None, help="use this trained tracker instead of training")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1: see siamkit track)"
+    )
     args = p.parse_args()
+    torch.set_num_threads(args.threads)  # a frame is ~2 ms of small ops; more threads wait on cores
     out = Path(args.out)
     train_glyphs = shape_glyphs(20, seed=0) if args.shapes else mnist_glyphs("train")
     test_glyphs = shape_glyphs(20, seed=1) if args.shapes else mnist_glyphs("test")
