@@ -16,7 +16,7 @@ Two stages (``--stage``):
 * ``test``: train each recipe on all of digits 0-4 and measure it once on digits 5-9. Its validation
   figure is read from the selection records of the identical recipe.
 
-``python benchmarks/one_shot_mnist.py`` runs the test stage (about 15 minutes on one thread);
+``python benchmarks/one_shot_mnist.py`` runs the test stage (about 17 minutes on one thread);
 ``--stage report`` refreshes the JSON from the selection records without training; ``--quick``
 runs a tiny slice in seconds (written to ``results/one_shot_mnist-quick.json``).
 """
