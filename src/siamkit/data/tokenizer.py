@@ -9,7 +9,13 @@ deterministic) after two reserved ids: **0 = "<pad>"** (what text encoders recog
 
 ``encode`` returns int64 ids ``[B, L]`` padded with 0, ``L`` the longest text of the batch (capped
 at ``max_length``, longer texts are cut at the end). It never emits an empty row: a text with no
-token becomes one ``<unk>``, so every row has at least one real position. ``to_dict``/``from_dict``
+token becomes one ``<unk>``, so every row has at least one real position.
+
+``oov_buckets`` > 0 gives tokens outside the vocabulary hashed ids instead of the one ``<unk>``
+(the hashing trick of Weinberger et al. 2009; Keras' ``StringLookup(num_oov_indices=...)``): id
+``len(vocab_) + crc32(token) % oov_buckets``. The same unknown word then gets the same id in every
+text, so a twin model can still see that two texts share a name it never saw in training; with
+``min_freq`` > 1 the training words left out of the vocabulary share (and so train) those ids. ``to_dict``/``from_dict``
 give the plain JSON that a model stores inside its ``config.json``.
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -31,7 +38,7 @@ from ..errors import ConfigError, DataError, ModelFileError
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 _KEYS = {"type", "format_version", "lowercase", "normalization", "max_vocab_size", "min_freq",
-         "vocab"}
+         "vocab", "oov_buckets"}
 
 
 class Tokenizer:
@@ -41,11 +48,13 @@ class Tokenizer:
     pad_id, unk_id = 0, 1
 
     def __init__(self, *, lowercase: bool = True, normalization: str | None = "NFKC",
-                 max_vocab_size: int | None = 30_000, min_freq: int = 1) -> None:
+                 max_vocab_size: int | None = 30_000, min_freq: int = 1,
+                 oov_buckets: int = 0) -> None:
         self.lowercase = lowercase
         self.normalization = normalization
         self.max_vocab_size = max_vocab_size
         self.min_freq = min_freq
+        self.oov_buckets = oov_buckets
 
     # ---- text to tokens --------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
@@ -81,6 +90,8 @@ class Tokenizer:
                               f"{self.max_vocab_size}")
         if int(self.min_freq) < 1:
             raise ConfigError(f"min_freq: must be at least 1, got {self.min_freq}")
+        if int(self.oov_buckets) < 0:
+            raise ConfigError(f"oov_buckets: must be at least 0, got {self.oov_buckets}")
 
     def _set_vocab(self, vocab: list[str]) -> None:
         self.vocab_ = vocab
@@ -88,7 +99,8 @@ class Tokenizer:
 
     @property
     def vocab_size(self) -> int:
-        return len(self._fitted().vocab_)
+        """Number of ids (what an embedding table needs): the vocabulary plus the OOV buckets."""
+        return len(self._fitted().vocab_) + int(self.oov_buckets)
 
     def _fitted(self) -> "Tokenizer":
         if not hasattr(self, "vocab_"):
@@ -99,7 +111,16 @@ class Tokenizer:
     def encode_one(self, text: str) -> list[int]:
         """Token ids of one text (at least one id: an empty text is ``[unk_id]``)."""
         lookup = self._fitted().token_to_id_
-        return [lookup.get(token, self.unk_id) for token in self.tokenize(text)] or [self.unk_id]
+        if not self.oov_buckets:
+            return [lookup.get(token, self.unk_id) for token in self.tokenize(text)] or [self.unk_id]
+        return [self._id_or_bucket(token) for token in self.tokenize(text)] or [self.unk_id]
+
+    def _id_or_bucket(self, token: str) -> int:
+        i = self.token_to_id_.get(token)
+        if i is not None:
+            return i
+        # crc32, not hash(): Python salts str hashes per process, and ids must survive a reload.
+        return len(self.vocab_) + zlib.crc32(token.encode("utf-8")) % int(self.oov_buckets)
 
     def encode(self, texts: str | Sequence[str], max_length: int | None = None,
                return_lengths: bool = False) -> Tensor | tuple[Tensor, Tensor]:
@@ -122,21 +143,25 @@ class Tokenizer:
         rows = ids.tolist() if isinstance(ids, Tensor) else [list(r) for r in ids]
         if rows and not isinstance(rows[0], list):
             rows = [rows]
-        vocab = self._fitted().vocab_
+        vocab, size = self._fitted().vocab_, self.vocab_size
         out = []
         for r, row in enumerate(rows):
-            bad = [i for i in row if not 0 <= int(i) < len(vocab)]
+            bad = [i for i in row if not 0 <= int(i) < size]
             if bad:
                 raise DataError(f"decode: row {r} holds id {bad[0]}, outside the vocabulary "
-                                f"(0..{len(vocab) - 1})")
-            out.append(" ".join(vocab[int(i)] for i in row if int(i) != self.pad_id))
+                                f"(0..{size - 1})")
+            # An OOV bucket cannot be turned back into its word: it shows as <unk:bucket>.
+            out.append(" ".join(vocab[int(i)] if int(i) < len(vocab)
+                                else f"<unk:{int(i) - len(vocab)}>"
+                                for i in row if int(i) != self.pad_id))
         return out
 
     # ---- JSON ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"type": "word", "format_version": 1, "lowercase": bool(self.lowercase),
                 "normalization": self.normalization, "max_vocab_size": self.max_vocab_size,
-                "min_freq": int(self.min_freq), "vocab": list(self._fitted().vocab_)}
+                "min_freq": int(self.min_freq), "oov_buckets": int(self.oov_buckets),
+                "vocab": list(self._fitted().vocab_)}
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> "Tokenizer":
@@ -154,7 +179,8 @@ class Tokenizer:
                               "with '<pad>', '<unk>'")
         tok = cls(lowercase=bool(config.get("lowercase", True)),
                   normalization=config.get("normalization", "NFKC"),
-                  max_vocab_size=config.get("max_vocab_size"), min_freq=config.get("min_freq", 1))
+                  max_vocab_size=config.get("max_vocab_size"), min_freq=config.get("min_freq", 1),
+                  oov_buckets=config.get("oov_buckets", 0))
         tok._check_params()
         tok._set_vocab(list(vocab))
         return tok
