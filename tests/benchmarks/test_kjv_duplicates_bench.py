@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -26,14 +25,6 @@ def load_benchmark():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def data_dir() -> Path:
-    path = Path(os.environ.get("SIAMKIT_DATA", "/work/shared/data"))
-    if not (path / "paraphrase" / "kjv_web_pairs.tsv").is_file():
-        pytest.skip(f"kjv-web data not found under {path} (set SIAMKIT_DATA to the folder holding "
-                    "paraphrase/kjv_web_pairs.tsv)")
-    return path
 
 
 def test_ranks_agree_with_siamkit_retrieval_metrics():
@@ -65,9 +56,11 @@ def test_classification_pairs_half_same_chapter_never_own_group():
 
 
 @pytest.mark.slow
-def test_quick_run_writes_results(tmp_path):
+def test_quick_run_writes_results(tmp_path, shared_data):
     out = tmp_path / "kjv.json"
-    result = load_benchmark().main(["--quick", "--data-dir", str(data_dir()),
+    if not (shared_data / "paraphrase" / "kjv_web_pairs.tsv").is_file():
+        pytest.skip(f"kjv-web not found under {shared_data}/paraphrase/")
+    result = load_benchmark().main(["--quick", "--data-dir", str(shared_data),
                                     "--output", str(out)])
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
