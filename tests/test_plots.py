@@ -84,3 +84,31 @@ def test_headless_without_pyplot(tmp_path):
     env["MPLBACKEND"] = "TkAgg"  # a GUI backend that cannot start headless: must not be used
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
     assert (tmp_path / "r.png").stat().st_size > 0
+
+
+def test_loss_curves_accept_a_training_history(tmp_path):
+    from siamkit.training import History
+
+    history = History()
+    for epoch, (train, val) in enumerate([(0.5, 0.6), (0.3, 0.4)], start=1):
+        history.append({"epoch": epoch, "train_loss": train, "val_loss": val})
+    assert plots.plot_loss_curves(history, tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_projection_legend_has_one_entry_per_class_in_its_colour(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    seen = {}
+    original = matplotlib.axes.Axes.legend
+
+    def spy(self, *args, **kwargs):
+        legend = original(self, *args, **kwargs)
+        seen["labels"] = [t.get_text() for t in legend.get_texts()]
+        seen["colours"] = [tuple(h.get_facecolor()[0]) for h in legend.legend_handles]
+        return legend
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend", spy)
+    emb = np.random.default_rng(0).normal(size=(40, 5))
+    plots.plot_embeddings_2d(emb, np.repeat([3, 7], 20), tmp_path / "e.png")
+    assert seen["labels"] == ["3", "7"]
+    assert seen["colours"][0] != seen["colours"][1]

@@ -18,6 +18,7 @@ from .errors import (
     SiamkitWarning,
     TrainingError,
 )
+from .gallery import Gallery
 from .heads import L1SigmoidHead
 from .model import SiameseNetwork
 from .training import Trainer
@@ -33,6 +34,7 @@ __all__ = [
     "losses",
     "miners",
     "plots",
+    "Gallery",
     "L1SigmoidHead",
     "SiameseNetwork",
     "Trainer",

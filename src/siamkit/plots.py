@@ -44,6 +44,8 @@ def _history_series(history: Any) -> dict[str, list[float]]:
     """``{name: per-epoch values}`` from a dict of lists or a list of per-epoch dicts."""
     if hasattr(history, "to_dict"):
         history = history.to_dict()
+    if isinstance(history, Mapping) and isinstance(history.get("epochs"), Sequence):
+        history = history["epochs"]  # siamkit's History: {"epochs": [per-epoch dicts], ...}
     if isinstance(history, Mapping):
         series = {
             k: list(v) for k, v in history.items() if isinstance(v, (list, tuple, np.ndarray))
@@ -197,12 +199,15 @@ def plot_embeddings_2d(
     classes, codes = np.unique(y, return_inverse=True)
     fig = _figure(6, 6)
     ax = fig.subplots()
-    points = ax.scatter(
-        xy[:, 0], xy[:, 1], c=codes, cmap="tab20" if len(classes) > 10 else "tab10", s=6, alpha=0.8
-    )
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20" if len(classes) > 10 else "tab10"]
+    # One scatter per class, so every legend entry carries its own class's colour.
+    for code, cls in enumerate(classes):
+        mask = codes == code
+        ax.scatter(xy[mask, 0], xy[mask, 1], color=cmap(code % cmap.N), s=6, alpha=0.8, label=str(cls))
     if len(classes) <= 20:
-        handles, _ = points.legend_elements(num=len(classes))
-        ax.legend(handles, [str(c) for c in classes], fontsize=7, markerscale=0.8, loc="best")
+        ax.legend(fontsize=7, markerscale=1.5, loc="best")
     ax.set(title=title or f"Embeddings ({method.upper()})", xticks=[], yticks=[])
     return _save(fig, path)
 

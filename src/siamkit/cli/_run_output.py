@@ -1,0 +1,41 @@
+"""How ``train`` and ``demo`` report a finished run: a few lines of text, or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import emit
+
+
+def run_summary(result: Any) -> tuple[dict[str, Any], str]:
+    m = result.metrics
+    test, info = m.get("test") or {}, m.get("threshold") or {}
+    lines = [(f"{result.config.name}: trained {m['training']['epochs']} epochs "
+              f"(best epoch {m['training']['best_epoch']}) in {result.seconds:.1f} s")]
+    if test:
+        lines.append(f"test pairs: accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}, "
+                     f"EER {test['eer']:.4f} at threshold {info.get('value', float('nan')):.4g} "
+                     f"(rule {info.get('rule')}, chosen on validation pairs)")
+    shot = m.get("one_shot") or {}
+    if shot.get("accuracy") is not None:
+        lo, hi = shot["ci95"]
+        lines.append(f"{shot['n_way']}-way {shot['k_shot']}-shot accuracy {shot['accuracy']:.4f} "
+                     f"(95% CI {lo:.4f}-{hi:.4f}, {shot['episodes']} episodes)")
+    ret = m.get("retrieval") or {}
+    if ret.get("recall_at_1") is not None:
+        lines.append(f"retrieval: Recall@1 {ret['recall_at_1']:.4f}, MAP@R "
+                     f"{ret.get('map_at_r', float('nan')):.4f}")
+    lines += [f"model:  {result.model_dir}", f"report: {result.report}"]
+    data = {"name": result.config.name, "out": str(result.out_dir), "model": str(result.model_dir),
+            "report": str(result.report), "metrics": str(result.out_dir / "metrics.json"),
+            "seconds": result.seconds, "threshold": info.get("value"),
+            "test": {k: test.get(k) for k in ("accuracy", "roc_auc", "eer", "far", "frr")},
+            "one_shot": shot.get("accuracy"), "recall_at_1": ret.get("recall_at_1"),
+            "training": m.get("training")}
+    return data, "\n".join(lines)
+
+
+def print_run(args: argparse.Namespace, result: Any) -> None:
+    data, text = run_summary(result)
+    emit(args, data, text)

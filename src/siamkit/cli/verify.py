@@ -1,0 +1,59 @@
+"""``siamkit verify MODEL A B``: are two inputs the same? Prints the score, the threshold and the
+decision (same iff score >= threshold; scores are higher = more similar)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import add_command, add_json_flag, describe_threshold, emit, load_model, score_meaning
+from ._inputs import read_one
+
+EXAMPLES = """\
+  siamkit verify runs/faces/model alice_1.jpg alice_2.jpg
+  siamkit verify runs/questions/model "How do I learn Python?" "What is the best way to learn Python?"
+  siamkit verify runs/vectors/model a.npy b.npy --json
+  siamkit verify runs/faces/model a.jpg b.jpg --threshold 0.8"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = add_command(subparsers, "verify", "decide whether two inputs are the same",
+                    "Score two inputs with a trained model and decide same or different at the "
+                    "model's calibrated threshold (same iff score >= threshold). A and B are image "
+                    "paths for an image model, texts for a text model, vectors (.npy, .csv, or "
+                    "comma-separated numbers) for a vector model. Exit status 0 either way.",
+                    EXAMPLES)
+    p.add_argument("model", help="model folder (config.json + model.safetensors)")
+    p.add_argument("a", help="first input")
+    p.add_argument("b", help="second input")
+    p.add_argument("--threshold", type=float, help="decide at this score instead of the model's threshold")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.model, args.device)
+    a, name_a = read_one(model, args.a, "A")
+    b, name_b = read_one(model, args.b, "B")
+    import torch
+
+    with torch.no_grad():
+        score = float(model.similarity(a, b)[0])
+    threshold = args.threshold if args.threshold is not None else model.threshold
+    info = {"rule": "given on the command line"} if args.threshold is not None else model.threshold_info
+    same = None if threshold is None else bool(score >= threshold)
+    data = {"a": name_a, "b": name_b, "score": score, "score_kind": model.score_kind,
+            "threshold": threshold, "threshold_info": info or None, "same": same}
+    if threshold is None:
+        lines = [f"score      {score:.6g}  ({score_meaning(model)}; higher = more similar)",
+                 ("threshold  none: the model is not calibrated (train it with siamkit train, "
+                  "or pass --threshold)"),
+                 "decision   unknown"]
+    else:
+        lines = [f"score      {score:.6g}  ({score_meaning(model)}; higher = more similar)",
+                 f"threshold  {threshold:.6g}  ({describe_threshold(info)})",
+                 f"decision   {'same' if same else 'different'}"]
+    emit(args, data, "\n".join(lines))
+    return 0

@@ -1,0 +1,168 @@
+"""The experiment config schema: one dataclass per TOML section, defaults that make a minimal file
+a few lines long.
+
+A config file (all sections and keys optional; these are the defaults)::
+
+    name = "experiment"
+    [data]        source = "dataset", name = "digits", val_fraction = 0.2, test_fraction = 0.2, ...
+    [encoder]     name = "auto" (convnet for images, mlp for vectors, rnn for texts), args = {}
+    [model]       distance = "euclidean", head = "auto", normalize_inputs = true
+    [loss]        name = "contrastive", args = {}
+    [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk"
+    [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true
+    [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...
+    [evaluation]  threshold_rule = "accuracy", target_far = 0.01, one_shot = true, n_way = 10, ...
+
+Labels follow siamkit's convention everywhere: 1 = same, 0 = different. Cross-field checks (a loss
+that cannot train on the chosen batches, a key that does not apply to the data source) live in
+:mod:`siamkit.config.checks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Source = Literal["dataset", "image_folder", "text_pairs", "labelled_texts", "arrays", "feature_table"]
+Modality = Literal["auto", "image", "text", "vector"]
+LossName = Literal["contrastive", "binary_cross_entropy", "triplet", "batch_hard", "batch_all",
+                   "batch_semihard", "hard_negative", "multiple_negatives_ranking", "cosine_similarity"]
+BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "duplicates"]
+
+
+@dataclass
+class DataConfig:
+    """``[data]``: where samples come from, what they are, and how they are split."""
+
+    source: Source = "dataset"
+    name: str = "digits"                  # source "dataset": digits, mnist, fashion-mnist, kjv-web
+    data_dir: str | None = None           # named datasets: else $SIAMKIT_DATA, else ~/.cache/siamkit
+    options: dict[str, Any] = field(default_factory=dict)  # named dataset options (download = false)
+    path: str | None = None               # the file or folder of the other sources
+    labels: str | None = None             # source "arrays": labels .npy (not needed for an .npz)
+    val_path: str | None = None           # a separate validation file/folder (same format as path)
+    test_path: str | None = None          # a separate test file/folder
+    modality: Modality = "auto"           # inferred; "vector" flattens images to pixel vectors
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2            # for sources without a test split of their own
+    split_seed: int = 0                   # the split stays put while training.seed varies
+    class_disjoint: bool = False          # test on classes never seen in training (one-shot)
+    test_classes: int | float = 0.3       # class_disjoint: how many (int) or what fraction (float)
+    max_train: int | None = None          # keep at most this many (seeded subset), for quick runs
+    max_val: int | None = None
+    max_test: int | None = None
+    image_size: int | list[int] | None = None  # image folders: resize to (height, width)
+    color: Literal["grayscale", "rgb"] = "grayscale"
+    text1: str | None = None              # text_pairs columns (default question1, question2,
+    text2: str | None = None              #   is_duplicate: the Quora layout)
+    text: str | None = None               # labelled_texts column (default text)
+    label: str | None = None              # the label column (labelled_texts, feature_table, pairs)
+    features: list[str] | None = None     # feature_table: feature columns (default: all but label)
+    delimiter: str | None = None          # CSV delimiter (default: tab for .tsv, else comma)
+    on_error: Literal["raise", "skip"] = "raise"  # bad rows/files: stop, or skip and count them
+
+
+@dataclass
+class EncoderConfig:
+    """``[encoder]``: the one shared network, by registry name with its constructor arguments.
+    ``in_channels`` / ``input_dim`` / ``vocab_size`` are filled in from the data when left out."""
+
+    name: str = "auto"
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    """``[model]``: how embeddings are compared, and the input adapter."""
+
+    distance: Literal["euclidean", "squared_euclidean", "cosine", "manhattan"] = "euclidean"
+    head: Literal["auto", "none", "l1_sigmoid"] = "auto"   # auto: l1_sigmoid for binary_cross_entropy
+    normalize_inputs: bool = True         # standardise images/vectors with training-set statistics
+
+
+@dataclass
+class LossConfig:
+    """``[loss]``: the training objective by name, with its constructor arguments."""
+
+    name: LossName = "contrastive"
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BatchConfig:
+    """``[batches]``: what one training batch holds."""
+
+    kind: BatchKind = "auto"              # auto: what the loss consumes
+    batch_size: int = 128
+    samples_per_class: int = 4            # K of P x K batches (batch kind "labelled")
+    sampler: Literal["pk", "random"] = "pk"
+    eval_batch_size: int = 256
+
+
+@dataclass
+class TextConfig:
+    """``[text]``: tokenizer settings (text data only)."""
+
+    max_length: int | None = 64
+    max_vocab_size: int = 30000
+    min_freq: int = 1
+    lowercase: bool = True
+
+
+@dataclass
+class TrainingConfig:
+    """``[training]``: the optimisation loop."""
+
+    epochs: int = 10
+    lr: float = 1e-3
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    weight_decay: float = 0.0
+    scheduler: Literal["none", "cosine", "step", "plateau"] = "none"
+    grad_clip: float | None = None
+    monitor: str = "val_loss"             # the figure that picks the best epoch
+    early_stopping: bool = False          # stop when monitor has not improved for patience epochs
+    patience: int = 5
+    min_delta: float = 0.0
+    keep_best: bool = True                # end with the weights of the best epoch
+    seed: int = 0
+    device: str = "auto"                  # auto (CUDA if present), cpu, cuda, cuda:1
+    threads: int | None = None            # CPU threads for torch (default: torch's choice)
+    amp: Literal["auto", "off", "fp16", "bf16"] = "auto"
+    checkpoint_every: int = 1             # epochs between checkpoints (for --resume)
+    progress: bool = True
+
+
+@dataclass
+class EvaluationConfig:
+    """``[evaluation]``: calibration on validation pairs, reporting on test data."""
+
+    threshold_rule: Literal["accuracy", "eer", "far", "f1"] = "accuracy"
+    target_far: float = 0.01              # rule "far": the largest TAR with FAR <= this
+    far_targets: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.001])
+    bootstrap: int = 0                    # resamples for 95% confidence intervals (0: none)
+    pairs_seed: int = 0                   # the balanced validation/test pairs
+    one_shot: bool = True                 # N-way K-shot episodes on the test classes
+    n_way: int = 10
+    k_shot: int = 1
+    episodes: int = 1000
+    retrieval: bool = True                # Recall@K, MAP@R on the test set
+    retrieval_ks: list[int] = field(default_factory=lambda: [1, 5])
+    projection: Literal["pca", "tsne", "none"] = "pca"
+    max_projection_points: int = 2000
+
+
+@dataclass
+class ExperimentConfig:
+    """A whole experiment. ``source`` (not a TOML key) names the file, for messages."""
+
+    name: str = "experiment"
+    description: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    batches: BatchConfig = field(default_factory=BatchConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    source: str = field(default="config", compare=False, repr=False, metadata={"toml": False})

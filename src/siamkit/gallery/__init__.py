@@ -1,0 +1,20 @@
+"""Galleries of enrolled references: enroll, identify, verify, search (FAISS + SQLite)."""
+
+from .exceptions import ModelMismatchError, UnknownIdentityError
+from .fingerprint import model_fingerprint
+from .gallery import AGGREGATES, Gallery
+from .results import Candidate, Identification, Identifications, IdentityInfo, Match, Verification
+
+__all__ = [
+    "AGGREGATES",
+    "Candidate",
+    "Gallery",
+    "Identification",
+    "Identifications",
+    "IdentityInfo",
+    "Match",
+    "ModelMismatchError",
+    "UnknownIdentityError",
+    "Verification",
+    "model_fingerprint",
+]

@@ -1,0 +1,203 @@
+"""``siamkit gallery enroll|identify|verify|remove|list``: the gallery from the shell.
+
+``add_parser(subparsers)`` registers the command on the main ``siamkit`` parser; each subcommand
+sets ``func(args) -> int``. Samples and probes are read the way the model reads them: image paths
+for an image model, the arguments themselves as texts for a text model, ``.npy`` or ``.csv`` files
+of vectors for a vector model; ``--from-file`` reads one sample (path or text) per line instead.
+Exit status: 0 (a rejection is an answer, not an error: read it from the output or --json);
+bad input raises a SiamkitError.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .gallery import AGGREGATES, Gallery
+from .index import KINDS
+from .persist import DB_FILE
+
+DESCRIPTION = (
+    "Enroll references of named identities into a gallery folder, then identify probes among "
+    "them or verify a probe against a claimed identity. Samples are image paths (image model), "
+    "the arguments themselves as texts (text model) or .npy/.csv files of vectors (vector "
+    "model); --from-file reads one per line. Scores: higher = more similar. verify prints each "
+    "decision and exits 0 either way, like `siamkit verify`; status 1 means an error."
+)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("gallery",
+                                   help="enroll references, identify and verify against them",
+                                   description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="gallery_command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, func: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--gallery", "-g", required=True, type=Path, help="gallery folder")
+        p.add_argument("--model", "-m", type=Path,
+                       help="model folder (default: the one that built the gallery)")
+        p.add_argument("--json", action="store_true", help="print JSON for scripts")
+        p.set_defaults(func=func)
+        return p
+
+    p = command("enroll", "add references of an identity (creates the gallery if new)", _enroll)
+    p.add_argument("identity")
+    p.add_argument("samples", nargs="*", help="image paths, texts, or .npy/.csv vector files")
+    p.add_argument("--from-file", type=Path, help="read samples from this file, one per line")
+    p.add_argument("--metadata", help="JSON object merged into the identity's metadata")
+    p.add_argument("--index", choices=KINDS, help="index kind of a new gallery (default flat)")
+
+    p = command("identify", "rank the enrolled identities for each probe", _identify)
+    p.add_argument("probes", nargs="*")
+    p.add_argument("--from-file", type=Path, help="read probes from this file, one per line")
+    p.add_argument("-k", type=int, default=5, help="identities to rank (default 5)")
+    p.add_argument("--threshold", type=float, help="override the model's threshold")
+
+    p = command("verify", "is each probe the claimed identity? (accept or reject each)",
+                _verify)
+    p.add_argument("identity")
+    p.add_argument("probes", nargs="*")
+    p.add_argument("--from-file", type=Path, help="read probes from this file, one per line")
+    p.add_argument("--aggregate", choices=AGGREGATES, default="max",
+                   help="over the identity's references")
+    p.add_argument("--threshold", type=float, help="override the model's threshold")
+
+    p = command("remove", "delete identities and their references", _remove)
+    p.add_argument("identities", nargs="+")
+
+    command("list", "list the enrolled identities", _list)
+    return parser
+
+
+# ---- opening ------------------------------------------------------------------------------------
+
+
+def _recorded_model(folder: Path) -> str | None:
+    if not (folder / DB_FILE).is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{folder / DB_FILE}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'model_path'").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return None if row is None else json.loads(row[0])
+
+
+def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
+    from ..model import SiameseNetwork
+
+    if not create and not (args.gallery / DB_FILE).is_file():
+        raise DataError(f"gallery {args.gallery}: no gallery there (enroll creates one)")
+    model_path = args.model or _recorded_model(args.gallery)
+    if model_path is None:
+        raise ConfigError(f"gallery {args.gallery}: give the model with --model DIR")
+    gallery = Gallery(SiameseNetwork.load(model_path), args.gallery,
+                      index=getattr(args, "index", None))
+    if gallery._store.get_meta("model_path") is None:
+        gallery._store.set_meta("model_path", str(Path(model_path).resolve()))
+    return gallery
+
+
+def _samples(args: argparse.Namespace, items: list[str], gallery: Gallery) -> Any:
+    if args.from_file is not None:
+        try:
+            lines = args.from_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{args.from_file}: cannot read ({exc.__class__.__name__})") from None
+        items = items + [line for line in lines if line.strip()]
+    if not items:
+        raise DataError("no samples given: name them on the command line or with --from-file")
+    kind = getattr(gallery.model.adapter, "type", "tensor")
+    if kind in ("vector", "tensor"):
+        return np.concatenate([_read_vectors(Path(p)) for p in items])
+    return items
+
+
+def _read_vectors(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file (a vector model reads .npy or .csv files)")
+    try:
+        if path.suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            arr = np.loadtxt(path, delimiter=",", ndmin=2)
+    except ValueError as exc:
+        raise DataError(f"{path}: not a numeric .npy or .csv file ({exc})") from None
+    return np.atleast_2d(np.asarray(arr, dtype=np.float32))
+
+
+def _print(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2) if args.json else text)
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    try:
+        metadata = json.loads(args.metadata) if args.metadata else None
+    except ValueError:
+        raise ConfigError(f"--metadata: not valid JSON: {args.metadata[:60]}") from None
+    with _open(args, create=True) as gallery:
+        ids = gallery.enroll(args.identity, _samples(args, args.samples, gallery), metadata)
+        total = gallery.n_references_of(args.identity)
+    _print(args, {"identity": args.identity, "reference_ids": ids, "n_references": total},
+           f"enrolled {len(ids)} reference(s) of {args.identity!r} ({total} in all)")
+    return 0
+
+
+def _identify(args: argparse.Namespace) -> int:
+    with _open(args) as gallery:
+        probes = _samples(args, args.probes, gallery)
+        results = gallery.identify(probes, k=args.k, threshold=args.threshold)
+    names = _names(args.probes, args, len(results))
+    lines = []
+    for name, r in zip(names, results):
+        best = "unknown" if r.known is False else r.identity
+        best = best if r.candidates else "(empty gallery)"
+        ranked = ", ".join(f"{c.identity} {c.score:.4f}" for c in r.candidates)
+        lines.append(f"{name}: {best}  [{ranked}]")
+    _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], "\n".join(lines))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    with _open(args) as gallery:
+        probes = _samples(args, args.probes, gallery)
+        results = gallery.verify(args.identity, probes, aggregate=args.aggregate,
+                                 threshold=args.threshold)
+    names = _names(args.probes, args, len(results))
+    text = "\n".join(f"{n}: {'accepted' if r.accepted else 'rejected'} as {r.identity!r} "
+                     f"(score {r.score:.4f}, threshold {r.threshold:.4f})"
+                     for n, r in zip(names, results))
+    _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], text)
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    with _open(args) as gallery:
+        removed = {name: gallery.remove(name) for name in args.identities}
+    _print(args, removed, "\n".join(f"removed {n!r} ({k} references)" for n, k in removed.items()))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with _open(args) as gallery:
+        listed = [i.to_dict() for i in gallery.list()]
+    text = "\n".join(f"{i['identity']}\t{i['n_references']}" for i in listed) or "(no identities)"
+    _print(args, listed, text)
+    return 0
+
+
+def _names(items: list[str], args: argparse.Namespace, n: int) -> list[str]:
+    """A label per probe row: the argument itself when one row each, else a row number."""
+    if args.from_file is None and len(items) == n:
+        return list(items)
+    return [f"#{i}" for i in range(n)]

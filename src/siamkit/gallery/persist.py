@@ -1,0 +1,79 @@
+"""The gallery folder: ``gallery.sqlite`` (the truth), ``index.faiss`` and ``index.json`` (a cache).
+
+The index file is written atomically (temporary file, fsync, rename) and described by
+``index.json``: the index settings, the number of vectors, a checksum of their ids and a checksum of
+the file itself. On opening, an index that is missing, corrupt, built with other settings or holding
+other ids than the database is not trusted; the caller rebuilds it from the stored embeddings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .._io import atomic_path, atomic_write_json
+from .index import VectorIndex
+from .store import Store
+
+DB_FILE = "gallery.sqlite"
+INDEX_FILE = "index.faiss"
+INDEX_META_FILE = "index.json"
+INDEX_FORMAT = "siamkit-gallery-index"
+
+
+def _sha256_file(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ids_sha256(ids: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(ids, dtype="<i8").tobytes()).hexdigest()
+
+
+def write_index(folder: Path, index: VectorIndex, fingerprint: str) -> None:
+    """Write ``index.faiss`` then ``index.json``; a crash between the two leaves a description
+    that no longer matches, which the next open detects."""
+    with atomic_path(folder / INDEX_FILE) as tmp:
+        index.write(str(tmp))
+        file_sha = _sha256_file(tmp)
+    ids = index.ids()
+    atomic_write_json(folder / INDEX_META_FILE, {
+        "format": INDEX_FORMAT, "params": index.params(), "fingerprint": fingerprint,
+        "count": int(len(ids)), "ids_sha256": _ids_sha256(ids), "file_sha256": file_sha,
+    })
+
+
+def read_index(folder: Path, index: VectorIndex, store: Store, fingerprint: str) -> str | None:
+    """Load the saved index into ``index``; None on success, else why it cannot be trusted."""
+    file, meta_file = folder / INDEX_FILE, folder / INDEX_META_FILE
+    if not file.is_file():
+        return "the index file is missing"
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
+        return f"{INDEX_META_FILE} is missing or unreadable"
+    if meta.get("params") != index.params():
+        return f"the index was built with {meta.get('params')}, now {index.params()} is needed"
+    if meta.get("fingerprint") != fingerprint:
+        return "the index was built from another model's embeddings"
+    if meta.get("file_sha256") != _sha256_file(file):
+        return "the index file is corrupt (checksum mismatch)"
+    try:
+        index.read(str(file))
+    except RuntimeError as exc:
+        return f"the index file is unreadable ({str(exc).splitlines()[0][:120]})"
+    db_ids, _ = store.ref_table()
+    held = index.ids()
+    if len(held) != len(db_ids) or not np.array_equal(held, db_ids):
+        if len(held) != len(db_ids):
+            return f"the index holds {len(held)} vectors but the database {len(db_ids)} references"
+        return "the index holds other references than the database"
+    return None

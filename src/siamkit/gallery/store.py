@@ -1,0 +1,231 @@
+"""SQLite storage of a gallery: identities, references (with their embeddings) and gallery settings.
+
+SQLite is the gallery's source of truth. Each reference row keeps its embedding as a float32 blob,
+so the FAISS index is a cache that can always be rebuilt from here. Every change runs in one
+transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) with ``synchronous=FULL`` in WAL mode: when
+``add`` returns, the rows are on disk, so a killed process loses no acknowledged enrollment.
+
+Reference ids come from ``AUTOINCREMENT`` and are never reused, so the set of ids identifies the
+content of the index exactly (embeddings are never modified in place).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..errors import DataError
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS identities (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
+    metadata TEXT NOT NULL DEFAULT '{}', created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS refs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+    metadata TEXT NOT NULL DEFAULT '{}', embedding BLOB NOT NULL, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_by_identity ON refs(identity_id);
+"""
+_INSERT_REF = ("INSERT INTO refs (id, identity_id, metadata, embedding, created) "
+               "VALUES (?, ?, ?, ?, ?)")
+
+
+class Store:
+    """One SQLite database (a file, or in memory when ``file`` is None). Not thread-safe by itself:
+    the :class:`~siamkit.gallery.Gallery` serialises access with its lock."""
+
+    def __init__(self, file: str | os.PathLike | None, dim: int) -> None:
+        self.file = None if file is None else Path(file)
+        self.dim = int(dim)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so transactions are explicit.
+            self.conn = sqlite3.connect(":memory:" if file is None else str(file),
+                                        check_same_thread=False, isolation_level=None, timeout=30.0)
+            if file is not None:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            with self.transaction() as db:
+                for statement in _statements():
+                    db.execute(statement)
+        except sqlite3.DatabaseError as exc:
+            raise DataError(f"gallery database {file}: not a usable SQLite file ({exc})") from None
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        elif int(version) > SCHEMA_VERSION:
+            raise DataError(f"gallery database {file}: written by a newer siamkit "
+                            f"(schema {version}); upgrade")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ---- settings ---------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       (key, json.dumps(value)))
+
+    # ---- writes -----------------------------------------------------------------------------
+
+    def add(self, identity: str, embeddings: np.ndarray, metadata: dict | None,
+            ref_metadata: list[dict]) -> tuple[int, np.ndarray]:
+        """Insert references of ``identity`` (created if new; ``metadata`` merged into its own).
+        Returns the identity's row id and the new reference ids, all committed."""
+        now = time.time()
+        with self.transaction() as db:
+            row = db.execute("SELECT id, metadata FROM identities WHERE name = ?",
+                             (identity,)).fetchone()
+            if row is None:
+                ident_id = db.execute(
+                    "INSERT INTO identities (name, metadata, created) VALUES (?, ?, ?)",
+                    (identity, json.dumps(metadata or {}), now)).lastrowid
+            else:
+                ident_id = row[0]
+                if metadata:
+                    merged = {**json.loads(row[1]), **metadata}
+                    db.execute("UPDATE identities SET metadata = ? WHERE id = ?",
+                               (json.dumps(merged), ident_id))
+            # Inside the write lock the next ids are known, so one executemany inserts them all.
+            seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
+            first = (seq[0] if seq else 0) + 1
+            ids = np.arange(first, first + len(embeddings), dtype=np.int64)
+            blobs = np.ascontiguousarray(embeddings, dtype="<f4")
+            db.executemany(
+                _INSERT_REF,
+                ((int(i), ident_id, json.dumps(m), blobs[j].tobytes(), now)
+                 for j, (i, m) in enumerate(zip(ids, ref_metadata))),
+            )
+        return ident_id, ids
+
+    def add_many(self, names: list[str], embeddings: np.ndarray,
+                 ref_metadata: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Insert one reference per row, row i belonging to ``names[i]`` (identities created as
+        needed), in one transaction. Returns (identity ids per row, new reference ids)."""
+        now = time.time()
+        unique = list(dict.fromkeys(names))
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO identities (name, metadata, created) "
+                           "VALUES (?, '{}', ?)", ((name, now) for name in unique))
+            ident_of: dict[str, int] = {}
+            for start in range(0, len(unique), 500):
+                chunk = unique[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT name, id FROM identities WHERE name IN ({marks})"
+                ident_of.update(db.execute(query, chunk))
+            idents = np.array([ident_of[name] for name in names], dtype=np.int64)
+            seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
+            first = (seq[0] if seq else 0) + 1
+            ids = np.arange(first, first + len(embeddings), dtype=np.int64)
+            blobs = np.ascontiguousarray(embeddings, dtype="<f4")
+            db.executemany(
+                _INSERT_REF,
+                ((int(ids[j]), int(idents[j]), json.dumps(ref_metadata[j]), blobs[j].tobytes(), now)
+                 for j in range(len(ids))),
+            )
+        return idents, ids
+
+    def remove(self, identity: str) -> tuple[int, np.ndarray] | None:
+        """Delete an identity and its references; returns (identity id, reference ids) or None."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM identities WHERE name = ?", (identity,)).fetchone()
+            if row is None:
+                return None
+            ids = np.array([r[0] for r in db.execute("SELECT id FROM refs WHERE identity_id = ?",
+                                                     row)],
+                           dtype=np.int64)
+            db.execute("DELETE FROM refs WHERE identity_id = ?", row)
+            db.execute("DELETE FROM identities WHERE id = ?", row)
+        return row[0], ids
+
+    # ---- reads ------------------------------------------------------------------------------
+
+    def identities(self) -> list[tuple[int, str, dict, float, int]]:
+        """(id, name, metadata, created, number of references) of every identity, by name."""
+        rows = self.conn.execute(
+            "SELECT i.id, i.name, i.metadata, i.created, COUNT(r.id) FROM identities i "
+            "LEFT JOIN refs r ON r.identity_id = i.id GROUP BY i.id ORDER BY i.name").fetchall()
+        return [(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
+
+    def identity_embeddings(self, identity: str) -> np.ndarray | None:
+        row = self.conn.execute("SELECT id FROM identities WHERE name = ?", (identity,)).fetchone()
+        if row is None:
+            return None
+        blobs = [r[0] for r in self.conn.execute(
+            "SELECT embedding FROM refs WHERE identity_id = ? ORDER BY id", row)]
+        return self._decode(blobs)
+
+    def references(self, ids: np.ndarray) -> dict[int, dict]:
+        """Metadata of the given reference ids."""
+        out: dict[int, dict] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id, metadata FROM refs WHERE id IN ({marks})"
+            for rid, meta in self.conn.execute(query, chunk):
+                out[rid] = json.loads(meta)
+        return out
+
+    def ref_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(reference ids, identity ids), sorted by reference id."""
+        rows = self.conn.execute("SELECT id, identity_id FROM refs ORDER BY id").fetchall()
+        arr = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        return arr[:, 0].copy(), arr[:, 1].copy()
+
+    def iter_embeddings(self, chunk: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All (ids, embeddings) in id order, ``chunk`` rows at a time (to rebuild the index)."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, embedding FROM refs WHERE id > ? ORDER BY id LIMIT ?",
+                (last, chunk)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield np.array([r[0] for r in rows], dtype=np.int64), self._decode([r[1] for r in rows])
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM refs").fetchone()[0]
+
+    def _decode(self, blobs: list[bytes]) -> np.ndarray:
+        if any(len(b) != 4 * self.dim for b in blobs):
+            raise DataError(f"gallery database {self.file}: an embedding blob is not "
+                            f"{self.dim} float32 values")
+        return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, self.dim).astype(np.float32)
+
+    def backup_to(self, file: Path) -> None:
+        """Copy the whole database into ``file`` (consistent snapshot, via SQLite's backup API)."""
+        target = sqlite3.connect(str(file))
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _statements() -> list[str]:
+    return [s.strip() for s in _SCHEMA.split(";") if s.strip()]

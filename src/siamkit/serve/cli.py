@@ -1,0 +1,60 @@
+"""``siamkit serve MODEL [--gallery DIR]``: the HTTP API and web pages of a trained model.
+
+``add_parser(subparsers)`` registers the command; its handler ``func(args) -> int`` loads the model
+(and the gallery, created if new) and serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .limits import API_KEY_HEADER, Limits
+
+API_KEY_ENV = "SIAMKIT_API_KEY"
+DESCRIPTION = ("Serve a model's HTTP API (OpenAPI at /docs) and web pages (/ to compare two "
+               "inputs, /identify against the gallery).")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("serve", help="serve a model (and a gallery) over HTTP",
+                              description=DESCRIPTION)
+    p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
+    p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
+    p.add_argument("--index", choices=("flat", "ivf", "hnsw"), help="index kind of a new gallery")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--api-key", help=f"require this key in the {API_KEY_HEADER} header "
+                                     f"(default: ${API_KEY_ENV} if set; prefer the variable, "
+                                     "command lines are visible to other users)")
+    p.add_argument("--max-request-mb", type=float, default=16.0,
+                   help="largest request body (default 16)")
+    p.add_argument("--max-batch", type=int, default=64, help="most inputs per request (default 64)")
+    p.add_argument("--log-level", default="info",
+                   choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=_serve)
+    return p
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..gallery import Gallery
+    from ..model import SiameseNetwork
+    from .runner import run
+
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port: expected 1-65535, got {args.port}")
+    if args.max_batch < 1 or args.max_request_mb <= 0:
+        raise ConfigError("--max-batch and --max-request-mb must be positive")
+    limits = Limits(max_request_bytes=int(args.max_request_mb * 1024 * 1024),
+                    max_batch=args.max_batch)
+    model = SiameseNetwork.load(args.model)
+    gallery = None if args.gallery is None else Gallery(model, args.gallery, index=args.index)
+    if gallery is not None and gallery._store.get_meta("model_path") is None:
+        gallery._store.set_meta("model_path", str(args.model.resolve()))
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    run(model, gallery, host=args.host, port=args.port, api_key=api_key, limits=limits,
+        log_level=args.log_level)
+    return 0

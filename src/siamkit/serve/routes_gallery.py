@@ -1,0 +1,119 @@
+"""Routes on the gallery: enroll, identify, verify against an identity, remove, list."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, Optional
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+
+from . import inputs as convert
+from .routes_model import state_of, uploaded_images
+from .schemas import (
+    Enrolled,
+    EnrollRequest,
+    GalleryVerifyRequest,
+    Identified,
+    IdentifyRequest,
+    IdentityList,
+    Removed,
+    Verified,
+)
+from .state import ServiceState
+
+
+def gallery_router() -> APIRouter:
+    router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+
+    @router.post("/enroll", response_model=Enrolled, summary="Enroll references of an identity")
+    def enroll(body: EnrollRequest, request: Request) -> Enrolled:
+        state = state_of(request)
+        state.require_gallery()
+        return _enroll(state, body.identity, convert.raw_inputs(body, state.model, state.limits),
+                       body.metadata)
+
+    @router.post("/enroll/upload", response_model=Enrolled,
+                 summary="Enroll uploaded images of an identity")
+    def enroll_upload(identity: Annotated[str, Form(min_length=1, max_length=256)],
+                      files: Annotated[list[UploadFile], File()], request: Request,
+                      metadata: Annotated[Optional[str],
+                                          Form(description="A JSON object")] = None) -> Enrolled:
+        state = state_of(request)
+        state.require_gallery()
+        meta = None
+        if metadata:
+            try:
+                meta = json.loads(metadata)
+            except ValueError:
+                raise HTTPException(422, "metadata: not valid JSON") from None
+        return _enroll(state, identity, uploaded_images(files, state), meta)
+
+    @router.post("/identify", response_model=Identified,
+                 summary="Who is it? Ranked identities per input")
+    def identify(body: IdentifyRequest, request: Request) -> Identified:
+        state = state_of(request)
+        return _identify(state, convert.raw_inputs(body, state.model, state.limits), body.k,
+                         body.threshold)
+
+    @router.post("/identify/upload", response_model=Identified, summary="Identify uploaded images")
+    def identify_upload(files: Annotated[list[UploadFile], File()], request: Request,
+                        k: Annotated[int, Form(ge=1)] = 5) -> Identified:
+        state = state_of(request)
+        state.require_gallery()
+        return _identify(state, uploaded_images(files, state), k, None)
+
+    @router.post("/verify", response_model=Verified, summary="Is each input the claimed identity?")
+    def verify(body: GalleryVerifyRequest, request: Request) -> Verified:
+        state = state_of(request)
+        raw = convert.raw_inputs(body, state.model, state.limits)
+        return _verify(state, body.identity, raw, body.aggregate, body.threshold)
+
+    @router.post("/verify/upload", response_model=Verified,
+                 summary="Are uploaded images the claimed identity?")
+    def verify_upload(identity: Annotated[str, Form(min_length=1, max_length=256)],
+                      files: Annotated[list[UploadFile], File()], request: Request,
+                      aggregate: Annotated[Literal["max", "mean"], Form()] = "max") -> Verified:
+        state = state_of(request)
+        state.require_gallery()
+        return _verify(state, identity, uploaded_images(files, state), aggregate, None)
+
+    @router.delete("/identities/{identity}", response_model=Removed, summary="Remove an identity")
+    def remove(identity: str, request: Request) -> Removed:
+        gallery = state_of(request).require_gallery()
+        return Removed(identity=identity, removed=gallery.remove(identity))
+
+    @router.get("/identities", response_model=IdentityList, summary="Enrolled identities")
+    def list_identities(request: Request) -> IdentityList:
+        gallery = state_of(request).require_gallery()
+        listed = [i.to_dict() for i in gallery.list()]
+        return IdentityList(identities=listed, n_identities=len(listed),
+                            n_references=gallery.n_references)
+
+    return router
+
+
+def _enroll(state: ServiceState, identity: str, raw: list, metadata: dict | None) -> Enrolled:
+    gallery = state.require_gallery()
+    emb = state.embed(raw, f"samples of {identity!r}")
+    ids = gallery.enroll_embeddings(identity, emb, metadata)
+    return Enrolled(identity=identity, reference_ids=ids,
+                    n_references=gallery.n_references_of(identity))
+
+
+def _identify(state: ServiceState, raw: list, k: int, threshold: float | None) -> Identified:
+    gallery = state.require_gallery()
+    if k > state.limits.max_k:
+        raise HTTPException(422, f"k: {k} exceeds the limit of {state.limits.max_k}")
+    emb = state.embed(raw, "inputs")
+    with state.model_for_gallery():
+        results = gallery.identify_embeddings(emb, k=k, threshold=threshold)
+    return Identified(results=results.to_dicts())
+
+
+def _verify(state: ServiceState, identity: str, raw: list, aggregate: str,
+            threshold: float | None) -> Verified:
+    gallery = state.require_gallery()
+    emb = state.embed(raw, "inputs")
+    with state.model_lock:
+        results = gallery.verify_embeddings(identity, emb, aggregate=aggregate, threshold=threshold)
+    return Verified(results=[r.to_dict() for r in results])

@@ -1,0 +1,114 @@
+"""How the command line fails: readable lines, the right exit status, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import warnings
+
+import pytest
+from cli_helpers import assert_clean_error
+
+import siamkit.cli.command as cli_main
+from siamkit.cli import verify
+from siamkit.errors import DataError, SiamkitWarning
+
+
+def _raise(exc: BaseException):
+    def run(args: argparse.Namespace) -> int:
+        raise exc
+    return run
+
+
+@pytest.mark.parametrize("exc, code, text", [
+    (DataError("pairs.csv, line 3, column is_duplicate: label 'x' must be 0 or 1"), 1,
+     "siamkit: error: pairs.csv, line 3, column is_duplicate"),
+    (FileNotFoundError(2, "No such file or directory", "a.png"), 1,
+     "siamkit: error: a.png: No such file or directory"),
+    (PermissionError(13, "Permission denied", "/root/x"), 1, "siamkit: error: /root/x: Permission denied"),
+    (ValueError("bad shape\nsecond line of a long torch message\nthird"), 1, "siamkit: error: bad shape"),
+    (RuntimeError("mat1 and mat2 shapes cannot be multiplied"), 1, "siamkit: error: mat1 and mat2"),
+    (ZeroDivisionError("division by zero"), 1, "siamkit: internal error: ZeroDivisionError"),
+    (KeyboardInterrupt(), 130, "siamkit: interrupted"),
+])
+def test_errors_become_lines_and_exit_codes(cli, monkeypatch, vector_model, exc, code, text):
+    monkeypatch.setattr(verify, "run", _raise(exc))
+    result = cli("verify", vector_model, "1,2,3,4", "1,2,3,4")
+    assert_clean_error(result, code)
+    assert result.err.startswith(text)
+
+
+def test_debug_shows_the_traceback(cli, monkeypatch, vector_model):
+    monkeypatch.setattr(verify, "run", _raise(DataError("broken input")))
+    for argv in (("--debug", "verify", vector_model, "1", "2"), ("verify", vector_model, "1", "2", "--debug")):
+        result = cli(*argv)
+        assert result.code == 1
+        assert "Traceback" in result.err and "siamkit: error: broken input" in result.err
+    monkeypatch.setenv("SIAMKIT_DEBUG", "1")
+    assert "Traceback" in cli("verify", vector_model, "1", "2").err
+
+
+def test_usage_errors_exit_2_in_two_lines(cli):
+    assert_clean_error(cli("bogus"), 2)
+    assert_clean_error(cli("train"), 2)
+    assert_clean_error(cli("evaluate", "model"), 2)  # --config or --data required
+    result = cli("verify", "m", "a", "b", "--threshold", "high")
+    assert_clean_error(result, 2)
+    assert "invalid float value: 'high'" in result.err
+    assert "see 'siamkit verify --help'" in result.err
+
+
+def test_warnings_are_one_line(cli, monkeypatch, vector_model):
+    def warn(args):
+        warnings.warn("data.csv: 3 of 10 rows skipped (empty label)", SiamkitWarning, stacklevel=2)
+        return 0
+    monkeypatch.setattr(verify, "run", warn)
+    result = cli("verify", vector_model, "1", "2")
+    assert result.code == 0
+    assert result.err == "siamkit: warning: data.csv: 3 of 10 rows skipped (empty label)\n"
+
+
+def test_a_plugin_that_exists_must_load(cli, monkeypatch):
+    monkeypatch.setattr(cli_main, "PLUGINS", (("json", "json.no_such_cli_module"),))
+    result = cli("--help")
+    assert_clean_error(result, 1)
+    assert "json.no_such_cli_module" in result.err
+
+
+# Parts that are on main: their commands are required, not optional (add tracking and anomaly
+# here when they land).
+LANDED = ("siamkit.gallery", "siamkit.serve")
+
+
+def test_installed_plugins_register_their_commands():
+    for package in LANDED:
+        assert cli_main._installed(package), f"{package} is missing: its command would vanish"
+    parser = cli_main.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert {"train", "evaluate", "verify", "embed", "demo"} <= set(commands)
+    expected = {"siamkit.gallery": ("gallery",), "siamkit.serve": ("serve",),
+                "siamkit.tracking": ("track",), "siamkit.anomaly": ("anomaly",)}
+    for package, _module in cli_main.PLUGINS:
+        if cli_main._installed(package):
+            assert set(expected[package]) <= set(commands), package
+
+
+def test_python_dash_m_and_broken_pipe():
+    """``python -m siamkit`` works, and a closed stdout (``| head``) is not an error."""
+    done = subprocess.run([sys.executable, "-m", "siamkit", "--version"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0 and done.stdout.startswith("siamkit ")
+    proc = subprocess.Popen([sys.executable, "-m", "siamkit", "--help"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away at once
+    _, err = proc.communicate()
+    assert b"Traceback" not in err
+
+
+def test_plugin_commands_answer_help(cli):
+    parser = cli_main.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name in set(commands) - {"train", "evaluate", "verify", "embed", "demo"}:
+        result = cli(name, "--help")
+        assert result.code == 0 and f"usage: siamkit {name}" in result.out, name

@@ -1,0 +1,95 @@
+"""``siamkit gallery enroll|identify|verify|remove|list`` through the parser the main CLI uses."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from gallery_helpers import image_model, random_vectors, vector_model
+from PIL import Image
+
+from siamkit._standalone import main
+from siamkit.errors import DataError
+from siamkit.gallery.cli import add_parser
+
+
+def cli(*argv):
+    return main(add_parser, ["gallery", *map(str, argv)])
+
+
+@pytest.fixture
+def setup(tmp_path):
+    vector_model(threshold=-0.05).save(tmp_path / "model")
+    vecs = random_vectors(6)
+    for i in range(3):
+        np.save(tmp_path / f"p{i}.npy", vecs[2 * i:2 * i + 2])
+    np.savetxt(tmp_path / "probe.csv", vecs[2:3] + 1e-4, delimiter=",")
+    return tmp_path
+
+
+def test_enroll_identify_verify_list_remove(setup, capsys):
+    g, m = setup / "g", setup / "model"
+    for i in range(3):
+        assert cli("enroll", "-g", g, "-m", m, f"person{i}", setup / f"p{i}.npy", "--metadata",
+                   '{"i": %d}' % i) == 0
+    assert "enrolled 2 reference(s) of 'person2' (2 in all)" in capsys.readouterr().out
+    # the gallery remembers its model: --model may be left out from now on
+    assert cli("identify", "-g", g, setup / "probe.csv", "-k", "2", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out[0]["identity"] == "person1" and out[0]["known"] is True
+    assert len(out[0]["candidates"]) == 2
+    assert cli("verify", "-g", g, "person1", setup / "probe.csv") == 0
+    assert "accepted as 'person1'" in capsys.readouterr().out
+    assert cli("verify", "-g", g, "person0", setup / "probe.csv") == 0  # a rejection is an answer
+    assert "rejected as 'person0'" in capsys.readouterr().out
+    assert cli("list", "-g", g, "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(i["identity"], i["n_references"], i["metadata"]) for i in listed] == [
+        ("person0", 2, {"i": 0}), ("person1", 2, {"i": 1}), ("person2", 2, {"i": 2})]
+    assert cli("remove", "-g", g, "person0") == 0
+    assert cli("list", "-g", g) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == ["person1\t2", "person2\t2"]
+
+
+def test_image_paths_from_a_list_file(tmp_path, capsys):
+    image_model().save(tmp_path / "model")
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"{i}.png")
+        pixels = np.random.default_rng(i).integers(0, 255, (8, 8), dtype=np.uint8)
+        Image.fromarray(pixels).save(paths[-1])
+    (tmp_path / "list.txt").write_text("\n".join(map(str, paths[:2])) + "\n\n")
+    assert cli("enroll", "-g", tmp_path / "g", "-m", tmp_path / "model", "cats", "--from-file",
+               tmp_path / "list.txt") == 0
+    assert cli("identify", "-g", tmp_path / "g", paths[1], "-k", "1") == 0
+    out = capsys.readouterr().out.splitlines()[-1]
+    assert out.startswith(f"{paths[1]}: cats") and "(no threshold" not in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["list", "-g", "{tmp}/none"], "no gallery there"),
+    (["enroll", "-g", "{tmp}/new", "who", "x.npy"], "--model"),  # a new gallery has no model yet
+    (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who"], "no samples"),
+    (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who", "{tmp}/missing.npy"], "no such file"),
+    (["enroll", "-g", "{tmp}/g", "-m", "{tmp}/model", "who", "{tmp}/p0.npy", "--metadata", "[bad"],
+     "--metadata"),
+    (["verify", "-g", "{tmp}/g", "-m", "{tmp}/model", "nobody", "{tmp}/p0.npy"], "not enrolled"),
+])
+def test_bad_input_is_one_line_and_exit_status_2(setup, capsys, argv, message):
+    cli("enroll", "-g", setup / "g", "-m", setup / "model", "someone", setup / "p1.npy")
+    capsys.readouterr()
+    assert cli(*[a.format(tmp=setup) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("siamkit: error:") and message in err
+    assert len(err.strip().splitlines()) <= 2
+
+
+def test_handlers_raise_siamkit_errors_for_the_main_cli(tmp_path):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["gallery", "list", "-g", str(tmp_path / "none")])
+    with pytest.raises(DataError, match="no gallery there"):
+        args.func(args)
