@@ -23,6 +23,8 @@ def load_benchmark():
     spec = importlib.util.spec_from_file_location("kjv_duplicates_benchmark",
                                                   BENCH / "kjv_duplicates.py")
     module = importlib.util.module_from_spec(spec)
+    # dataclasses look the module up in sys.modules to resolve string annotations.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
