@@ -76,6 +76,8 @@ class Config:
     max_vocab_size: int | None = None
     min_freq: int = 2
     oov_buckets: int = 2000
+    subword_ngrams: tuple[int, int] | None = None  # fastText character n-grams, e.g. 3,5
+    subword_buckets: int = 0
     max_length: int | None = None
     val_fraction: float = 0.1
     seed: int = 0
@@ -89,6 +91,8 @@ def parse_value(field_type: Any, text: str) -> Any:
     if text.lower() in ("none", "null"):
         return None
     kind = str(field_type)
+    if "tuple" in kind:
+        return tuple(int(v) for v in text.split(","))
     if "bool" in kind:
         return text.lower() in ("1", "true", "yes")
     if "int" in kind:
@@ -126,7 +130,9 @@ def load_splits(data_dir: Any, cfg: Config, quick: bool) -> dict[str, Any]:
 
 def build_model(cfg: Config, train_texts: list[str]) -> sk.SiameseNetwork:
     tok = Tokenizer(lowercase=cfg.lowercase, max_vocab_size=cfg.max_vocab_size,
-                    min_freq=cfg.min_freq, oov_buckets=cfg.oov_buckets).fit(train_texts)
+                    min_freq=cfg.min_freq, oov_buckets=cfg.oov_buckets,
+                    subword_ngrams=cfg.subword_ngrams,
+                    subword_buckets=cfg.subword_buckets).fit(train_texts)
     torch.manual_seed(cfg.seed)  # the initial weights
     encoder = sk.encoders.create_encoder(
         "rnn", vocab_size=tok.vocab_size, token_dim=cfg.token_dim, hidden_dim=cfg.hidden_dim,

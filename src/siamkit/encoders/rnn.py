@@ -9,12 +9,18 @@ produces). A one-directional RNN's output at a real position cannot depend on th
 so it runs unpacked on rows sorted by length, in chunks trimmed to their longest row: on CPU the
 unpacked kernel is several times faster than a packed sequence and the chunks waste little on
 padding. A bidirectional RNN's backward pass would read the padding first, so it is packed.
+
+Ids ``[B, L, 1 + K]`` (a :class:`~siamkit.data.Tokenizer` with ``subword_ngrams``) are a word id and
+its character n-gram ids per position, padded with 0; the token vector is the mean of their
+vectors, fastText's word representation (Bojanowski et al. 2017), and a position is padding where
+its word id is 0.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..errors import ConfigError
@@ -74,16 +80,17 @@ class RNNEncoder(Encoder):
         self.project = nn.Identity() if self.embedding_dim == state_dim else nn.Linear(state_dim, self.embedding_dim)
 
     def encode(self, ids: Tensor) -> Tensor:
-        if ids.dim() != 2 or ids.dtype not in (torch.int64, torch.int32):
-            raise ValueError(f"rnn encoder expects [B, L] integer token ids, got {tuple(ids.shape)} {ids.dtype}")
+        if ids.dim() not in (2, 3) or ids.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"rnn encoder expects [B, L] (or subword [B, L, 1 + K]) integer token "
+                             f"ids, got {tuple(ids.shape)} {ids.dtype}")
         if ids.numel() and int(ids.max()) >= self.vocab_size:
             raise ValueError(f"rnn encoder: token id {int(ids.max())} >= vocab_size {self.vocab_size}")
-        mask = ids != PAD_ID
+        mask = (ids[..., 0] if ids.dim() == 3 else ids) != PAD_ID
         # Right padding: the length is the position after the last real token. An all-padding row
         # gets length 1 (packing refuses 0) and so the embedding of a single pad token.
         positions = torch.arange(1, ids.shape[1] + 1, device=ids.device)
         lengths = (mask * positions).amax(dim=1).clamp_min(1)
-        tokens = self.embedding(ids.long())
+        tokens = self._token_vectors(ids.long())
         if not self.bidirectional:
             return self.project(self._causal_pooled(tokens, lengths))
         packed = pack_padded_sequence(tokens, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -96,6 +103,14 @@ class RNNEncoder(Encoder):
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
             pooled = self._pool(out, lengths)
         return self.project(pooled)
+
+    def _token_vectors(self, ids: Tensor) -> Tensor:
+        if ids.dim() == 2:
+            return self.embedding(ids)
+        # One bag per position: the mean over its non-padding ids (word and n-grams), zeros at padding.
+        bags = F.embedding_bag(ids.reshape(-1, ids.shape[2]), self.embedding.weight, mode="mean",
+                               padding_idx=PAD_ID)
+        return bags.view(ids.shape[0], ids.shape[1], -1)
 
     def _causal_pooled(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """Pooled states of a one-directional RNN, unpacked, in length-sorted chunks."""
