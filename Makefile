@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: setup demo test test-slow test-all bench clean
+.PHONY: setup demo test test-slow test-all table clean
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,10 @@ test-slow: setup
 	$(PY) -m pytest -q -m slow
 
 test-all: test test-slow
+
+# The README's results table, from the JSON the benchmark scripts wrote to benchmarks/results/.
+table: setup
+	$(PY) benchmarks/make_table.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

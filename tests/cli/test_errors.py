@@ -76,9 +76,8 @@ def test_a_plugin_that_exists_must_load(cli, monkeypatch):
     assert "json.no_such_cli_module" in result.err
 
 
-# Parts that are on main: their commands are required, not optional (add tracking and anomaly
-# here when they land).
-LANDED = ("siamkit.gallery", "siamkit.serve")
+# Parts that are on main: their commands are required, not optional.
+LANDED = ("siamkit.gallery", "siamkit.serve", "siamkit.tracking", "siamkit.anomaly")
 
 
 def test_installed_plugins_register_their_commands():

@@ -13,6 +13,8 @@ EXAMPLES = {
     "mlp": ({"input_dim": 6, "embedding_dim": 5}, lambda b: torch.randn(b, 6)),
     "convnet": ({"in_channels": 3, "embedding_dim": 8, "channels": [4, 8]}, lambda b: torch.rand(b, 3, 20, 12)),
     "rnn": ({"vocab_size": 30, "token_dim": 8, "hidden_dim": 6}, lambda b: torch.randint(1, 30, (b, 7))),
+    # Fully convolutional (SiamFC tracker): returns [B, embedding_dim, h, w] feature maps.
+    "siamfc": ({"embedding_dim": 8, "widths": [4, 6]}, lambda b: torch.rand(b, 1, 32, 40)),
 }
 
 
@@ -25,7 +27,10 @@ def test_forward_shape_and_embedding_dim(name):
     config, make = EXAMPLES[name]
     enc = create_encoder(name, **config).eval()
     out = enc(make(3))
-    assert out.shape == (3, enc.embedding_dim)
+    if getattr(enc, "returns_feature_map", False):
+        assert out.dim() == 4 and out.shape[:2] == (3, enc.embedding_dim)
+    else:
+        assert out.shape == (3, enc.embedding_dim)
     assert torch.isfinite(out).all()
 
 
@@ -43,7 +48,8 @@ def test_config_round_trip_rebuilds_the_same_architecture(name):
 def test_normalize_gives_unit_vectors(name):
     config, make = EXAMPLES[name]
     enc = create_encoder(name, **config, normalize=True).eval()
-    torch.testing.assert_close(enc(make(5)).norm(dim=1), torch.ones(5))
+    norms = enc(make(5)).norm(dim=1)  # [5], or [5, h, w] for feature maps: one norm per location
+    torch.testing.assert_close(norms, torch.ones_like(norms))
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))

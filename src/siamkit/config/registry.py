@@ -1,14 +1,17 @@
 """The names a config may use for losses, and what each loss trains on.
 
 ``[loss] name`` maps to a class of :mod:`siamkit.losses`; the class's ``input_kind`` says what it
-consumes, and :data:`ACCEPTS` which batch kinds can feed it (the trainer's own table, kept here so
-that a config is checked before anything heavy is imported). Labels: 1 = same, 0 = different.
+consumes, and :data:`siamkit.batch_kinds.ACCEPTS` which batch kinds can feed it (the trainer's own
+table, torch-free, so that a config is checked before anything heavy is imported).
+Labels: 1 = same, 0 = different.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from ..batch_kinds import ACCEPTS, DEFAULT_BATCH_KIND  # noqa: F401 (re-exported)
 
 LOSS_CLASSES = {
     "contrastive": "ContrastiveLoss",
@@ -31,19 +34,6 @@ LOSS_INPUT_KINDS = {
     "hard_negative": "duplicates",
     "multiple_negatives_ranking": "duplicates",
     "cosine_similarity": "scored_pairs",
-}
-# batch kind -> the loss input kinds it can feed (as siamkit.training.steps.ACCEPTS)
-ACCEPTS = {
-    "pairs": ("pair_distances", "pair_logits", "scored_pairs"),
-    "scored_pairs": ("scored_pairs",),
-    "triplets": ("triplets",),
-    "labelled": ("labelled",),
-    "duplicates": ("duplicates",),
-}
-# loss input kind -> the batch kind used when [batches] kind = "auto"
-DEFAULT_BATCH_KIND = {
-    "pair_distances": "pairs", "pair_logits": "pairs", "scored_pairs": "scored_pairs",
-    "triplets": "triplets", "labelled": "labelled", "duplicates": "duplicates",
 }
 # batch kind -> what the data must be: labelled samples (classes) or explicit pairs
 NEEDS = {

@@ -9,6 +9,11 @@ Sources: named datasets (``load_dataset("digits" | "mnist" | "fashion-mnist" | "
 directory = argument, ``$SIAMKIT_DATA``, or ``~/.cache/siamkit``), an image folder per identity,
 text pairs (Quora layout) and labelled texts from CSV/TSV, feature tables and ``.npy`` arrays.
 
+Augmentation (:mod:`.augment`): :class:`ImageAugment`, seeded per-image affine, elastic and
+stroke-width distortions of uint8 or float image batches, and :class:`AugmentedLoader`, which
+applies it to the inputs of any loader's batches. :func:`expand_classes` makes each rotation or
+reflection of a class a new class, so that a metric learned on few classes transfers to new ones.
+
 Building blocks: seeded balanced pairs and triplets (random, or hard by a model), class-disjoint and
 stratified splits with leakage checks, P x K and duplicate-group batch samplers, and loaders that
 yield the batch formats the trainer feeds to losses (``make_loader(kind, data, batch_size, seed)``).
@@ -16,6 +21,8 @@ Every bad input raises a :class:`siamkit.errors.DataError` (or ``ConfigError``/`
 naming the file, line or index and the problem; skipped items are counted and reported.
 """
 
+from .augment import AugmentedLoader, ImageAugment
+from .class_expansion import SQUARE_SYMMETRIES, expand_classes
 from .containers import LabelledData, PairData
 from .digits import load_digits
 from .download import download_file
@@ -39,11 +46,12 @@ from .tokenizer import Tokenizer
 from .triplets import embed_in_batches, hard_triplet_indices, mine_triplets, random_triplet_indices
 
 __all__ = [
-    "BATCH_KINDS", "BatchLoader", "DuplicateBatchSampler", "DuplicatesLoader", "FASHION_MNIST",
-    "IdxDatasetSpec", "IdxFile", "LabelledData", "LabelledLoader", "MNIST", "PKBatchSampler",
+    "AugmentedLoader", "BATCH_KINDS", "BatchLoader", "DuplicateBatchSampler", "DuplicatesLoader", "FASHION_MNIST",
+    "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader", "MNIST", "PKBatchSampler",
     "PairData", "PairLoader", "RandomBatchSampler", "RetrievalTask", "Tokenizer", "TripletLoader",
     "balanced_pair_indices", "check_no_leakage", "class_disjoint_split", "dataset_info",
-    "default_cache_dir", "download_file", "duplicate_groups", "embed_in_batches",
+    "SQUARE_SYMMETRIES", "default_cache_dir", "download_file", "duplicate_groups",
+    "embed_in_batches", "expand_classes",
     "hard_triplet_indices", "kjv_web_retrieval", "list_datasets", "load_arrays", "load_dataset",
     "load_digits", "load_feature_table", "load_idx_dataset", "load_image_folder", "load_kjv_web",
     "load_labelled_texts", "load_text_pairs", "make_loader", "make_pairs", "mine_triplets",

@@ -11,13 +11,14 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..batch_kinds import BATCH_FORMATS
 from ..errors import ConfigError
 from ._random import SeedLike
 from .containers import LabelledData, PairData
 from .loader_base import BatchLoader
 from .loaders import DuplicatesLoader, LabelledLoader, PairLoader, TripletLoader
 
-BATCH_KINDS = ("pairs", "scored_pairs", "triplets", "labelled", "duplicates")
+BATCH_KINDS = tuple(BATCH_FORMATS)
 
 
 def make_loader(kind: str, data: LabelledData | PairData, batch_size: int, seed: SeedLike = 0,

@@ -10,6 +10,13 @@ Two presets:
   AvgPool 2, Flatten, BatchNorm, Dense 10 tanh), with Keras' initialisation (Glorot uniform, zero bias)
   and BatchNorm settings (momentum 0.99 in Keras' convention, epsilon 1e-3), so that experiments with
   that recipe compare like for like. It needs a fixed ``image_size`` (flatten, no global pooling).
+
+The convolution weights are kept in channels-last (NHWC) memory format. On CPU, oneDNN's backward
+pass of small convolutions in the default NCHW format costs about 1.5-1.7x more (measured on a
+2-core AMD EPYC with torch 2.13: keras-mnist tower 5.5 vs 9.7 ms per step of 32 images); with
+NHWC weights torch runs every convolution of the encoder in NHWC whatever the input's layout, and
+cuDNN prefers it too. Values are unchanged up to float rounding; saved weights are contiguous
+(``SiameseNetwork.save``), and loading copies into the NHWC parameters.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ class ConvNetEncoder(Encoder):
         else:
             self.embedding_dim = int(embedding_dim) if embedding_dim is not None else 128
             self._build_default()
+        self.to(memory_format=torch.channels_last)  # only 4-D tensors (conv weights) change
 
     def _build_default(self) -> None:
         if not self.channels or self.convs_per_block < 1:

@@ -30,7 +30,7 @@ from ..distances import Distance, get_distance
 from ..errors import ConfigError
 from ..miners._select import chunked, distance_matrix
 from ._base import SiamkitLoss, as_distance, check_labelled, resolve_distance
-from .batch_hard import NO_TRIPLET
+from ._in_batch import NO_TRIPLET
 
 
 @torch.no_grad()

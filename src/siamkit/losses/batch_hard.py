@@ -12,20 +12,12 @@ margin is ``margin=0``).
 
 from __future__ import annotations
 
-from torch import Tensor
-
 from ..distances import Distance
-from ..miners._select import batch_hard, distance_matrix, label_masks
-from ._base import SiamkitLoss, check_labelled
-from .triplet import TripletLoss
-
-NO_TRIPLET = (
-    "no anchor in the batch has both a positive and a negative (every class appears once, "
-    "or all samples share one class)"
-)
+from ..miners._select import batch_hard
+from ._in_batch import InBatchTripletLoss
 
 
-class BatchHardTripletLoss(SiamkitLoss):
+class BatchHardTripletLoss(InBatchTripletLoss):
     """Batch-hard triplet loss on ``(embeddings, labels)``.
 
     Inputs: ``embeddings`` float ``[B, D]`` and ``labels`` ``[B]`` integer class ids (equal id =
@@ -36,30 +28,9 @@ class BatchHardTripletLoss(SiamkitLoss):
     ``input_kind = "labelled"``. Paper: Hermans, Beyer & Leibe (2017).
     """
 
-    input_kind = "labelled"
+    select = staticmethod(batch_hard)
 
     def __init__(
         self, margin: float = 0.3, distance: str | Distance = "euclidean", soft: bool = False
     ) -> None:
-        super().__init__()
-        self.triplet = TripletLoss(margin=margin, distance=distance, soft=soft)
-
-    @property
-    def margin(self) -> float:
-        return self.triplet.margin
-
-    @property
-    def distance(self) -> Distance:
-        return self.triplet.distance
-
-    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
-        labels = check_labelled(embeddings, labels)
-        pos, neg = label_masks(labels)
-        D = distance_matrix(self.distance, embeddings)
-        a, p, n = batch_hard(D, pos, neg)
-        if a.numel() == 0:
-            return self._zero_loss(NO_TRIPLET, embeddings)
-        return self.triplet(embeddings[a], embeddings[p], embeddings[n])
-
-    def extra_repr(self) -> str:
-        return self.triplet.extra_repr()
+        super().__init__(margin, distance, soft)

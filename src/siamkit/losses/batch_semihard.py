@@ -11,16 +11,12 @@ positive, the farthest negative is used (the rule of TensorFlow Addons' ``triple
 
 from __future__ import annotations
 
-from torch import Tensor
-
 from ..distances import Distance
-from ..miners._select import distance_matrix, label_masks, semihard_per_pair
-from ._base import SiamkitLoss, check_labelled
-from .batch_hard import NO_TRIPLET
-from .triplet import TripletLoss
+from ..miners._select import semihard_per_pair
+from ._in_batch import InBatchTripletLoss
 
 
-class BatchSemiHardTripletLoss(SiamkitLoss):
+class BatchSemiHardTripletLoss(InBatchTripletLoss):
     """Semi-hard triplet loss on ``(embeddings, labels)``, mean over all anchor-positive pairs.
 
     Inputs: ``embeddings`` float ``[B, D]`` and ``labels`` ``[B]`` integer class ids (equal id =
@@ -29,28 +25,7 @@ class BatchSemiHardTripletLoss(SiamkitLoss):
     ``input_kind = "labelled"``. Paper: Schroff et al. (2015).
     """
 
-    input_kind = "labelled"
+    select = staticmethod(semihard_per_pair)
 
     def __init__(self, margin: float = 0.2, distance: str | Distance = "euclidean") -> None:
-        super().__init__()
-        self.triplet = TripletLoss(margin=margin, distance=distance)
-
-    @property
-    def margin(self) -> float:
-        return self.triplet.margin
-
-    @property
-    def distance(self) -> Distance:
-        return self.triplet.distance
-
-    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
-        labels = check_labelled(embeddings, labels)
-        pos, neg = label_masks(labels)
-        D = distance_matrix(self.distance, embeddings)
-        a, p, n = semihard_per_pair(D, pos, neg)
-        if a.numel() == 0:
-            return self._zero_loss(NO_TRIPLET, embeddings)
-        return self.triplet(embeddings[a], embeddings[p], embeddings[n])
-
-    def extra_repr(self) -> str:
-        return self.triplet.extra_repr()
+        super().__init__(margin, distance)

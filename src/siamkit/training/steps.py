@@ -31,33 +31,10 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..batch_kinds import ACCEPTS, BATCH_FORMATS, DEFAULT_BATCH_KIND
 from ..errors import ConfigError, DataError
 from . import distributed
 
-BATCH_FORMATS = {
-    "pairs": "(x1, x2, y) with y 1 = same, 0 = different",
-    "scored_pairs": "(x1, x2, target) with a float similarity target",
-    "triplets": "(anchor, positive, negative)",
-    "labelled": "(x, labels) with int class ids",
-    "duplicates": "(x1, x2), row i of x1 and x2 a duplicate pair",
-}
-# Which loss input kinds each batch kind can feed.
-ACCEPTS = {
-    "pairs": ("pair_distances", "pair_logits", "scored_pairs"),
-    "scored_pairs": ("scored_pairs",),
-    "triplets": ("triplets",),
-    "labelled": ("labelled",),
-    "duplicates": ("duplicates",),
-}
-# The batch kind assumed for a loader that does not say (no ``batch_kind`` attribute).
-DEFAULT_BATCH_KIND = {
-    "pair_distances": "pairs",
-    "pair_logits": "pairs",
-    "scored_pairs": "scored_pairs",
-    "triplets": "triplets",
-    "labelled": "labelled",
-    "duplicates": "duplicates",
-}
 _ARITY = {"pairs": 3, "scored_pairs": 3, "triplets": 3, "labelled": 2, "duplicates": 2}
 
 
@@ -134,6 +111,8 @@ def embed_batch(
     model: nn.Module, inputs: list[Any], amp_dtype: torch.dtype | None = None
 ) -> list[Tensor]:
     """Float32 embeddings of each input of a batch, all through the model's one encoder."""
+    if amp_dtype is None:  # no device lookup (a walk over the modules) on every step
+        return [e.float() for e in model(*inputs)]
     device = next(model.parameters()).device
     with autocast(device, amp_dtype):
         embeddings = model(*inputs)

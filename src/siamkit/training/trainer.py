@@ -33,6 +33,7 @@ from ..errors import ConfigError, SiamkitWarning, TrainingError
 from . import distributed
 from .callbacks import Callback, EarlyStopping, is_improvement, resolve_mode
 from .checkpoint import BEST_DIR, CHECKPOINT_FILE, epoch_seed, seed_everything, set_rng_state
+from .gradients import all_finite, total_norm
 from .history import History
 from .loaders import batch_kind_of, shard, sharded_world_size, start_epoch
 from .optim import build_optimizer, build_scheduler, current_lr, step_scheduler
@@ -244,11 +245,7 @@ class Trainer:
                 f"loss: {type(self.loss).__name__} returned {got}, not a scalar tensor "
                 "(use a mean or sum reduction)"
             )
-        n = batch_size(batch)
-        # One small all-reduce: the global loss for logging and the NaN check, samples, Ctrl-C.
-        figures = self._all_sum([float(loss.detach()), n, float(self._interrupt.requested)])
-        value = float(figures[0]) / self.world_size_
-        n, interrupted = int(figures[1]), bool(figures[2] > 0)
+        value, n, interrupted = self._step_figures(loss, batch_size(batch))
         if not math.isfinite(value):
             self._non_finite(epoch, index, f"the loss became {value}")
         self.scaler_.scale(loss).backward()
@@ -257,17 +254,26 @@ class Trainer:
             params = [
                 p for g in self.optimizer_.param_groups for p in g["params"] if p.grad is not None
             ]
+            grads = [p.grad for p in params]
+            # With float16 the scaler skips a non-finite step itself; otherwise refuse it here.
             if self.grad_clip is not None:
-                norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
-            else:
-                norm = torch.linalg.vector_norm(
-                    torch.stack([torch.linalg.vector_norm(p.grad) for p in params])
-                )
-            if not self.scaler_.is_enabled() and not math.isfinite(float(norm)):
-                self._non_finite(epoch, index, f"the gradient norm became {float(norm)}")
+                norm = float(torch.nn.utils.clip_grad_norm_(params, self.grad_clip))
+                finite = self.scaler_.is_enabled() or math.isfinite(norm)
+            else:  # no clipping asked: one fused finiteness check instead of a norm per tensor
+                finite = all_finite(grads)
+            if not finite:
+                self._non_finite(epoch, index, f"the gradient norm became {total_norm(grads)}")
         self.scaler_.step(self.optimizer_)
         self.scaler_.update()
         return value, n, interrupted
+
+    def _step_figures(self, loss: torch.Tensor, n: int) -> tuple[float, int, bool]:
+        """(loss, samples, Ctrl-C pressed) of this step, the loss averaged and the rest summed over
+        ranks in one small all-reduce; one process needs no tensor for that."""
+        if self.world_size_ == 1:
+            return float(loss.detach()), n, self._interrupt.requested
+        figures = self._all_sum([float(loss.detach()), n, float(self._interrupt.requested)])
+        return float(figures[0]) / self.world_size_, int(figures[1]), bool(figures[2] > 0)
 
     def _validate(self, val_loader: Iterable) -> dict[str, Any]:
         """Validation on rank 0 (the whole validation set), its figures sent to every rank."""

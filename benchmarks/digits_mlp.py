@@ -1,0 +1,166 @@
+"""Benchmark: a Siamese MLP on scikit-learn's digits as 64-dim vectors (issue 7, experiment 4).
+
+The other classic tutorial: 8x8 digits flattened to 64 numbers, a twin MLP trained with a siamkit
+loss, and the embedding judged by a k-nearest-neighbour classifier (scikit-learn's
+``KNeighborsClassifier``) beside the same classifier on the raw pixels, on the same split in the
+same run. Split: ``load_dataset("digits", split, seed=s)``, stratified 60/20/20 train/val/test;
+``k`` (1, 3, 5 or 7) is chosen on the validation split for each representation, then the
+classifier is fit on the training split and scored on the test split. Each seed draws its own split
+and training; the table shows every seed and the mean.
+
+The model: ``VectorAdapter`` (standardisation fitted on the training vectors) + ``mlp`` encoder,
+trained with the batch-hard triplet loss on P x K batches (``make_loader("labelled", ...)``) by
+``siamkit.Trainer``; settings in ``CONFIG``.
+
+    PYTHONPATH=src python benchmarks/digits_mlp.py            # 5 seeds, 1-3 minutes
+    PYTHONPATH=src python benchmarks/digits_mlp.py --quick    # 1 seed, a few epochs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
+
+import siamkit as sk  # noqa: E402
+from siamkit.adapters import VectorAdapter  # noqa: E402
+from siamkit.data import LabelledData, load_dataset, make_loader  # noqa: E402
+from siamkit.encoders import create_encoder  # noqa: E402
+from siamkit.losses import BatchHardTripletLoss  # noqa: E402
+
+from _machine import command_line, machine_info, set_threads  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+# Chosen on the validation kNN accuracy (mean of seeds 0-4; never test) among: this without
+# dropout and schedule for 60 epochs (0.9767), the batch-all loss (0.9733), 150 epochs with a
+# cosine schedule (0.9783), + dropout 0.2 (this one, 0.9828), batch-all margin 0.5 + dropout
+# (0.9783), 512-wide layers with batch norm and dropout 0.3 (0.9794). Raw pixels: 0.9856.
+CONFIG: dict[str, Any] = {
+    "encoder": {"hidden_dims": [256, 256], "embedding_dim": 32, "normalize": True,
+                "dropout": 0.2},
+    "loss": "batch-hard triplet", "margin": 0.2, "distance": "euclidean",
+    "classes_per_batch": 10, "samples_per_class": 8, "optimizer": "adam", "lr": 1e-3,
+    "weight_decay": 1e-4, "epochs": 150, "schedule": "cosine",
+}
+KS = (1, 3, 5, 7)
+NOTES = ("With 1,078 training digits, 1-NN on raw pixels is hard to beat (validation 0.9856 "
+         "over seeds 0-4); the best MLP embedding found on validation reached 0.9828. Tried and "
+         "dropped: shifting the 8x8 digits by one pixel during training (validation 0.78) "
+         "because the adapter's per-pixel standardisation, fitted on unshifted digits, divides "
+         "the always-blank border pixels by a near-zero spread. What might close the gap: that "
+         "augmentation with one global scale instead of per-pixel standardisation (not tried).")
+
+
+def as_vectors(data: LabelledData) -> LabelledData:
+    """8x8 uint8 images -> float32 [N, 64] vectors (the tutorial's input)."""
+    return LabelledData(data.x.reshape(len(data), -1).float(), data.y, data.classes,
+                        data.name + "/vectors", data.ids)
+
+
+def knn_accuracy(train_x, train_y, val_x, val_y, test_x, test_y) -> dict[str, Any]:
+    """k chosen on validation, then fit on training and scored on test."""
+    val_acc = {k: KNeighborsClassifier(k).fit(train_x, train_y).score(val_x, val_y) for k in KS}
+    k = max(KS, key=lambda kk: (val_acc[kk], -kk))
+    test = KNeighborsClassifier(k).fit(train_x, train_y).score(test_x, test_y)
+    return {"k": k, "val_accuracy": round(val_acc[k], 5), "test_accuracy": round(float(test), 5)}
+
+
+def train_embedding(train: LabelledData, val: LabelledData, config: dict[str, Any], seed: int):
+    torch.manual_seed(seed)
+    encoder = create_encoder("mlp", input_dim=train.x.shape[1], **config["encoder"])
+    model = sk.SiameseNetwork(encoder, distance=config["distance"],
+                              adapter=VectorAdapter(train.x.shape[1]).fit(train.x))
+    k = config["samples_per_class"]
+    loader = make_loader("labelled", train, config["classes_per_batch"] * k, seed=seed,
+                         samples_per_class=k)
+    trainer = sk.Trainer(model, BatchHardTripletLoss(config["margin"], config["distance"]),
+                         optimizer=config["optimizer"], lr=config["lr"],
+                         weight_decay=config["weight_decay"], epochs=config["epochs"],
+                         scheduler=config.get("schedule"), progress=False, seed=seed)
+    t0 = time.perf_counter()
+    history = trainer.fit(loader)
+    return model, time.perf_counter() - t0, history
+
+
+def run_seed(seed: int, config: dict[str, Any]) -> dict[str, Any]:
+    train, val, test = (as_vectors(load_dataset("digits", s, seed=seed))
+                        for s in ("train", "val", "test"))
+    raw = knn_accuracy(train.x.numpy(), train.y.numpy(), val.x.numpy(), val.y.numpy(),
+                       test.x.numpy(), test.y.numpy())
+    model, seconds, history = train_embedding(train, val, config, seed)
+    emb = {name: model.encode(d.x).numpy() for name, d in
+           (("train", train), ("val", val), ("test", test))}
+    learned = knn_accuracy(emb["train"], train.y.numpy(), emb["val"], val.y.numpy(),
+                           emb["test"], test.y.numpy())
+    return {"seed": seed, "train": len(train), "val": len(val), "test": len(test),
+            "raw_pixels": raw, "embedding": learned, "train_s": round(seconds, 2),
+            "final_train_loss": round(history["train_loss"][-1], 5)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 seed, 5 epochs, in seconds")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (5)")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (torch's default)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="JSON path (results/digits_mlp.json; --quick: digits_mlp-quick.json)")
+    args = parser.parse_args(argv)
+    args.output = args.output or RESULTS / ("digits_mlp-quick.json" if args.quick
+                                            else "digits_mlp.json")
+    set_threads(args.threads)
+    config = dict(CONFIG)
+    config["epochs"] = args.epochs or (5 if args.quick else CONFIG["epochs"])
+    seeds = range(args.seeds or (1 if args.quick else 5))
+    rows = []
+    for seed in seeds:
+        row = run_seed(seed, config)
+        rows.append(row)
+        print(f"seed {seed}: kNN test accuracy raw pixels {row['raw_pixels']['test_accuracy']:.4f} "
+              f"(k={row['raw_pixels']['k']}), embedding {row['embedding']['test_accuracy']:.4f} "
+              f"(k={row['embedding']['k']}), training {row['train_s']:.1f} s", flush=True)
+    raw = [r["raw_pixels"]["test_accuracy"] for r in rows]
+    learned = [r["embedding"]["test_accuracy"] for r in rows]
+    summary = {
+        "raw_pixels_mean": round(statistics.mean(raw), 5),
+        "embedding_mean": round(statistics.mean(learned), 5),
+        "embedding_minus_raw_mean": round(statistics.mean(np.subtract(learned, raw)), 5),
+        "seeds_where_embedding_wins": sum(a > b for a, b in zip(learned, raw)),
+        "seeds_tied": sum(a == b for a, b in zip(learned, raw)),
+    }
+    # Issue 7 asks for the learned embedding beside raw pixels (about 0.98); the target is that
+    # the embedding does at least as well, on average over the seeds.
+    summary["target"] = "mean kNN test accuracy: embedding >= raw pixels"
+    summary["target_met"] = summary["embedding_mean"] >= summary["raw_pixels_mean"]
+    summary["short_by"] = round(max(0.0, summary["raw_pixels_mean"] - summary["embedding_mean"]), 5)
+    if len(rows) > 1:
+        summary["raw_pixels_sd"] = round(statistics.stdev(raw), 5)
+        summary["embedding_sd"] = round(statistics.stdev(learned), 5)
+    result = {"benchmark": "digits_mlp", "quick": args.quick,
+              "command": command_line("benchmarks/digits_mlp.py", argv),
+              "machine": machine_info(), "config": config, "knn_ks": list(KS),
+              "split": "load_dataset('digits', seed=s): stratified 60/20/20 train/val/test",
+              "summary": summary, "notes": NOTES, "seeds": rows}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\n{'seed':>4s} {'raw kNN':>8s} {'siamkit kNN':>12s}")
+    for r in rows:
+        print(f"{r['seed']:4d} {r['raw_pixels']['test_accuracy']:8.4f} "
+              f"{r['embedding']['test_accuracy']:12.4f}")
+    print(f"mean {summary['raw_pixels_mean']:8.4f} {summary['embedding_mean']:12.4f}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
