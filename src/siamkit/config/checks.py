@@ -112,6 +112,12 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
     x(tx.max_length is None or tx.max_length >= 1, "max_length", f"must be >= 1, got {tx.max_length}")
     x(tx.max_vocab_size >= 3, "max_vocab_size", f"must be >= 3, got {tx.max_vocab_size}")
     x(tx.min_freq >= 1, "min_freq", f"must be >= 1, got {tx.min_freq}")
+    x(tx.oov_buckets >= 0, "oov_buckets", f"must be >= 0, got {tx.oov_buckets}")
+    ngrams = tx.subword_ngrams
+    x(ngrams is None or (len(ngrams) == 2 and 1 <= ngrams[0] <= ngrams[1]), "subword_ngrams",
+      f"must be [min_n, max_n] with 1 <= min_n <= max_n, got {ngrams}")
+    x((ngrams is None) == (tx.subword_buckets == 0) and tx.subword_buckets >= 0, "subword_buckets",
+      f"must be > 0 with subword_ngrams and 0 without, got {tx.subword_buckets}")
 
 
 def _check_loss(cfg: ExperimentConfig) -> None:

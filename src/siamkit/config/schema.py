@@ -9,7 +9,8 @@ A config file (all sections and keys optional; these are the defaults)::
     [model]       distance = "euclidean", head = "auto", normalize_inputs = true
     [loss]        name = "contrastive", args = {}
     [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk"
-    [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true
+    [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
+                  oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0
     [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...
     [evaluation]  threshold_rule = "accuracy", target_far = 0.01, one_shot = true, n_way = 10, ...
 
@@ -107,6 +108,9 @@ class TextConfig:
     max_vocab_size: int = 30000
     min_freq: int = 1
     lowercase: bool = True
+    oov_buckets: int = 0                  # hashed ids for words outside the vocabulary
+    subword_ngrams: list[int] | None = None  # [min_n, max_n]: fastText character n-grams, e.g. [3, 5]
+    subword_buckets: int = 0              # hashed n-gram ids (needs subword_ngrams)
 
 
 @dataclass

@@ -40,9 +40,19 @@ class TensorSource:
 
 
 class TextSource:
-    """Texts encoded once to ids ``[N, L_max]`` with their lengths ``[N]``."""
+    """Texts encoded once to ids ``[N, L_max]`` with their lengths ``[N]``.
+
+    A tokenizer with subwords (``[B, L, 1 + K]`` ids) is kept as its compact ``encode_table``: the
+    texts as rows of a table of their distinct tokens' id rows, expanded per batch and trimmed to
+    the batch's most n-grams (the dense array would be ``K`` times the word ids' size).
+    """
 
     def __init__(self, texts: list[str], tokenizer: Any, max_length: int | None = None) -> None:
+        self.table = None
+        if getattr(tokenizer, "subword_ngrams", None) is not None:
+            self.ids, self.lengths, self.table = tokenizer.encode_table(texts, max_length)
+            self.row_width = (self.table != 0).sum(axis=1)
+            return
         ids, lengths = tokenizer.encode(texts, max_length=max_length, return_lengths=True)
         self.ids, self.lengths = ids.numpy(), lengths.numpy()
 
@@ -52,7 +62,10 @@ class TextSource:
     def gather(self, index: Tensor) -> Tensor:
         rows = index.numpy()
         width = int(self.lengths[rows].max())
-        return torch.from_numpy(self.ids[rows, :width])
+        ids = self.ids[rows, :width]
+        if self.table is None:
+            return torch.from_numpy(ids)
+        return torch.from_numpy(self.table[ids, : int(self.row_width[ids].max())])
 
 
 def as_source(x: Tensor | list[str], tokenizer: Any = None, max_length: int | None = None,

@@ -9,14 +9,28 @@ deterministic) after two reserved ids: **0 = "<pad>"** (what text encoders recog
 
 ``encode`` returns int64 ids ``[B, L]`` padded with 0, ``L`` the longest text of the batch (capped
 at ``max_length``, longer texts are cut at the end). It never emits an empty row: a text with no
-token becomes one ``<unk>``, so every row has at least one real position. ``to_dict``/``from_dict``
+token becomes one ``<unk>``, so every row has at least one real position.
+
+``oov_buckets`` > 0 gives tokens outside the vocabulary hashed ids instead of the one ``<unk>``
+(the hashing trick of Weinberger et al. 2009; Keras' ``StringLookup(num_oov_indices=...)``): id
+``len(vocab_) + crc32(token) % oov_buckets``. The same unknown word then gets the same id in every
+text, so a twin model can still see that two texts share a name it never saw in training; with
+``min_freq`` > 1 the training words left out of the vocabulary share (and so train) those ids. ``to_dict``/``from_dict``
 give the plain JSON that a model stores inside its ``config.json``.
+
+``subword_ngrams=(min_n, max_n)`` with ``subword_buckets`` > 0 adds the character n-grams of each
+word, fastText style (:mod:`siamkit.data.subwords`; Bojanowski et al. 2017): ``encode`` then returns
+``[B, L, 1 + K]``: column 0 the word id as above (0 at padding), columns 1.. the ids
+``len(vocab_) + oov_buckets + crc32(ngram) % subword_buckets`` of its n-grams, padded with 0 to the
+batch's most n-grams. Text encoders average a word's vector with its n-grams' vectors, so unseen words
+(names) get a consistent, trained representation.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -27,11 +41,12 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError, DataError, ModelFileError
+from .subwords import check_ngram_range, ngram_ids
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 _KEYS = {"type", "format_version", "lowercase", "normalization", "max_vocab_size", "min_freq",
-         "vocab"}
+         "vocab", "oov_buckets", "subword_ngrams", "subword_buckets"}
 
 
 class Tokenizer:
@@ -41,11 +56,16 @@ class Tokenizer:
     pad_id, unk_id = 0, 1
 
     def __init__(self, *, lowercase: bool = True, normalization: str | None = "NFKC",
-                 max_vocab_size: int | None = 30_000, min_freq: int = 1) -> None:
+                 max_vocab_size: int | None = 30_000, min_freq: int = 1,
+                 oov_buckets: int = 0, subword_ngrams: tuple[int, int] | None = None,
+                 subword_buckets: int = 0) -> None:
         self.lowercase = lowercase
         self.normalization = normalization
         self.max_vocab_size = max_vocab_size
         self.min_freq = min_freq
+        self.oov_buckets = oov_buckets
+        self.subword_ngrams = subword_ngrams
+        self.subword_buckets = subword_buckets
 
     # ---- text to tokens --------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
@@ -81,6 +101,9 @@ class Tokenizer:
                               f"{self.max_vocab_size}")
         if int(self.min_freq) < 1:
             raise ConfigError(f"min_freq: must be at least 1, got {self.min_freq}")
+        if int(self.oov_buckets) < 0:
+            raise ConfigError(f"oov_buckets: must be at least 0, got {self.oov_buckets}")
+        check_ngram_range(self.subword_ngrams, self.subword_buckets)
 
     def _set_vocab(self, vocab: list[str]) -> None:
         self.vocab_ = vocab
@@ -88,7 +111,8 @@ class Tokenizer:
 
     @property
     def vocab_size(self) -> int:
-        return len(self._fitted().vocab_)
+        """Number of ids (what an embedding table needs): vocabulary, OOV and subword buckets."""
+        return len(self._fitted().vocab_) + int(self.oov_buckets) + int(self.subword_buckets)
 
     def _fitted(self) -> "Tokenizer":
         if not hasattr(self, "vocab_"):
@@ -99,14 +123,28 @@ class Tokenizer:
     def encode_one(self, text: str) -> list[int]:
         """Token ids of one text (at least one id: an empty text is ``[unk_id]``)."""
         lookup = self._fitted().token_to_id_
-        return [lookup.get(token, self.unk_id) for token in self.tokenize(text)] or [self.unk_id]
+        if not self.oov_buckets:
+            return [lookup.get(token, self.unk_id) for token in self.tokenize(text)] or [self.unk_id]
+        return [self._id_or_bucket(token) for token in self.tokenize(text)] or [self.unk_id]
+
+    def _id_or_bucket(self, token: str) -> int:
+        i = self.token_to_id_.get(token)
+        if i is not None:
+            return i
+        # crc32, not hash(): Python salts str hashes per process, and ids must survive a reload.
+        return len(self.vocab_) + zlib.crc32(token.encode("utf-8")) % int(self.oov_buckets)
 
     def encode(self, texts: str | Sequence[str], max_length: int | None = None,
                return_lengths: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-        """int64 ids ``[B, L]`` padded with 0; with ``return_lengths`` also the lengths ``[B]``."""
+        """int64 ids ``[B, L]`` padded with 0 (``[B, L, 1 + K]`` with subwords); with
+        ``return_lengths`` also the lengths ``[B]``."""
         texts = _as_texts([texts] if isinstance(texts, str) else texts, "encode")
         if max_length is not None and int(max_length) < 1:
             raise ConfigError(f"max_length: must be at least 1, got {max_length}")
+        if self.subword_ngrams is not None:
+            index, lengths, table = self.encode_table(texts, max_length)
+            ids_t = torch.from_numpy(table[index])
+            return (ids_t, torch.from_numpy(lengths)) if return_lengths else ids_t
         rows = [self.encode_one(text) for text in texts]
         lengths = np.array([len(r) for r in rows], dtype=np.int64)
         if max_length is not None:
@@ -117,26 +155,73 @@ class Tokenizer:
         ids_t = torch.from_numpy(ids)
         return (ids_t, torch.from_numpy(lengths)) if return_lengths else ids_t
 
+    def encode_table(self, texts: Sequence[str], max_length: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Subword ids, compactly: ``(index [N, L], lengths [N], table [T, 1 + K])``, int64.
+
+        ``table`` holds one id row per distinct token of ``texts`` (row 0: padding, all zeros) and
+        ``index`` the texts as rows of it, so ``table[index]`` is what ``encode`` returns; a
+        data source keeps these instead of the much larger ``[N, L, 1 + K]`` array.
+        """
+        if self.subword_ngrams is None:
+            raise ConfigError("encode_table: this tokenizer has no subword_ngrams")
+        self._fitted()
+        min_n, max_n = check_ngram_range(self.subword_ngrams, self.subword_buckets)
+        offset = len(self.vocab_) + int(self.oov_buckets)
+        row_of: dict[str | None, int] = {}
+        table: list[list[int]] = [[self.pad_id]]
+        index: list[list[int]] = []
+        for text in texts:
+            tokens = self.tokenize(text)[:max_length] or [None]  # an empty text: one <unk>
+            for token in tokens:
+                if token not in row_of:
+                    row_of[token] = len(table)
+                    table.append([self.unk_id] if token is None else [self._word_id(token)] + ngram_ids(
+                        token, min_n, max_n, int(self.subword_buckets), offset))
+            index.append([row_of[token] for token in tokens])
+        lengths = np.array([len(r) for r in index], dtype=np.int64)
+        index_a = np.zeros((len(index), int(lengths.max(initial=1))), dtype=np.int64)
+        for i, row in enumerate(index):
+            index_a[i, :len(row)] = row
+        table_a = np.zeros((len(table), max(len(r) for r in table)), dtype=np.int64)
+        for i, row in enumerate(table):
+            table_a[i, :len(row)] = row
+        return index_a, lengths, table_a
+
+    def _word_id(self, token: str) -> int:
+        if self.oov_buckets:
+            return self._id_or_bucket(token)
+        return self.token_to_id_.get(token, self.unk_id)
+
     def decode(self, ids: Tensor | Sequence[Sequence[int]]) -> list[str]:
-        """Texts of tokens joined by spaces (padding dropped); a 1-D input is one text."""
+        """Texts of tokens joined by spaces (padding dropped); a 1-D input is one text. Subword
+        ids ``[B, L, 1 + K]`` are decoded from their word column."""
+        if isinstance(ids, Tensor) and ids.dim() == 3:
+            ids = ids[..., 0]
         rows = ids.tolist() if isinstance(ids, Tensor) else [list(r) for r in ids]
         if rows and not isinstance(rows[0], list):
             rows = [rows]
         vocab = self._fitted().vocab_
+        size = len(vocab) + int(self.oov_buckets)  # the word ids; subword ids are not words
         out = []
         for r, row in enumerate(rows):
-            bad = [i for i in row if not 0 <= int(i) < len(vocab)]
+            bad = [i for i in row if not 0 <= int(i) < size]
             if bad:
                 raise DataError(f"decode: row {r} holds id {bad[0]}, outside the vocabulary "
-                                f"(0..{len(vocab) - 1})")
-            out.append(" ".join(vocab[int(i)] for i in row if int(i) != self.pad_id))
+                                f"(0..{size - 1})")
+            # An OOV bucket cannot be turned back into its word: it shows as <unk:bucket>.
+            out.append(" ".join(vocab[int(i)] if int(i) < len(vocab)
+                                else f"<unk:{int(i) - len(vocab)}>"
+                                for i in row if int(i) != self.pad_id))
         return out
 
     # ---- JSON ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"type": "word", "format_version": 1, "lowercase": bool(self.lowercase),
                 "normalization": self.normalization, "max_vocab_size": self.max_vocab_size,
-                "min_freq": int(self.min_freq), "vocab": list(self._fitted().vocab_)}
+                "min_freq": int(self.min_freq), "oov_buckets": int(self.oov_buckets),
+                "subword_ngrams": None if self.subword_ngrams is None else list(self.subword_ngrams),
+                "subword_buckets": int(self.subword_buckets), "vocab": list(self._fitted().vocab_)}
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> "Tokenizer":
@@ -154,7 +239,10 @@ class Tokenizer:
                               "with '<pad>', '<unk>'")
         tok = cls(lowercase=bool(config.get("lowercase", True)),
                   normalization=config.get("normalization", "NFKC"),
-                  max_vocab_size=config.get("max_vocab_size"), min_freq=config.get("min_freq", 1))
+                  max_vocab_size=config.get("max_vocab_size"), min_freq=config.get("min_freq", 1),
+                  oov_buckets=config.get("oov_buckets", 0),
+                  subword_ngrams=config.get("subword_ngrams"),
+                  subword_buckets=config.get("subword_buckets", 0))
         tok._check_params()
         tok._set_vocab(list(vocab))
         return tok

@@ -41,7 +41,9 @@ def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
 
         t = cfg.text
         tokenizer = Tokenizer(lowercase=t.lowercase, max_vocab_size=t.max_vocab_size,
-                              min_freq=t.min_freq).fit(x)
+                              min_freq=t.min_freq, oov_buckets=t.oov_buckets,
+                              subword_ngrams=t.subword_ngrams,
+                              subword_buckets=t.subword_buckets).fit(x)
         return TextAdapter(tokenizer, t.max_length)
     sample = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:_FIT_LIMIT]]
     if splits.modality == "image":
