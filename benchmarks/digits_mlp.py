@@ -37,7 +37,7 @@ import siamkit as sk  # noqa: E402
 from siamkit.adapters import VectorAdapter  # noqa: E402
 from siamkit.data import LabelledData, load_dataset, make_loader  # noqa: E402
 from siamkit.encoders import create_encoder  # noqa: E402
-from siamkit.losses import BatchHardTripletLoss  # noqa: E402
+from siamkit.losses import BatchHardTripletLoss, ContrastiveLoss  # noqa: E402
 
 from _machine import command_line, machine_info, set_threads  # noqa: E402
 
@@ -76,15 +76,64 @@ def knn_accuracy(train_x, train_y, val_x, val_y, test_x, test_y) -> dict[str, An
     return {"k": k, "val_accuracy": round(val_acc[k], 5), "test_accuracy": round(float(test), 5)}
 
 
+def make_adapter(x: torch.Tensor, scaling: str) -> VectorAdapter:
+    """``per-pixel``: standardise each pixel (the adapter's ``fit``); ``global``: one mean and
+    one spread over all pixels, so a pixel that is almost always blank is not blown up."""
+    dim = x.shape[1]
+    if scaling == "per-pixel":
+        return VectorAdapter(dim).fit(x)
+    if scaling == "global":
+        return VectorAdapter(dim, mean=[x.mean().item()] * dim, std=[x.std().item()] * dim)
+    raise ValueError(f"scaling: {scaling!r}")
+
+
+class ShiftedDigits:
+    """A ``labelled`` loader whose 8x8 digits are each moved by up to one pixel (zero fill) with
+    probability ``p``; seeded per (seed, epoch, batch), like ``AugmentedLoader`` for images."""
+
+    def __init__(self, loader: Any, p: float, seed: int) -> None:
+        self.loader, self.p, self.seed, self.epoch = loader, p, seed, 0
+        self.batch_kind = loader.batch_kind
+
+    @property
+    def sampler(self) -> Any:
+        return getattr(self.loader, "sampler", None)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+        self.loader.set_epoch(epoch)
+
+    def __iter__(self):
+        for i, (x, y) in enumerate(self.loader):
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch * 10_007 + i)
+            b = x.shape[0]
+            padded = torch.nn.functional.pad(x.view(b, 8, 8), (1, 1, 1, 1))
+            move = torch.randint(0, 9, (b,), generator=gen)
+            move[torch.rand(b, generator=gen) >= self.p] = 4  # offset (1, 1) = unmoved
+            out = torch.stack([padded[j, m // 3:m // 3 + 8, m % 3:m % 3 + 8]
+                               for j, m in enumerate(move.tolist())])
+            yield out.reshape(b, 64), y
+
+
 def train_embedding(train: LabelledData, val: LabelledData, config: dict[str, Any], seed: int):
     torch.manual_seed(seed)
     encoder = create_encoder("mlp", input_dim=train.x.shape[1], **config["encoder"])
     model = sk.SiameseNetwork(encoder, distance=config["distance"],
-                              adapter=VectorAdapter(train.x.shape[1]).fit(train.x))
+                              adapter=make_adapter(train.x, config.get("scaling", "per-pixel")))
     k = config["samples_per_class"]
-    loader = make_loader("labelled", train, config["classes_per_batch"] * k, seed=seed,
-                         samples_per_class=k)
-    trainer = sk.Trainer(model, BatchHardTripletLoss(config["margin"], config["distance"]),
+    if config["loss"] == "contrastive":  # balanced pairs, 2 per training digit each epoch
+        loader = make_loader("pairs", train, config["classes_per_batch"] * k, seed=seed)
+        loss = ContrastiveLoss(config["margin"])
+    else:
+        loader = make_loader("labelled", train, config["classes_per_batch"] * k, seed=seed,
+                             samples_per_class=k)
+        loss = BatchHardTripletLoss(config["margin"], config["distance"])
+        if config.get("shift_p", 0.0) > 0:
+            loader = ShiftedDigits(loader, config["shift_p"], seed)
+    trainer = sk.Trainer(model, loss,
                          optimizer=config["optimizer"], lr=config["lr"],
                          weight_decay=config["weight_decay"], epochs=config["epochs"],
                          scheduler=config.get("schedule"), progress=False, seed=seed)
