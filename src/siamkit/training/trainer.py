@@ -17,6 +17,7 @@ applied, so the model keeps the weights of the last good step and the last check
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -180,6 +181,10 @@ class Trainer:
             return self._finish()
         finally:
             if created_group:
+                # DistributedDataParallel's reducer holds gloo work objects; freed only at
+                # interpreter exit, after the group is gone, they abort the process (exit -6).
+                self._step = None
+                gc.collect()
                 distributed.cleanup()
 
     def _train_epoch(self, epoch: int, resumed: dict[str, Any] | None) -> dict[str, Any]:
