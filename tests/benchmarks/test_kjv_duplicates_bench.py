@@ -73,3 +73,35 @@ def test_quick_run_writes_results(tmp_path, shared_data):
     assert set(saved["peers"]) == {"tfidf_char_2_4", "tfidf_word_1_2"}
     # The character TF-IDF peer is strong even on 300 verses: a broken ranking would show here.
     assert saved["peers"]["tfidf_char_2_4"]["recall_at_1"] > 0.9
+
+
+def _error_analysis():
+    spec = importlib.util.spec_from_file_location("kjv_error_analysis",
+                                                  BENCH / "kjv_error_analysis.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_error_analysis_counts_misses_by_hand():
+    # Query 0 finds its answer; query 1 retrieves reference 2, whose text equals its answer's;
+    # query 2 retrieves reference 0 (a real miss). Query 2 alone has an out-of-vocabulary word.
+    sims = np.array([[0.9, 0.1, 0.2], [0.1, 0.5, 0.8], [0.7, 0.1, 0.6]])
+    out = _error_analysis().analyse(sims, np.array([False, False, True]), ["a", "b", "b"],
+                                    pool=2, draws=3)
+    assert out["recall_at_1"] == pytest.approx(1 / 3) and out["misses"] == 2
+    assert out["misses_retrieving_identical_web_text"] == 1
+    assert out["recall_at_1_with_oov_word"] == 0.0
+    assert out["recall_at_1_without_oov_word"] == pytest.approx(0.5)
+    # In pools of 2, query 0 always wins and query 1 wins against reference 0 only.
+    assert 1 / 3 <= out["recall_at_1_among_val_sized_pools"] <= 2 / 3
+
+
+@pytest.mark.slow
+def test_error_analysis_quick_run(tmp_path, shared_data, monkeypatch):
+    if not (shared_data / "paraphrase" / "kjv_web_pairs.tsv").is_file():
+        pytest.skip(f"kjv-web not found under {shared_data}/paraphrase/")
+    monkeypatch.setenv("SIAMKIT_DATA", str(shared_data))
+    out = _error_analysis().main(["--quick", "--output", str(tmp_path / "analysis.json")])
+    assert json.loads((tmp_path / "analysis.json").read_text()) == out
+    assert 0.0 <= out["recall_at_1"] <= out["recall_at_1_among_val_sized_pools"] <= 1.0
