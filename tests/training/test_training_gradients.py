@@ -116,3 +116,31 @@ def test_trainer_refuses_a_step_when_one_gradient_element_is_not_finite(bad, gra
         trainer.fit(batches("pairs", 4))
     assert_same_weights(model, seen[3])  # the weights before the poisoned step: no update
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("grad_clip", [None, 1.0])
+def test_with_a_float16_grad_scaler_a_non_finite_step_is_skipped_not_refused(grad_clip,
+                                                                            monkeypatch):
+    # float16 training (CUDA) relies on the GradScaler: it skips a step whose gradients overflow
+    # and lowers its scale, routinely in the first steps. The trainer must let it, not stop.
+    import siamkit as sk
+    import siamkit.training.trainer as trainer_module
+    from training_helpers import Contrastive, assert_same_weights, batches, tiny_model, weights
+
+    monkeypatch.setattr(trainer_module, "resolve_amp", lambda amp, device: torch.float16)
+    model = tiny_model()
+    target = [p for p in model.parameters() if p.requires_grad][0]
+    calls, seen = [0], {}
+
+    def poison(grad):
+        calls[0] += 1
+        seen[calls[0]] = weights(model)
+        return grad.clone().fill_(math.inf) if calls[0] == 2 else grad
+
+    target.register_hook(poison)
+    trainer = sk.Trainer(model, Contrastive(), epochs=1, progress=False, grad_clip=grad_clip,
+                         optimizer=lambda ps: torch.optim.SGD(ps, lr=0.1))
+    trainer.fit(batches("pairs", 4))
+    assert trainer.scaler_.is_enabled() and calls[0] == 4
+    assert_same_weights(seen[2], seen[3])  # the scaler skipped the poisoned step
+    assert all(torch.isfinite(p).all() for p in model.parameters())
