@@ -81,6 +81,7 @@ class Config:
     subword_ngrams: tuple[int, int] | None = None  # fastText character n-grams, e.g. 3,5
     subword_buckets: int = 0
     max_length: int | None = None
+    local_share: float = 0.0  # share of batches cut from neighbouring chapters (harder negatives)
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -152,10 +153,20 @@ def make_loss(cfg: Config) -> torch.nn.Module:
     raise SystemExit(f"--set loss={cfg.loss}: expected hard_negative or mnrl")
 
 
+def chapter_ids(references: list[str]) -> np.ndarray:
+    """"John 3:16" -> an int per chapter, numbered in file order (neighbouring chapters, near ids)."""
+    chapters = [r.rsplit(":", 1)[0] for r in references]
+    number = {c: i for i, c in enumerate(dict.fromkeys(chapters))}
+    return np.array([number[c] for c in chapters])
+
+
 def train(model: sk.SiameseNetwork, cfg: Config, train_data, val_data, progress: bool):
     tok = model.adapter.tokenizer
+    local = {}
+    if cfg.local_share:
+        local = {"localities": chapter_ids(train_data.keys), "local_share": cfg.local_share}
     loader = make_loader("duplicates", train_data, cfg.batch_size, cfg.seed, tokenizer=tok,
-                         max_length=cfg.max_length)
+                         max_length=cfg.max_length, **local)
     val_loader = make_loader("duplicates", val_data, 256, cfg.seed, tokenizer=tok,
                              max_length=cfg.max_length, shuffle=False)
     # Keep the weights of the epoch with the best validation Recall@1 (never the test's).

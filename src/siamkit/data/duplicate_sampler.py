@@ -11,6 +11,16 @@ epoch. Batches have ``ceil(N / batch_size)`` as their count and sizes that diffe
 A group larger than the number of batches cannot be spread: its extra rows (chosen at random each
 epoch) are left out of that epoch, and a :class:`siamkit.errors.SiamkitWarning` says how many.
 Seeding, ``set_epoch`` and sharding as for every :mod:`siamkit.data.samplers` sampler.
+
+Optional locality (``localities``, int ``[N]``, e.g. the chapter of a Bible verse, with nearby ids
+for nearby text; ``local_share`` > 0): a share of each epoch's batches is cut from one contiguous run
+of rows ordered by locality (random start, random order inside a locality), so the in-batch
+negatives of those batches are rows from the same or neighbouring localities, the hard negatives
+that a hard-negative triplet loss (Hermans et al. 2017, "In Defense of the Triplet Loss") learns
+most from. A row whose group is already in the local batch being filled is deferred; the deferred
+and unused rows are dealt as above over the remaining batches, so the guarantee (no group twice in
+a batch) and the batch count hold; only a group larger than the remaining batches loses rows
+(``left_out`` then is an upper bound per epoch).
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..errors import DataError, SiamkitWarning
+from ..errors import ConfigError, DataError, SiamkitWarning
 from ._random import SeedLike
 from .samplers import EpochBatchSampler, _positive
 
@@ -31,7 +41,7 @@ class DuplicateBatchSampler(EpochBatchSampler):
 
     def __init__(self, groups, batch_size: int, *, seed: SeedLike = 0, shuffle: bool = True,
                  rank: int | None = None, world_size: int | None = None,
-                 what: str = "pairs") -> None:
+                 what: str = "pairs", localities=None, local_share: float = 0.0) -> None:
         super().__init__(seed, shuffle, rank, world_size)
         g = np.asarray(groups.numpy() if isinstance(groups, torch.Tensor) else groups)
         if g.ndim != 1 or len(g) == 0:
@@ -40,24 +50,65 @@ class DuplicateBatchSampler(EpochBatchSampler):
         _, self.groups = np.unique(g, return_inverse=True)
         self.n = len(g)
         self.n_batches = math.ceil(self.n / self.batch_size)
+        if not 0.0 <= local_share <= 1.0:
+            raise ConfigError(f"{what}: local_share must be in [0, 1], got {local_share!r}")
+        if local_share and localities is None:
+            raise ConfigError(f"{what}: local_share={local_share} needs localities")
+        self.localities = None
+        if localities is not None:
+            loc = np.asarray(localities.numpy() if isinstance(localities, torch.Tensor)
+                             else localities)
+            if loc.shape != g.shape:
+                raise DataError(f"{what}: localities has shape {loc.shape}, expected {g.shape} "
+                                f"(one per row)")
+            self.localities = loc
+        self.local_share = float(local_share)
+        self.n_local = int(round(self.local_share * self.n_batches)) if localities is not None else 0
+        if self.n_local >= self.n_batches and self.n_batches > 1:
+            self.n_local = self.n_batches - 1  # deferred rows need somewhere to go
         sizes = np.bincount(self.groups)
-        self.left_out = int(np.clip(sizes - self.n_batches, 0, None).sum())
+        spread = self.n_batches - self.n_local
+        self.left_out = int(np.clip(sizes - spread, 0, None).sum())
         if self.left_out:
             warnings.warn(f"{what}: {self.left_out} of {self.n} rows are left out of each epoch: "
                           f"the largest duplicate group has {sizes.max()} rows but an epoch has "
-                          f"only {self.n_batches} batches (use a smaller batch_size)",
+                          f"only {spread} batches to spread it over (use a smaller batch_size"
+                          f"{' or local_share' if self.n_local else ''})",
                           SiamkitWarning, stacklevel=2)
 
     def num_global_batches(self) -> int:
         return self.n_batches
 
     def global_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
-        group_rank = rng.permutation(self.groups.max() + 1)[self.groups]
-        order = np.lexsort((rng.random(self.n), group_rank))  # groups contiguous, random inside
-        if self.left_out:
-            g = self.groups[order]
-            first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-            pos_in_group = np.arange(self.n) - np.repeat(first, np.diff(np.r_[first, self.n]))
-            order = order[pos_in_group < self.n_batches]
-        batches = [order[b::self.n_batches] for b in range(self.n_batches)]
+        local, rest = self._local_batches(rng) if self.n_local else ([], np.arange(self.n))
+        n_spread = self.n_batches - len(local)
+        groups = self.groups[rest]
+        group_rank = rng.permutation(self.groups.max() + 1)[groups]
+        order = np.lexsort((rng.random(len(rest)), group_rank))  # groups contiguous, random inside
+        g = groups[order]
+        first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+        pos_in_group = np.arange(len(g)) - np.repeat(first, np.diff(np.r_[first, len(g)]))
+        order = rest[order[pos_in_group < n_spread]]
+        batches = local + [order[b::n_spread] for b in range(n_spread)]
         return [batches[i] for i in rng.permutation(self.n_batches)]
+
+    def _local_batches(self, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+        """Up to ``n_local`` full batches from a contiguous run of locality-ordered rows."""
+        order = np.lexsort((rng.random(self.n), self.localities))
+        order = np.roll(order, -int(rng.integers(self.n)))
+        used = np.zeros(self.n, dtype=bool)
+        batches: list[np.ndarray] = []
+        batch: list[int] = []
+        seen: set[int] = set()
+        for i in order:
+            if len(batches) == self.n_local:
+                break
+            if self.groups[i] in seen:
+                continue  # deferred to the spread batches
+            batch.append(i)
+            seen.add(self.groups[i])
+            if len(batch) == self.batch_size:
+                batches.append(np.array(batch))
+                used[batch] = True
+                batch, seen = [], set()
+        return batches, np.flatnonzero(~used)

@@ -28,10 +28,11 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Union
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError, SiamkitWarning
+from ..errors import ConfigError, DataError, SiamkitWarning
 from ._random import SeedLike, stream
 from ._samples import as_index
 from .containers import LabelledData, PairData
@@ -154,14 +155,22 @@ class LabelledLoader(BatchLoader):
 class DuplicatesLoader(BatchLoader):
     """``(x1, x2)`` batches of duplicate pairs (rows with y = 1), no duplicate group twice in a
     batch (see :mod:`siamkit.data.duplicate_sampler`). Without ``data.groups``, groups are computed
-    by :func:`siamkit.data.groups.duplicate_groups` (identical normalised texts share a group)."""
+    by :func:`siamkit.data.groups.duplicate_groups` (identical normalised texts share a group).
+    ``localities`` (int, one per row of ``data``) and ``local_share`` make that share of batches
+    from rows of nearby localities (harder in-batch negatives; see the sampler)."""
 
     batch_kind = "duplicates"
 
     def __init__(self, data: PairData, batch_size: int, seed: SeedLike = 0, *,
                  tokenizer: Any = None, max_length: int | None = None, shuffle: bool = True,
-                 **shard: Any) -> None:
+                 localities: Any = None, local_share: float = 0.0, **shard: Any) -> None:
         positives = (data.y == 1).nonzero().flatten()
+        if localities is not None:
+            localities = np.asarray(localities)
+            if len(localities) != len(data):
+                raise DataError(f"{data.name}: localities has {len(localities)} values for "
+                                f"{len(data)} rows")
+            localities = localities[positives.numpy()]
         if len(positives) == 0:
             raise ConfigError(f"{data.name}: no duplicate rows (label 1) for 'duplicates' batches")
         if len(positives) < len(data):
@@ -174,7 +183,8 @@ class DuplicatesLoader(BatchLoader):
         self.src1 = as_source(data.x1, tokenizer, max_length, data.name)
         self.src2 = as_source(data.x2, tokenizer, max_length, data.name)
         super().__init__(DuplicateBatchSampler(groups, batch_size, seed=seed, shuffle=shuffle,
-                                               what=data.name, **shard))
+                                               what=data.name, localities=localities,
+                                               local_share=local_share, **shard))
 
     def _batch(self, table, index):
         return self.src1.gather(index), self.src2.gather(index)
