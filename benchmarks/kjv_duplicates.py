@@ -81,7 +81,8 @@ class Config:
     subword_ngrams: tuple[int, int] | None = None  # fastText character n-grams, e.g. 3,5
     subword_buckets: int = 0
     max_length: int | None = None
-    local_share: float = 0.0  # share of batches cut from neighbouring chapters (harder negatives)
+    local_share: float = 0.0  # share of batches cut from nearby localities (harder negatives)
+    locality: str = "chapter"  # or "clusters": k-means on TF-IDF of the KJV training verses
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -160,11 +161,26 @@ def chapter_ids(references: list[str]) -> np.ndarray:
     return np.array([number[c] for c in chapters])
 
 
+def text_clusters(texts: list[str], seed: int, rows_per_cluster: int = 22) -> np.ndarray:
+    """Cluster ids of word TF-IDF vectors (LSA 64 dims, k-means): parallel passages of other books
+    share a cluster, which chapter ids cannot give. Same mean cluster size as a chapter."""
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+    x = TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
+    z = normalize(TruncatedSVD(64, random_state=seed).fit_transform(x))
+    k = max(2, len(texts) // rows_per_cluster)
+    return MiniBatchKMeans(k, n_init=1, random_state=seed, batch_size=4096).fit_predict(z)
+
+
 def train(model: sk.SiameseNetwork, cfg: Config, train_data, val_data, progress: bool):
     tok = model.adapter.tokenizer
     local = {}
     if cfg.local_share:
-        local = {"localities": chapter_ids(train_data.keys), "local_share": cfg.local_share}
+        ids = (chapter_ids(train_data.keys) if cfg.locality == "chapter"
+               else text_clusters(train_data.x1, cfg.seed))
+        local = {"localities": ids, "local_share": cfg.local_share}
     loader = make_loader("duplicates", train_data, cfg.batch_size, cfg.seed, tokenizer=tok,
                          max_length=cfg.max_length, **local)
     val_loader = make_loader("duplicates", val_data, 256, cfg.seed, tokenizer=tok,

@@ -105,3 +105,20 @@ def test_error_analysis_quick_run(tmp_path, shared_data, monkeypatch):
     out = _error_analysis().main(["--quick", "--output", str(tmp_path / "analysis.json")])
     assert json.loads((tmp_path / "analysis.json").read_text()) == out
     assert 0.0 <= out["recall_at_1"] <= out["recall_at_1_among_val_sized_pools"] <= 1.0
+
+
+def test_chapter_ids_number_chapters_in_file_order():
+    refs = ["Genesis 1:1", "Genesis 1:2", "Genesis 2:1", "Exodus 1:1", "Exodus 1:2", "1 John 1:1"]
+    assert load_benchmark().chapter_ids(refs).tolist() == [0, 0, 1, 2, 2, 3]
+
+
+@pytest.mark.slow
+def test_quick_run_with_local_batches(tmp_path, shared_data):
+    if not (shared_data / "paraphrase" / "kjv_web_pairs.tsv").is_file():
+        pytest.skip(f"kjv-web not found under {shared_data}/paraphrase/")
+    for locality in ("chapter", "clusters"):
+        out = load_benchmark().main(["--quick", "--no-peers", "--data-dir", str(shared_data),
+                                     "--set", "local_share=0.5", "--set", f"locality={locality}",
+                                     "--output", str(tmp_path / f"{locality}.json")])
+        assert out["config"]["local_share"] == 0.5 and out["config"]["locality"] == locality
+        assert 0.0 <= out["siamkit"]["recall_at_1"] <= 1.0
