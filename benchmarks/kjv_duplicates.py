@@ -81,7 +81,7 @@ class Config:
     subword_ngrams: tuple[int, int] | None = None  # fastText character n-grams, e.g. 3,5
     subword_buckets: int = 0
     max_length: int | None = None
-    local_share: float = 0.0  # share of batches cut from nearby localities (harder negatives)
+    local_share: float = 0.25  # share of batches from neighbouring chapters (ablation rows N)
     locality: str = "chapter"  # or "clusters": k-means on TF-IDF of the KJV training verses
     val_fraction: float = 0.1
     seed: int = 0

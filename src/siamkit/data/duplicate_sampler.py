@@ -70,7 +70,9 @@ class DuplicateBatchSampler(EpochBatchSampler):
         spread = self.n_batches - self.n_local
         self.left_out = int(np.clip(sizes - spread, 0, None).sum())
         if self.left_out:
-            warnings.warn(f"{what}: {self.left_out} of {self.n} rows are left out of each epoch: "
+            bound = "up to " if self.n_local else ""  # local batches may take some of them
+            warnings.warn(f"{what}: {bound}{self.left_out} of {self.n} rows are left out of each "
+                          f"epoch: "
                           f"the largest duplicate group has {sizes.max()} rows but an epoch has "
                           f"only {spread} batches to spread it over (use a smaller batch_size"
                           f"{' or local_share' if self.n_local else ''})",
