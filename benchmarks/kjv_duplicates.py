@@ -6,8 +6,10 @@ normalisation, cosine similarity, :class:`siamkit.losses.HardNegativeTripletLoss
 in-batch negatives, Henderson et al. 2017) on batches of duplicate pairs, all through siamkit's
 public API. The default LSTM is bidirectional with max pooling, the variant that won on validation
 Recall@1 in ``results/kjv_duplicates_ablation.md``; the course's exact recipe (one direction, mean
-pooling) is ``--set bidirectional=false --set pooling=mean``. Trained from scratch on the kjv-web Old Testament pairs (minus a validation part
-held out by duplicate group), tested on the New Testament:
+pooling) is ``--set bidirectional=false --set pooling=mean``. A quarter of the training batches
+are chapter-local (``DuplicateBatchSampler`` localities: neighbouring chapters, so in-batch negatives
+are similar verses; ``--set local_share=0`` turns it off). Trained from scratch on the kjv-web Old
+Testament pairs (minus a validation part held out by duplicate group), tested on the New Testament:
 
 * Recall@1 and Recall@5 of retrieving each KJV test verse's WEB verse among all 7,950 WEB test
   verses (``siamkit.evaluation.retrieval_metrics``, cosine);
