@@ -157,7 +157,7 @@ def make_loss(cfg: Config) -> torch.nn.Module:
 
 
 def chapter_ids(references: list[str]) -> np.ndarray:
-    """"John 3:16" -> an int per chapter, numbered in file order (neighbouring chapters, near ids)."""
+    """"John 3:16" -> an int per chapter, numbered in file order (neighbouring chapters: near)."""
     chapters = [r.rsplit(":", 1)[0] for r in references]
     number = {c: i for i, c in enumerate(dict.fromkeys(chapters))}
     return np.array([number[c] for c in chapters])

@@ -12,12 +12,12 @@ A group larger than the number of batches cannot be spread: its extra rows (chos
 epoch) are left out of that epoch, and a :class:`siamkit.errors.SiamkitWarning` says how many.
 Seeding, ``set_epoch`` and sharding as for every :mod:`siamkit.data.samplers` sampler.
 
-Optional locality (``localities``, int ``[N]``, e.g. the chapter of a Bible verse, with nearby ids
-for nearby text; ``local_share`` > 0): a share of each epoch's batches is cut from one contiguous run
-of rows ordered by locality (random start, random order inside a locality), so the in-batch
-negatives of those batches are rows from the same or neighbouring localities, the hard negatives
-that a hard-negative triplet loss (Hermans et al. 2017, "In Defense of the Triplet Loss") learns
-most from. A row whose group is already in the local batch being filled is deferred; the deferred
+Optional locality (``localities``, int ``[N]``, e.g. the chapter of a Bible verse, with nearby
+ids for nearby text; ``local_share`` > 0): a share of each epoch's batches is cut from one
+contiguous run of rows ordered by locality (random start, random order inside a locality), so
+the in-batch negatives of those batches are rows from the same or neighbouring localities, the
+hard negatives that a hard-negative triplet loss (Hermans et al. 2017, "In Defense of the Triplet
+Loss") learns most from. A row whose group is already in the local batch being filled is deferred; the deferred
 and unused rows are dealt as above over the remaining batches, so the guarantee (no group twice in
 a batch) and the batch count hold; only a group larger than the remaining batches loses rows
 (``left_out`` then is an upper bound per epoch).
@@ -63,7 +63,7 @@ class DuplicateBatchSampler(EpochBatchSampler):
                                 f"(one per row)")
             self.localities = loc
         self.local_share = float(local_share)
-        self.n_local = int(round(self.local_share * self.n_batches)) if localities is not None else 0
+        self.n_local = 0 if localities is None else int(round(self.local_share * self.n_batches))
         if self.n_local >= self.n_batches and self.n_batches > 1:
             self.n_local = self.n_batches - 1  # deferred rows need somewhere to go
         sizes = np.bincount(self.groups)
