@@ -17,10 +17,10 @@ ids for nearby text; ``local_share`` > 0): a share of each epoch's batches is cu
 contiguous run of rows ordered by locality (random start, random order inside a locality), so
 the in-batch negatives of those batches are rows from the same or neighbouring localities, the
 hard negatives that a hard-negative triplet loss (Hermans et al. 2017, "In Defense of the Triplet
-Loss") learns most from. A row whose group is already in the local batch being filled is deferred; the deferred
-and unused rows are dealt as above over the remaining batches, so the guarantee (no group twice in
-a batch) and the batch count hold; only a group larger than the remaining batches loses rows
-(``left_out`` then is an upper bound per epoch).
+Loss") learns most from. A row whose group is already in the local batch being filled is
+deferred; the deferred and unused rows are dealt as above over the remaining batches, so the
+guarantee (no group twice in a batch) and the batch count hold; only a group larger than the
+remaining batches loses rows (``left_out`` then is an upper bound per epoch).
 """
 
 from __future__ import annotations
