@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from siamkit.encoders import create_encoder
 from siamkit.encoders.rnn import CHUNK_ROWS
 
-
-def packed_reference(enc, ids: torch.Tensor) -> torch.Tensor:
-    """Pooling over a packed sequence, written out plainly (the encoder's former path)."""
-    lengths = (ids != 0).sum(dim=1)
-    packed = pack_padded_sequence(enc.embedding(ids), lengths, batch_first=True,
-                                  enforce_sorted=False)
-    out, hidden = enc.rnn(packed)
-    if enc.pooling == "last":
-        return (hidden[0] if enc.cell == "lstm" else hidden)[-1]
-    out, _ = pad_packed_sequence(out, batch_first=True)
-    rows = []
-    for i, n in enumerate(lengths.tolist()):
-        real = out[i, :n]
-        rows.append(real.mean(0) if enc.pooling == "mean" else real.amax(0))
-    return torch.stack(rows)
-
-
-def random_ids(rows: int, seed: int) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    lengths = torch.randint(1, 12, (rows,), generator=gen)
-    ids = torch.randint(2, 30, (rows, 12), generator=gen)
-    return ids * (torch.arange(12) < lengths.unsqueeze(1))
+from rnn_reference import packed_reference, random_ids
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
