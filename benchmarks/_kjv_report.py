@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 from typing import Any
 
-import torch
+import _machine
 
 
 def machine_info() -> dict[str, Any]:
-    """What the figures were measured on, and how busy the machine was (load average)."""
+    """What the figures were measured on (:func:`_machine.machine_info`), with the 1-, 5- and
+    15-minute load averages: how busy the machine was."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "load_average_1_5_15_min": list(load) if load else None}
+    return _machine.machine_info() | {"load_average_1_5_15_min": list(load) if load else None}
 
 
 def summarise_history(history: Any) -> dict[str, Any]:

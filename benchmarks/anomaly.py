@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _machine import machine_info  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -206,12 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
         "mean_auroc": mean,
         "siamese_over_pixels_auroc": round(mean["siamese"] / max(mean["pixels_knn"], 1e-9), 3),
         "per_digit": per_digit,
-        "machine": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine_info(),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     out = (

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import replace
@@ -37,6 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import one_shot_lib as lib  # noqa: E402
+from _machine import load_average, machine_info  # noqa: E402
 from one_shot_lib import Recipe  # noqa: E402
 
 import siamkit as sk  # noqa: E402
@@ -136,7 +136,7 @@ def run_select(recipes, splits, args) -> list[dict]:
             train = splits["train"].only([d for d in lib.TRAIN_DIGITS if d not in held])
             mon = lib.OneShotMonitor(splits["val"].x, splits["val"].y, held, args.val_episodes)
             _, info = lib.train(r, train, mon, threads=args.threads)
-            rec["folds"]["".join(map(str, held))] = info | {"load_avg_1m": os.getloadavg()[0]}
+            rec["folds"]["".join(map(str, held))] = info | {"load_avg_1m": load_average()}
         for key in info["curve"][0]:
             if key.startswith("val"):
                 curves = np.array([[c[key] for c in f["curve"]] for f in rec["folds"].values()])
@@ -172,11 +172,10 @@ def raw_pixels(split, args) -> dict:
 
 
 def test_row(r: Recipe, splits, args) -> dict:
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     model, info = lib.train(r, splits["train"], threads=args.threads)
     row = {"recipe": r.name, "config": r.config(), "train_s": round(info["train_s"], 1),
-           "steps": info["steps"], "load_avg_1m": [round(load_before, 2),
-                                                   round(os.getloadavg()[0], 2)],
+           "steps": info["steps"], "load_avg_1m": [load_before, load_average()],
            "val": selection_summary(r), "test": test_figures(model, splits["test"], args)}
     if model.head is not None:  # the same model scored by its L1 head (Koch et al.)
         row["test_head"] = test_figures(model, splits["test"], args, scoring="head")
@@ -256,9 +255,7 @@ def main(argv=None) -> dict | list[dict]:
                      "episodes": args.episodes, "episode_seed": 0, "ci": "normal 95% over episodes",
                      "selection": f"2-way 1-shot among digits held out of training, folds {FOLDS}, "
                                   "validation images; mean over folds"},
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "threads": args.threads, "torch": torch.__version__,
-                    "python": platform.python_version()},
+        "machine": machine_info() | {"threads": args.threads},
         "quick": args.quick,
         "peer_raw_pixels_nn": {"test": raw_pixels(splits["test"], args)},
         "target": {"test_1_shot": 0.85},

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _machine import load_average, machine_info  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -101,7 +103,7 @@ def measure_speed(model, sequences: list, passes: int = 3) -> dict:
         run_tracker(Tracker(model), sequences[0].frames[:10], sequences[0].boxes[0])  # warm-up
         rates, loads = [], []
         for _ in range(passes):
-            loads.append(round(os.getloadavg()[0], 2))
+            loads.append(load_average())
             frames, seconds = 0, 0.0
             for seq in sequences:
                 result = run_tracker(Tracker(model), seq.frames, seq.boxes[0])
@@ -167,7 +169,6 @@ def targets(results: dict, speed: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    import numpy as np
     import torch
 
     from siamkit.tracking import (
@@ -274,13 +275,7 @@ def main(argv: list[str] | None = None) -> dict:
         "results": results,
         "speed": speed,
         "targets": goals,
-        "machine": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine_info(),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     out = (
