@@ -81,10 +81,12 @@ class RNNEncoder(Encoder):
             bidirectional=self.bidirectional, dropout=self.dropout if self.num_layers > 1 else 0.0,
         )
         self.project = nn.Identity() if self.embedding_dim == state_dim else nn.Linear(state_dim, self.embedding_dim)
-        # One-directional RNNs of each layer's shape: parameterless templates that run one direction
-        # of self.rnn with its weights. A plain list, not submodules: they hold no state of their own.
+        # One-directional RNNs of each layer's shape: templates that run one direction of self.rnn
+        # with its weights (their own are never used). A plain list, not submodules: they hold no
+        # state of the model. Only the bidirectional path needs them.
         self._one_way = [CELLS[cell](self.token_dim if k == 0 else state_dim, self.hidden_dim,
-                                     batch_first=True) for k in range(self.num_layers)]
+                                     batch_first=True) for k in range(self.num_layers)
+                         ] if self.bidirectional else []
 
     def encode(self, ids: Tensor) -> Tensor:
         if ids.dim() not in (2, 3) or ids.dtype not in (torch.int64, torch.int32):
