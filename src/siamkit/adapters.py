@@ -237,7 +237,7 @@ def adapter_from_config(config: dict[str, Any]) -> Adapter:
         if kind == "vector":
             return VectorAdapter(**config)
         if kind == "text":
-            from .data.tokenizer import Tokenizer
+            from .data.text import Tokenizer
 
             return TextAdapter(Tokenizer.from_dict(config["tokenizer"]), config.get("max_length"))
     except (TypeError, KeyError) as exc:

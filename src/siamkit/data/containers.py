@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from ..errors import DataError
-from ._samples import as_index, as_samples, sample_kind, take
+from .samples import as_index, as_samples, sample_kind, take
 
 def _check_length(n: int, other: Any, what: str, name: str) -> None:
     if other is not None and len(other) != n:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError
-from ._random import SeedLike, as_rng, as_seed
+from .seeding import SeedLike, as_rng, as_seed
 from .containers import LabelledData, PairData
 
 Data = Union[LabelledData, PairData]

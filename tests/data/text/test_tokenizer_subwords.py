@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from siamkit.data import Tokenizer
-from siamkit.data.sources import TextSource
-from siamkit.data.subwords import char_ngrams
+from siamkit.data.batches.sources import TextSource
+from siamkit.data.text.subwords import char_ngrams
 from siamkit.errors import ConfigError
 
 TEXTS = ["Paul said unto them.", "And Saul said, Go.", "the cat sat"]

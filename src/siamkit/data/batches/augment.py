@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..errors import ConfigError, DataError
-from ._random import SeedLike, as_seed
+from ...errors import ConfigError, DataError
+from ..seeding import SeedLike, as_seed
 
 # Which items of a batch are model inputs (the rest are labels or targets), per batch kind.
 _INPUTS = {"pairs": 2, "scored_pairs": 2, "triplets": 3, "labelled": 1, "duplicates": 2}

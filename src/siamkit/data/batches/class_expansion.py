@@ -20,8 +20,8 @@ from typing import Callable, Mapping, Sequence, Union
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError, DataError
-from .containers import LabelledData
+from ...errors import ConfigError, DataError
+from ..containers import LabelledData
 
 ImageTransform = Callable[[Tensor], Tensor]
 

@@ -10,7 +10,7 @@ epoch. Batches have ``ceil(N / batch_size)`` as their count and sizes that diffe
 
 A group larger than the number of batches cannot be spread: its extra rows (chosen at random each
 epoch) are left out of that epoch, and a :class:`siamkit.errors.SiamkitWarning` says how many.
-Seeding, ``set_epoch`` and sharding as for every :mod:`siamkit.data.samplers` sampler.
+Seeding, ``set_epoch`` and sharding as for every :mod:`siamkit.data.batches.samplers` sampler.
 
 Optional locality (``localities``, int ``[N]``, e.g. the chapter of a Bible verse, with nearby
 ids for nearby text; ``local_share`` > 0): a share of each epoch's batches is cut from one
@@ -31,8 +31,8 @@ import warnings
 import numpy as np
 import torch
 
-from ..errors import ConfigError, DataError, SiamkitWarning
-from ._random import SeedLike
+from ...errors import ConfigError, DataError, SiamkitWarning
+from ..seeding import SeedLike
 from .samplers import EpochBatchSampler, _positive
 
 

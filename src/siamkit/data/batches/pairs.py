@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import DataError
-from ._random import SeedLike, as_rng
-from ._samples import as_index, take
-from .containers import LabelledData, PairData
+from ...errors import DataError
+from ..seeding import SeedLike, as_rng
+from ..samples import as_index, take
+from ..containers import LabelledData, PairData
 
 
 class ClassIndex:

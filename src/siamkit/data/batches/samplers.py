@@ -23,8 +23,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..errors import ConfigError
-from ._random import SeedLike, as_seed, stream
+from ...errors import ConfigError
+from ..seeding import SeedLike, as_seed, stream
 from .pairs import ClassIndex
 
 _PLAN = 1

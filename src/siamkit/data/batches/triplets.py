@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..distances import get_distance
-from ..errors import ConfigError, DataError
-from ._random import SeedLike, as_rng
-from ._samples import as_index
-from .containers import LabelledData
+from ...distances import get_distance
+from ...errors import ConfigError, DataError
+from ..seeding import SeedLike, as_rng
+from ..samples import as_index
+from ..containers import LabelledData
 from .pairs import ClassIndex
 
 Triplets = tuple[Tensor, Tensor, Tensor]

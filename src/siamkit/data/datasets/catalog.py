@@ -12,7 +12,7 @@ name               returns                splits
 
 With ``val_fraction`` > 0, ``"train"`` is the official training part minus the seeded ``"val"`` part
 (stratified by class, or by duplicate group); the two never share a sample. The data directory is
-resolved as :func:`siamkit.data.paths.resolve_data_dir` says. MNIST options: ``download``,
+resolved as :func:`siamkit.data.datasets.paths.resolve_data_dir` says. MNIST options: ``download``,
 ``progress``, ``verify``, ``mirrors``; digits: ``test_fraction``.
 """
 
@@ -21,12 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..errors import ConfigError
-from .containers import LabelledData, PairData
+from ...errors import ConfigError
+from ..containers import LabelledData, PairData
 from .digits import load_digits
 from .kjv_web import load_kjv_web
 from .mnist import FASHION_MNIST, MNIST, IdxDatasetSpec, load_idx_dataset
-from .splits import train_val_split
+from ..splits import train_val_split
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import ConfigError
-from ._random import SeedLike
-from .containers import LabelledData
-from .splits import train_val_test_split
+from ...errors import ConfigError
+from ..seeding import SeedLike
+from ..containers import LabelledData
+from ..splits import train_val_test_split
 
 SPLITS = ("train", "val", "test", "all")
 

@@ -20,8 +20,7 @@ from typing import Collection
 
 from tqdm.auto import tqdm
 
-from .._version import __version__
-from ..errors import DownloadError
+from ...errors import DownloadError
 
 _CHUNK = 1 << 16
 
@@ -65,7 +64,9 @@ def download_file(url: str, dest: str | Path, *, md5: str | Collection[str] | No
 
 
 def _stream(url: str, out, timeout: float, progress: bool, label: str):
-    request = urllib.request.Request(url, headers={"User-Agent": f"siamkit/{__version__}"})
+    import siamkit  # here, not at the top: siamkit's __init__ imports this package
+
+    request = urllib.request.Request(url, headers={"User-Agent": f"siamkit/{siamkit.__version__}"})
     digest = hashlib.md5(usedforsecurity=False)
     received = 0
     try:

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError, DataError
-from ._random import SeedLike
-from .containers import PairData
-from .groups import duplicate_groups
+from ...errors import ConfigError, DataError
+from ..seeding import SeedLike
+from ..containers import PairData
+from ..groups import duplicate_groups
 from .paths import resolve_data_dir, where_from
-from .splits import train_val_split
-from .text_files import load_text_pairs
+from ..splits import train_val_split
+from ..readers.text_files import load_text_pairs
 
 FILE_NAME = "kjv_web_pairs.tsv"
 FOLDER = "paraphrase"

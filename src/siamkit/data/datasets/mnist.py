@@ -4,13 +4,13 @@ MNIST: LeCun, Bottou, Bengio & Haffner (1998), "Gradient-based learning applied 
 recognition". Fashion-MNIST: Xiao, Rasul & Vollgraf (2017), arXiv:1708.07747. Both: 60,000 training
 and 10,000 test images of 28 x 28 uint8, 10 classes, in ``<data_dir>/mnist/`` and
 ``<data_dir>/fashion-mnist/`` under the usual names (``train-images-idx3-ubyte`` with or without
-``.gz``; see :mod:`siamkit.data.paths`).
+``.gz``; see :mod:`siamkit.data.datasets.paths`).
 
 Verification: a file is accepted when its .gz MD5 is the published one, or when the MD5 of its
 decompressed content is the canonical raw file's (so re-compressed copies pass). Where no raw hash
 is published (Fashion-MNIST) a re-compressed or raw copy is checked for shape and label range only,
 and a :class:`siamkit.errors.SiamkitWarning` says so. Missing files are downloaded from the mirrors
-in turn (:func:`siamkit.data.download.download_file`); if that fails, the error says which files to
+in turn (:func:`siamkit.data.datasets.download.download_file`); if that fails, the error says which files to
 put where. ``ids`` are 0..59,999 for training and 60,000..69,999 for test images, unique across
 splits.
 """
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ConfigError, DataError, DownloadError, SiamkitWarning
-from .containers import LabelledData
+from ...errors import ConfigError, DataError, DownloadError, SiamkitWarning
+from ..containers import LabelledData
 from .download import download_file, md5_of_file
 from .idx import parse_idx, read_bytes
 from .paths import resolve_data_dir, where_from

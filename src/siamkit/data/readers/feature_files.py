@@ -14,8 +14,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..errors import DataError
-from .containers import LabelledData
+from ...errors import DataError
+from ..containers import LabelledData
 from .tables import RowError, class_ids, parse_number, read_table
 from .text_files import read_rows
 

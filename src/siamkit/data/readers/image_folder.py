@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import ConfigError, DataError
-from ._report import SkipCounter
-from .containers import LabelledData
+from ...errors import ConfigError, DataError
+from .skips import SkipCounter
+from ..containers import LabelledData
 
 
 def _size(image_size: int | tuple[int, int] | None) -> tuple[int, int] | None:

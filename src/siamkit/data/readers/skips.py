@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 
-from ..errors import SiamkitWarning
+from ...errors import SiamkitWarning
 
 _SHOW = 3
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import ConfigError, DataError
+from ...errors import ConfigError, DataError
 
 
 class RowError(DataError):

@@ -18,9 +18,9 @@ from typing import Callable
 
 import torch
 
-from ..errors import ConfigError, DataError
-from ._report import SkipCounter
-from .containers import LabelledData, PairData
+from ...errors import ConfigError, DataError
+from .skips import SkipCounter
+from ..containers import LabelledData, PairData
 from .tables import RowError, Table, class_ids, parse_number, read_table
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import zlib
 from typing import Sequence
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 
 def char_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
