@@ -3,10 +3,12 @@ model reads it.
 
 * ``digits``, ``mnist:test``, ``kjv-web:val``: a split of a named dataset as ``siamkit train``
   makes it with the default fractions (split ``test`` unless named);
-* a folder: an image folder, one subfolder per class, resized to the model's image size;
-* ``.csv``/``.tsv``: text pairs (Quora layout: question1, question2, is_duplicate) or labelled texts
-  (text, label), told apart by the header; a feature table for a vector model;
-* ``.npy``/``.npz``: arrays with labels (``--labels`` or the ``y`` of an ``.npz``).
+* a file or folder: read by the reader that :data:`siamkit.registry.READERS` registers for its
+  suffix (or for folders), told apart by the header columns it names and by the model's modality:
+  a folder is an image folder, one subfolder per class, resized to the model's image size;
+  ``.csv``/``.tsv`` text pairs (Quora layout: question1, question2, is_duplicate) or labelled texts
+  (text, label); a feature table for a vector model; ``.npy``/``.npz`` arrays with labels
+  (``--labels`` or the ``y`` of an ``.npz``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from ..config.schema import DataConfig
 from ..errors import DataError
+from ..registry import DATASETS, READERS, Entry
 
 SPLITS = ("train", "val", "test")
 
@@ -30,28 +33,51 @@ def _header(path: Path) -> list[str]:
         raise DataError(f"{path}: not a UTF-8 text file") from None
 
 
-def file_config(path: Path, model: Any, labels: str | None) -> DataConfig:
-    """The DataConfig that reads ``path`` for ``model``."""
-    kind = getattr(model.adapter, "type", "tensor")
-    suffix = path.suffix.lower()
+def _candidates(path: Path, kind: str) -> tuple[list[Entry], list[Entry]]:
+    """The readers registered for ``path``'s suffix (or for folders), and those of them that fit a
+    model of ``kind`` inputs, the most specific first."""
     if path.is_dir():
-        if kind != "image":
-            raise DataError(f"{path}: a folder is read as images, but the model takes {kind} inputs")
-        return DataConfig(source="image_folder", path=str(path), image_size=list(model.adapter.image_size),
-                          color="grayscale" if model.adapter.channels == 1 else "rgb")
-    if suffix in (".npy", ".npz"):
-        return DataConfig(source="arrays", path=str(path), labels=labels)
-    if suffix in (".csv", ".tsv", ".txt"):
-        header = _header(path)
-        if {"question1", "question2", "is_duplicate"} <= set(header):
-            return DataConfig(source="text_pairs", path=str(path))
-        if kind == "vector":
-            return DataConfig(source="feature_table", path=str(path))
-        if {"text", "label"} <= set(header):
-            return DataConfig(source="labelled_texts", path=str(path))
-        raise DataError(f"{path}: expected columns question1, question2, is_duplicate (text pairs) or "
-                        f"text, label (labelled texts); found {', '.join(header[:8]) or 'none'}")
-    raise DataError(f"{path}: unknown kind of data file (use a folder, .csv, .tsv, .npy or .npz)")
+        readers = READERS.entries(folder=True)
+        return readers, [e for e in readers if kind in e["modalities"]]
+    readers = [e for e in READERS.entries() if path.suffix.lower() in e["suffixes"]]
+    if not any(e["columns"] for e in readers):
+        return readers, readers  # nothing to tell them apart (arrays): the reader checks the data
+    header = set(_header(path))
+    # A reader that names its columns is taken when they are all there; one that takes any header
+    # only for a model of its modality (a feature table for a vector model). Of those, a reader of
+    # the model's modality first, then the one that names more columns (text pairs before texts).
+    fitting = [e for e in readers if (set(e["columns"]) <= header if e["columns"]
+                                      else kind in e["modalities"])]
+    fitting.sort(key=lambda e: (kind not in e["modalities"], -len(e["columns"])))
+    return readers, fitting
+
+
+def file_config(path: Path, model: Any, labels: str | None) -> DataConfig:
+    """The DataConfig that reads ``path`` for ``model``, with the reader that
+    :data:`siamkit.registry.READERS` registers for its suffix."""
+    kind = getattr(model.adapter, "type", "tensor")
+    readers, fitting = _candidates(path, kind)
+    if not readers:
+        suffixes = sorted({s for e in READERS.entries() for s in e["suffixes"]})
+        raise DataError(f"{path}: unknown kind of data file (use a folder, "
+                        f"{', '.join(suffixes)})")
+    if not fitting:
+        if path.is_dir():
+            raise DataError(f"{path}: a folder is read as "
+                            f"{' or '.join(m + 's' for e in readers for m in e['modalities'])}, "
+                            f"but the model takes {kind} inputs")
+        expected = " or ".join(f"{', '.join(e['columns'])} ({e.name.replace('_', ' ')})"
+                               for e in sorted(readers, key=lambda e: -len(e["columns"]))
+                               if e["columns"])
+        raise DataError(f"{path}: expected columns {expected}; found "
+                        f"{', '.join(_header(path)[:8]) or 'none'}")
+    reader = fitting[0]
+    known: dict[str, Any] = {"labels": labels}
+    if kind == "image":
+        known.update(image_size=list(model.adapter.image_size),
+                     color="grayscale" if model.adapter.channels == 1 else "rgb")
+    values = {key: value for key, value in known.items() if key in reader["keys"]}
+    return DataConfig(source=reader.name, path=str(path), **values)
 
 
 def load_spec(spec: str, model: Any, default_split: str, labels: str | None = None,
@@ -62,12 +88,10 @@ def load_spec(spec: str, model: Any, default_split: str, labels: str | None = No
     path = Path(spec)
     if path.exists():
         return load_source(file_config(path, model, labels), source=what)
-    from ..data import list_datasets
-
     name, _, split = spec.partition(":")
-    if name.strip().lower().replace("_", "-") not in list_datasets():
+    if name not in DATASETS:
         raise DataError(f"{what} {spec}: no such file or folder, and not a named dataset "
-                        f"({', '.join(list_datasets())})")
+                        f"({', '.join(DATASETS.names())})")
     split = split or default_split
     if split not in SPLITS:
         raise DataError(f"{what} {spec}: unknown split {split!r}; use {', '.join(SPLITS)}")

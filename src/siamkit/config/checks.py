@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from ..errors import ConfigError
+from ..registry import READERS
 from .fields import suggest, where
 from .registry import fitting_batch_kinds, fitting_losses, loss_class
 from .schema import DataConfig, ExperimentConfig
-
-# [data] keys that only some sources read; giving one to another source is a mistake worth naming.
-_APPLIES: dict[str, tuple[str, ...]] = {
-    "name": ("dataset",), "data_dir": ("dataset",), "options": ("dataset",),
-    "path": ("image_folder", "text_pairs", "labelled_texts", "arrays", "feature_table"),
-    "val_path": ("image_folder", "text_pairs", "labelled_texts", "arrays", "feature_table"),
-    "test_path": ("image_folder", "text_pairs", "labelled_texts", "arrays", "feature_table"),
-    "labels": ("arrays",), "image_size": ("image_folder",), "color": ("image_folder",),
-    "text1": ("text_pairs",), "text2": ("text_pairs",), "text": ("labelled_texts",),
-    "label": ("text_pairs", "labelled_texts", "feature_table"), "features": ("feature_table",),
-    "delimiter": ("text_pairs", "labelled_texts", "feature_table"),
-    "on_error": ("image_folder", "text_pairs", "labelled_texts", "feature_table"),
-}
-
 
 class _Checker:
     def __init__(self, source: str, section: str) -> None:
@@ -49,13 +37,20 @@ def check_config(cfg: ExperimentConfig) -> ExperimentConfig:
 
 
 def _check_data(d: DataConfig, source: str) -> None:
+    """The source must be a registered reader (:data:`siamkit.registry.READERS`), and every
+    reader-specific key that is set must be one the reader reads."""
     need = _Checker(source, "data")
+    reader = READERS.entry(d.source, f"{where(source, 'data')} source:")
+    read_by: dict[str, list[str]] = {}
+    for entry in READERS.entries():
+        for key in entry["keys"]:
+            read_by.setdefault(key, []).append(entry.name)
     defaults = DataConfig()
-    for key, sources in _APPLIES.items():
-        if d.source not in sources and getattr(d, key) != getattr(defaults, key):
+    for key in (f.name for f in fields(DataConfig)):
+        if key in read_by and key not in reader["keys"] and getattr(d, key) != getattr(defaults, key):
             need(False, key, f"does not apply to source {d.source!r} (it is read by "
-                             f"{', '.join(repr(s) for s in sources)})")
-    if d.source != "dataset":
+                             f"{', '.join(repr(s) for s in read_by[key])})")
+    if "path" in reader["keys"]:
         need(bool(d.path), "path", f"source {d.source!r} needs path = \"<file or folder>\"")
     need(0.0 < d.val_fraction < 1.0, "val_fraction", f"must be between 0 and 1, got {d.val_fraction}")
     need(0.0 < d.test_fraction < 1.0, "test_fraction",

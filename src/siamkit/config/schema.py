@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Source = Literal["dataset", "image_folder", "text_pairs", "labelled_texts", "arrays", "feature_table"]
+Source = str  # a reader registered in siamkit.registry.READERS; checked by siamkit.config.checks
 Modality = Literal["auto", "image", "text", "vector"]
 LossName = Literal["contrastive", "binary_cross_entropy", "triplet", "batch_hard", "batch_all",
                    "batch_semihard", "hard_negative", "multiple_negatives_ranking", "cosine_similarity"]
@@ -35,7 +35,7 @@ BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "du
 class DataConfig:
     """``[data]``: where samples come from, what they are, and how they are split."""
 
-    source: Source = "dataset"
+    source: Source = "dataset"            # "dataset" (named) or a reader of files: image_folder, ...
     name: str = "digits"                  # source "dataset": digits, mnist, fashion-mnist, kjv-web
     data_dir: str | None = None           # named datasets: else $SIAMKIT_DATA, else ~/.cache/siamkit
     options: dict[str, Any] = field(default_factory=dict)  # named dataset options (download = false)

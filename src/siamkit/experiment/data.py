@@ -1,12 +1,14 @@
 """The ``[data]`` section made real: train, validation and test data, and their modality.
 
-Named datasets with a test split of their own (MNIST, Fashion-MNIST, kjv-web) keep it, and
-``val_fraction`` of their training part becomes validation; other data are split seeded into
-train / validation / test (``val_fraction``, ``test_fraction``), or read from ``val_path`` /
-``test_path``. With ``class_disjoint``, the test classes are never seen in training (Koch, Zemel &
-Salakhutdinov 2015, one-shot learning); validation then comes from the training classes. Splits of
-one source are checked to share no sample (:func:`siamkit.data.check_no_leakage`). ``modality =
-"vector"`` turns images into vectors of their pixels (an MLP on digits, say).
+The source's reader comes from :data:`siamkit.registry.READERS`, a named dataset's facts from
+:data:`siamkit.registry.DATASETS`. Named datasets with a test split of their own (``official_test``
+in their entry: MNIST, Fashion-MNIST, kjv-web) keep it, and ``val_fraction`` of their training part
+becomes validation; other data are split seeded into train / validation / test (``val_fraction``,
+``test_fraction``), or read from ``val_path`` / ``test_path``. With ``class_disjoint``, the test
+classes are never seen in training (Koch, Zemel & Salakhutdinov 2015, one-shot learning);
+validation then comes from the training classes. Splits of one source are checked to share no
+sample (:func:`siamkit.data.check_no_leakage`). ``modality = "vector"`` turns images into vectors
+of their pixels (an MLP on digits, say).
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import numpy as np
 from ..config.fields import where
 from ..config.schema import DataConfig
 from ..errors import ConfigError
-
-OFFICIAL_TEST = {"mnist", "fashion-mnist", "kjv-web"}
+from ..registry import READERS, Entry
 
 
 @dataclass
@@ -43,36 +44,33 @@ class Splits:
         return isinstance(self.train, LabelledData)
 
 
-def load_source(d: DataConfig, path: str | None = None, source: str = "config") -> Any:
-    """One whole file or folder of a user source (``path`` defaults to ``d.path``)."""
-    from .. import data as sd
+def reader_entry(d: DataConfig, source: str = "config") -> Entry:
+    """The registered reader of ``d.source`` (:data:`siamkit.registry.READERS`)."""
+    return READERS.entry(d.source, f"{where(source, 'data')} source:")
 
-    path = path or d.path
-    given = {k: getattr(d, k) for k in ("text1", "text2", "text", "label", "features", "delimiter")
-             if getattr(d, k) is not None}
-    if d.source == "image_folder":
-        size = d.image_size if not isinstance(d.image_size, list) else tuple(d.image_size)
-        return sd.load_image_folder(path, image_size=size, mode="L" if d.color == "grayscale" else "RGB",
-                                    on_error=d.on_error)
-    if d.source == "text_pairs":
-        pairs = sd.load_text_pairs(path, on_error=d.on_error, **given)
-        if pairs.groups is None:  # duplicates must not straddle splits, nor be in-batch negatives
-            pairs.groups = sd.duplicate_groups(pairs.x1, pairs.x2)
-        return pairs
-    if d.source == "labelled_texts":
-        return sd.load_labelled_texts(path, on_error=d.on_error, **given)
-    if d.source == "feature_table":
-        return sd.load_feature_table(path, on_error=d.on_error, **given)
-    if d.source == "arrays":
-        return sd.load_arrays(path, d.labels)
-    raise ConfigError(f"{where(source, 'data')} source: {d.source!r} is not a file source")
+
+def reads_files(reader: Entry) -> bool:
+    """Whether ``reader`` reads a user's file or folder (it takes ``path``), not a named dataset."""
+    return "path" in reader["keys"]
+
+
+def load_source(d: DataConfig, path: str | None = None, source: str = "config") -> Any:
+    """One whole file or folder of a user source (``path`` defaults to ``d.path``), read by the
+    source's registered reader with the ``[data]`` keys it declares."""
+    from ..data.readers import FILE_KEYS
+
+    reader = reader_entry(d, source)
+    if not reads_files(reader):
+        raise ConfigError(f"{where(source, 'data')} source: {d.source!r} is not a file source")
+    values = {key: getattr(d, key) for key in reader["keys"] if key not in FILE_KEYS}
+    return reader.obj(path or d.path, **values)
 
 
 def _named(d: DataConfig, split: str) -> Any:
-    from ..data import load_dataset
+    from ..data import dataset_info, load_dataset
 
     options = dict(d.options)
-    if d.name == "digits":
+    if "test_fraction" in dataset_info(d.name).options:  # a dataset that cuts its own test part
         options.setdefault("test_fraction", d.test_fraction)
     return load_dataset(d.name, split, d.data_dir, seed=d.split_seed, **options)
 
@@ -84,10 +82,9 @@ def _split_note(what: str | None, d: DataConfig) -> str:
 
 
 def _split_named(d: DataConfig) -> tuple[Any, Any, Any, list[str]]:
-    from ..data import train_val_split, train_val_test_split
+    from ..data import dataset_info, train_val_split, train_val_test_split
 
-    key = d.name.strip().lower().replace("_", "-")
-    if key in OFFICIAL_TEST:
+    if dataset_info(d.name).official_test:
         train, val = train_val_split(_named(d, "train"), d.val_fraction, d.split_seed)
         note = (f"{d.name}: its own test split; validation = {d.val_fraction:g} of its training "
                 f"split (seed {d.split_seed})")
@@ -155,7 +152,7 @@ def load_splits(d: DataConfig, source: str = "config") -> Splits:
     """Train, validation and test data for ``d`` (see the module docstring)."""
     from ..data import check_no_leakage
 
-    if d.source == "dataset":
+    if not reads_files(reader_entry(d, source)):  # a named dataset
         if d.class_disjoint:
             train, val, test, notes = _split_disjoint(d, _named(d, "all"), source)
         else:

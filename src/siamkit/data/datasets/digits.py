@@ -12,12 +12,15 @@ so splits of one seed never share an id (see :func:`siamkit.data.splits.check_no
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
 from ...errors import ConfigError
-from ..seeding import SeedLike
+from ...registry import DATASETS
 from ..containers import LabelledData
+from ..seeding import SeedLike
 from ..splits import train_val_test_split
 
 SPLITS = ("train", "val", "test", "all")
@@ -39,3 +42,12 @@ def load_digits(split: str = "train", *, seed: SeedLike = 0, val_fraction: float
         return data
     train, val, test = train_val_test_split(data, val_fraction, test_fraction, seed)
     return {"train": train, "val": val, "test": test}[split]
+
+
+@DATASETS.register("digits", splits=SPLITS, official_test=False, options=("test_fraction",),
+                   yields="labelled", modality="image")
+def digits_dataset(split: str, data_dir: Any, seed: SeedLike, val_fraction: float | None,
+                   **options: Any) -> LabelledData:
+    """scikit-learn's 1,797 8x8 digits, uint8 [N,1,8,8]; no download"""
+    return load_digits(split, seed=seed, val_fraction=0.2 if val_fraction is None else val_fraction,
+                       **options)

@@ -20,17 +20,19 @@ index).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ...errors import ConfigError, DataError
-from ..seeding import SeedLike
+from ...registry import DATASETS
 from ..containers import PairData
 from ..groups import duplicate_groups
-from .paths import resolve_data_dir, where_from
-from ..splits import train_val_split
 from ..readers.text_files import load_text_pairs
+from ..seeding import SeedLike
+from ..splits import train_val_split
+from .paths import resolve_data_dir, where_from
 
 FILE_NAME = "kjv_web_pairs.tsv"
 FOLDER = "paraphrase"
@@ -77,6 +79,15 @@ def load_kjv_web(split: str = "train", data_dir=None, *, val_fraction: float = 0
         return old
     train, val = train_val_split(old, val_fraction, seed)
     return train if split == "train" else val
+
+
+
+@DATASETS.register("kjv-web", splits=SPLITS, official_test=True, options=(), yields="pairs",
+                   modality="text")
+def kjv_web_dataset(split: str, data_dir: Any, seed: SeedLike, val_fraction: float | None,
+                    **options: Any) -> PairData:
+    """31,095 KJV/WEB verse paraphrase pairs; OT train, NT test"""
+    return load_kjv_web(split, data_dir, val_fraction=val_fraction or 0.0, seed=seed)
 
 
 @dataclass

@@ -21,12 +21,15 @@ import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from ...errors import ConfigError, DataError, DownloadError, SiamkitWarning
+from ...registry import DATASETS
 from ..containers import LabelledData
+from ..splits import train_val_split
 from .download import download_file, md5_of_file
 from .idx import parse_idx, read_bytes
 from .paths import resolve_data_dir, where_from
@@ -181,3 +184,30 @@ def load_idx_dataset(spec: IdxDatasetSpec, split: str = "train", data_dir=None, 
     return LabelledData(x, torch.from_numpy(np.concatenate(ys).astype(np.int64)),
                         list(spec.classes), f"{spec.name}/{split}",
                         torch.from_numpy(np.concatenate(ids)), info={"folder": str(folder)})
+
+
+def idx_dataset_loader(spec: IdxDatasetSpec) -> Callable[..., LabelledData]:
+    """The registry's ``load(split, data_dir, seed, val_fraction, **options)`` for ``spec``: its
+    official splits, and ``"val"``, a seeded stratified part of ``"train"``, with ``val_fraction``."""
+
+    def load(split: str, data_dir: Any, seed: Any, val_fraction: float | None,
+             **options: Any) -> LabelledData:
+        if split == "val" and not val_fraction:
+            raise ConfigError(f"{spec.name}: split='val' needs val_fraction > 0 (e.g. 0.1), a "
+                              f"seeded, stratified part of the training images")
+        if split not in ("train", "val") or not val_fraction:
+            return load_idx_dataset(spec, split, data_dir, **options)
+        train, val = train_val_split(load_idx_dataset(spec, "train", data_dir, **options),
+                                     val_fraction, seed)
+        return train if split == "train" else val
+
+    return load
+
+
+_FACTS = dict(splits=("train", "val", "test", "all"), official_test=True,
+              options=("download", "progress", "verify", "mirrors"), yields="labelled",
+              modality="image")
+DATASETS.add("mnist", idx_dataset_loader(MNIST), **_FACTS,
+             summary="MNIST 28x28 digits, 60k train / 10k test; downloads if missing")
+DATASETS.add("fashion-mnist", idx_dataset_loader(FASHION_MNIST), aliases=("fashionmnist",),
+             **_FACTS, summary="Fashion-MNIST 28x28 clothes, 60k / 10k; downloads if missing")

@@ -16,6 +16,7 @@ import torch
 
 from ...errors import DataError
 from ..containers import LabelledData
+from .register import given, register_reader
 from .tables import RowError, class_ids, parse_number, read_table
 from .text_files import read_rows
 
@@ -114,3 +115,20 @@ def load_arrays(x: str | Path, y: str | Path | None = None, *, x_key: str = "x",
                         f"{xs.dtype} values")
     return LabelledData(xs, torch.from_numpy(ids), names or classes, name or x_path.stem,
                         info={"source": str(x_path)})
+
+
+@register_reader("feature_table", keys=("label", "features", "delimiter", "on_error"),
+                 suffixes=(".csv", ".tsv", ".txt"), yields=("labelled",), modalities=("vector",))
+def read_feature_table(path: str | Path, *, label: str | None = None,
+                       features: list[str] | None = None, delimiter: str | None = None,
+                       on_error: str = "raise") -> LabelledData:
+    """Numeric feature columns and a class column per row, from CSV/TSV."""
+    return load_feature_table(path, on_error=on_error,
+                              **given(label=label, features=features, delimiter=delimiter))
+
+
+@register_reader("arrays", keys=("labels",), suffixes=(".npy", ".npz"), yields=("labelled",),
+                 modalities=("image", "vector"))
+def read_arrays(path: str | Path, *, labels: str | None = None) -> LabelledData:
+    """Samples and labels from NumPy files (.npy with a labels .npy, or one .npz)."""
+    return load_arrays(path, labels)

@@ -25,8 +25,9 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ...errors import ConfigError, DataError
-from .skips import SkipCounter
 from ..containers import LabelledData
+from .register import register_reader
+from .skips import SkipCounter
 
 
 def _size(image_size: int | tuple[int, int] | None) -> tuple[int, int] | None:
@@ -99,3 +100,13 @@ def load_image_folder(root: str | Path, *, image_size: int | tuple[int, int] | N
     return LabelledData(torch.from_numpy(np.stack(images)), torch.tensor(labels),
                         [p.name for p in class_dirs], name or root.name, keys=keys,
                         info={"root": str(root), "skipped": skips.summary()})
+
+
+@register_reader("image_folder", keys=("image_size", "color", "on_error"), folder=True,
+                 yields=("labelled",), modalities=("image",))
+def read_image_folder(path: str | Path, *, image_size: int | list[int] | None = None,
+                      color: str = "grayscale", on_error: str = "raise") -> LabelledData:
+    """A folder with one subfolder of images per class (faces, signatures)."""
+    size = tuple(image_size) if isinstance(image_size, list) else image_size
+    return load_image_folder(path, image_size=size, mode="L" if color == "grayscale" else "RGB",
+                             on_error=on_error)

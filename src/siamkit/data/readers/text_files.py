@@ -19,8 +19,10 @@ from typing import Callable
 import torch
 
 from ...errors import ConfigError, DataError
-from .skips import SkipCounter
 from ..containers import LabelledData, PairData
+from ..groups import duplicate_groups
+from .register import given, register_reader
+from .skips import SkipCounter
 from .tables import RowError, Table, class_ids, parse_number, read_table
 
 
@@ -96,3 +98,27 @@ def load_labelled_texts(path: str | Path, *, text: str = "text", label: str = "l
     return LabelledData([table.rows[i][ct] for i in kept], torch.tensor(y), classes,
                         name or Path(path).stem, ids=torch.tensor(kept),
                         info=info)
+
+
+@register_reader("text_pairs", keys=("text1", "text2", "label", "delimiter", "on_error"),
+                 suffixes=(".csv", ".tsv", ".txt"), columns=("question1", "question2", "is_duplicate"),
+                 yields=("pairs",), modalities=("text",))
+def read_text_pairs(path: str | Path, *, text1: str | None = None, text2: str | None = None,
+                    label: str | None = None, delimiter: str | None = None,
+                    on_error: str = "raise") -> PairData:
+    """Text pairs labelled 1 = duplicate, 0 = different, from CSV/TSV (Quora layout by default)."""
+    pairs = load_text_pairs(path, on_error=on_error,
+                            **given(text1=text1, text2=text2, label=label, delimiter=delimiter))
+    if pairs.groups is None:  # duplicates must not straddle splits, nor be in-batch negatives
+        pairs.groups = duplicate_groups(pairs.x1, pairs.x2)
+    return pairs
+
+
+@register_reader("labelled_texts", keys=("text", "label", "delimiter", "on_error"),
+                 suffixes=(".csv", ".tsv", ".txt"), columns=("text", "label"), yields=("labelled",),
+                 modalities=("text",))
+def read_labelled_texts(path: str | Path, *, text: str | None = None, label: str | None = None,
+                        delimiter: str | None = None, on_error: str = "raise") -> LabelledData:
+    """One text and its class per row, from CSV/TSV."""
+    return load_labelled_texts(path, on_error=on_error,
+                               **given(text=text, label=label, delimiter=delimiter))
