@@ -47,7 +47,8 @@ def _check_data(d: DataConfig, source: str) -> None:
             read_by.setdefault(key, []).append(entry.name)
     defaults = DataConfig()
     for key in (f.name for f in fields(DataConfig)):
-        if key in read_by and key not in reader["keys"] and getattr(d, key) != getattr(defaults, key):
+        set_here = getattr(d, key) != getattr(defaults, key)
+        if set_here and key in read_by and key not in reader["keys"]:
             need(False, key, f"does not apply to source {d.source!r} (it is read by "
                              f"{', '.join(repr(s) for s in read_by[key])})")
     if "path" in reader["keys"]:

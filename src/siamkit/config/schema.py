@@ -35,7 +35,7 @@ BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "du
 class DataConfig:
     """``[data]``: where samples come from, what they are, and how they are split."""
 
-    source: Source = "dataset"            # "dataset" (named) or a reader of files: image_folder, ...
+    source: Source = "dataset"            # "dataset" (by name) or a reader: image_folder, ...
     name: str = "digits"                  # source "dataset": digits, mnist, fashion-mnist, kjv-web
     data_dir: str | None = None           # named datasets: else $SIAMKIT_DATA, else ~/.cache/siamkit
     options: dict[str, Any] = field(default_factory=dict)  # named dataset options (download = false)

@@ -10,7 +10,7 @@ Four rooms, and a shared core at the top::
       seeding.py     seeds and per-epoch random streams
       splits.py      seeded, stratified and class-disjoint splits; leakage checks
       groups.py      duplicate groups: rows that must never be each other's negatives
-      datasets/      named datasets (load_dataset("digits" | "mnist" | "fashion-mnist" | "kjv-web")),
+      datasets/      named datasets: load_dataset("digits" | "mnist" | "fashion-mnist" | "kjv-web"),
                      each registered in siamkit.registry.DATASETS; IDX files, downloads, data folder
       readers/       a user's files (image folder, text pairs, labelled texts, feature table,
                      arrays), each registered in siamkit.registry.READERS as a [data] source
@@ -22,6 +22,7 @@ Every public name of the rooms is importable from ``siamkit.data``. Every bad in
 :class:`siamkit.errors.DataError` (or ``ConfigError``/``DownloadError``) naming the file, line or
 index and the problem; skipped items are counted and reported.
 """
+
 from .batches import (
     BATCH_KINDS,
     SQUARE_SYMMETRIES,

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError
-from .seeding import SeedLike, as_rng, as_seed
 from .containers import LabelledData, PairData
+from .seeding import SeedLike, as_rng, as_seed
 
 Data = Union[LabelledData, PairData]
 

@@ -10,7 +10,7 @@ epoch. Batches have ``ceil(N / batch_size)`` as their count and sizes that diffe
 
 A group larger than the number of batches cannot be spread: its extra rows (chosen at random each
 epoch) are left out of that epoch, and a :class:`siamkit.errors.SiamkitWarning` says how many.
-Seeding, ``set_epoch`` and sharding as for every :mod:`siamkit.data.batches.samplers` sampler.
+Seeding, ``set_epoch`` and sharding as for every :mod:`.samplers` sampler.
 
 Optional locality (``localities``, int ``[N]``, e.g. the chapter of a Bible verse, with nearby
 ids for nearby text; ``local_share`` > 0): a share of each epoch's batches is cut from one

@@ -1,7 +1,7 @@
 """``make_loader(kind, data, batch_size, seed, ...)``: the loader for a batch kind, for the trainer.
 
 The trainer knows the batch kind its loss consumes (``"pairs"``, ``"scored_pairs"``, ``"triplets"``,
-``"labelled"``, ``"duplicates"``; see :mod:`siamkit.data.batches.loaders`) and the data the user gave; this
+``"labelled"``, ``"duplicates"``; see :mod:`.loaders`) and the data the user gave; this
 picks the loader, checks that the data suits the kind, and turns a misspelt option into a
 :class:`siamkit.errors.ConfigError` that lists the accepted ones.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 from ...batch_kinds import BATCH_FORMATS
 from ...errors import ConfigError
-from ..seeding import SeedLike
 from ..containers import LabelledData, PairData
+from ..seeding import SeedLike
 from .loader_base import BatchLoader
 from .loaders import DuplicatesLoader, LabelledLoader, PairLoader, TripletLoader
 

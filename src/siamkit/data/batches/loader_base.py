@@ -1,6 +1,6 @@
 """The base of every siamkit batch loader: an epoch's index table, a sampler's plan, a gather.
 
-A loader owns a sampler (:mod:`siamkit.data.batches.samplers`) that plans index batches per epoch, and an
+A loader owns a sampler (:mod:`.samplers`) that plans index batches per epoch, and an
 optional *table* of index columns drawn per epoch (balanced pairs, triplets) that those batches
 index into. ``set_epoch(e)`` re-seeds both, so a resumed run sees exactly the batches it would have
 seen. With ``shuffle=False`` the table and the plan are the same every epoch (for validation).

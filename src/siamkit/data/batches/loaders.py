@@ -15,11 +15,11 @@
 
 Images come as stored (uint8 ``[B, C, H, W]``), vectors float32 ``[B, D]``, texts int64 ids
 ``[B, L]`` padded with 0 and trimmed to the batch's longest text. A batch is gathered with one
-tensor index per input (see :mod:`siamkit.data.batches.sources`) and batches are planned per epoch by a
-sampler from :mod:`siamkit.data.batches.samplers`, so the loader never runs Python per sample and keeps up
+tensor index per input (see :mod:`.sources`) and batches are planned per epoch by a
+sampler from :mod:`.samplers`, so the loader never runs Python per sample and keeps up
 with training on 2 CPU cores without worker processes. Every loader has ``batch_kind``, ``seed``,
 ``__len__`` (batches per epoch on this rank), ``set_epoch(e)`` (reproducible resume), and
-``rank``/``world_size`` sharding. :func:`siamkit.data.batches.factory.make_loader` builds the right one
+``rank``/``world_size`` sharding. :func:`.factory.make_loader` builds the right one
 for a batch kind.
 """
 
@@ -33,12 +33,12 @@ import torch
 from torch import Tensor
 
 from ...errors import ConfigError, DataError, SiamkitWarning
-from ..seeding import SeedLike, stream
-from ..samples import as_index
 from ..containers import LabelledData, PairData
-from .loader_base import TABLE_STREAM, BatchLoader
-from .duplicate_sampler import DuplicateBatchSampler
 from ..groups import duplicate_groups
+from ..samples import as_index
+from ..seeding import SeedLike, stream
+from .duplicate_sampler import DuplicateBatchSampler
+from .loader_base import TABLE_STREAM, BatchLoader
 from .pairs import balanced_pair_indices
 from .samplers import PKBatchSampler, RandomBatchSampler
 from .sources import as_source
@@ -154,7 +154,7 @@ class LabelledLoader(BatchLoader):
 
 class DuplicatesLoader(BatchLoader):
     """``(x1, x2)`` batches of duplicate pairs (rows with y = 1), no duplicate group twice in a
-    batch (see :mod:`siamkit.data.batches.duplicate_sampler`). Without ``data.groups``, groups are computed
+    batch (see :mod:`.duplicate_sampler`). Without ``data.groups``, groups are computed
     by :func:`siamkit.data.groups.duplicate_groups` (identical normalised texts share a group).
     ``localities`` (int, one per row of ``data``) and ``local_share`` make that share of batches
     from rows of nearby localities (harder in-batch negatives; see the sampler)."""

@@ -19,9 +19,9 @@ import torch
 from torch import Tensor
 
 from ...errors import DataError
-from ..seeding import SeedLike, as_rng
-from ..samples import as_index, take
 from ..containers import LabelledData, PairData
+from ..samples import as_index, take
+from ..seeding import SeedLike, as_rng
 
 
 class ClassIndex:

@@ -2,7 +2,7 @@
 
 A :class:`TensorSource` wraps images ``[N, C, H, W]`` or vectors ``[N, D]`` and gathers a batch with
 ``index_select``. A :class:`TextSource` encodes all texts once with a fitted
-:class:`~siamkit.data.text.tokenizer.Tokenizer` into a padded id matrix and gathers a batch trimmed to
+:class:`~siamkit.data.Tokenizer` into a padded id matrix and gathers a batch trimmed to
 its longest text (``[B, L_batch]``, pad id 0), so an RNN never runs over padding no text in the
 batch needs.
 

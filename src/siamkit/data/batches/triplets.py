@@ -21,9 +21,9 @@ from torch import Tensor
 
 from ...distances import get_distance
 from ...errors import ConfigError, DataError
-from ..seeding import SeedLike, as_rng
-from ..samples import as_index
 from ..containers import LabelledData
+from ..samples import as_index
+from ..seeding import SeedLike, as_rng
 from .pairs import ClassIndex
 
 Triplets = tuple[Tensor, Tensor, Tensor]

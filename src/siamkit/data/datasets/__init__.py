@@ -18,5 +18,6 @@ from .paths import default_cache_dir, resolve_data_dir
 __all__ = [
     "DatasetInfo", "FASHION_MNIST", "IdxDatasetSpec", "IdxFile", "MNIST", "RetrievalTask",
     "dataset_info", "default_cache_dir", "download_file", "kjv_web_retrieval", "list_datasets",
-    "load_dataset", "load_digits", "load_idx_dataset", "load_kjv_web", "read_idx", "resolve_data_dir",
+    "load_dataset", "load_digits", "load_idx_dataset", "load_kjv_web", "read_idx",
+    "resolve_data_dir",
 ]

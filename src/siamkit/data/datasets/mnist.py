@@ -10,7 +10,7 @@ Verification: a file is accepted when its .gz MD5 is the published one, or when 
 decompressed content is the canonical raw file's (so re-compressed copies pass). Where no raw hash
 is published (Fashion-MNIST) a re-compressed or raw copy is checked for shape and label range only,
 and a :class:`siamkit.errors.SiamkitWarning` says so. Missing files are downloaded from the mirrors
-in turn (:func:`siamkit.data.datasets.download.download_file`); if that fails, the error says which files to
+in turn (:func:`.download.download_file`); if that fails, the error says which files to
 put where. ``ids`` are 0..59,999 for training and 60,000..69,999 for test images, unique across
 splits.
 """
@@ -187,8 +187,8 @@ def load_idx_dataset(spec: IdxDatasetSpec, split: str = "train", data_dir=None, 
 
 
 def idx_dataset_loader(spec: IdxDatasetSpec) -> Callable[..., LabelledData]:
-    """The registry's ``load(split, data_dir, seed, val_fraction, **options)`` for ``spec``: its
-    official splits, and ``"val"``, a seeded stratified part of ``"train"``, with ``val_fraction``."""
+    """The registry's ``load(split, data_dir, seed, val_fraction, **options)`` for ``spec``:
+    its official splits, and ``"val"``, a seeded stratified part of ``"train"``."""
 
     def load(split: str, data_dir: Any, seed: Any, val_fraction: float | None,
              **options: Any) -> LabelledData:

@@ -101,8 +101,9 @@ def load_labelled_texts(path: str | Path, *, text: str = "text", label: str = "l
 
 
 @register_reader("text_pairs", keys=("text1", "text2", "label", "delimiter", "on_error"),
-                 suffixes=(".csv", ".tsv", ".txt"), columns=("question1", "question2", "is_duplicate"),
-                 yields=("pairs",), modalities=("text",))
+                 suffixes=(".csv", ".tsv", ".txt"),
+                 columns=("question1", "question2", "is_duplicate"), yields=("pairs",),
+                 modalities=("text",))
 def read_text_pairs(path: str | Path, *, text1: str | None = None, text2: str | None = None,
                     label: str | None = None, delimiter: str | None = None,
                     on_error: str = "raise") -> PairData:

@@ -19,7 +19,7 @@ text, so a twin model can still see that two texts share a name it never saw in 
 give the plain JSON that a model stores inside its ``config.json``.
 
 ``subword_ngrams=(min_n, max_n)`` with ``subword_buckets`` > 0 adds the character n-grams of each
-word, fastText style (:mod:`siamkit.data.text.subwords`; Bojanowski et al. 2017): ``encode`` then returns
+word, fastText style (:mod:`.subwords`; Bojanowski et al. 2017): ``encode`` then returns
 ``[B, L, 1 + K]``: column 0 the word id as above (0 at padding), columns 1.. the ids
 ``len(vocab_) + oov_buckets + crc32(ngram) % subword_buckets`` of its n-grams, padded with 0 to the
 batch's most n-grams. Text encoders average a word's vector with its n-grams' vectors, so unseen words
