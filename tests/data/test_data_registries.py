@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from siamkit.cli._data_spec import file_config
+from siamkit.cli._data_spec import file_config, spec_help
 from siamkit.config import DataConfig, parse_config
 from siamkit.data import LabelledData, list_datasets
 from siamkit.data.readers import register_reader
@@ -21,6 +21,7 @@ from siamkit.experiment import load_splits
 from siamkit.registry import DATASETS, READERS
 
 DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)}
+EXAMPLES_README = Path(__file__).resolve().parents[2] / "examples" / "README.md"
 
 
 def test_every_reader_carries_what_the_config_and_the_cli_read():
@@ -86,6 +87,7 @@ def test_a_new_reader_is_accepted_named_and_used(rows_reader, tmp_path):
 
     vector_model = SimpleNamespace(adapter=SimpleNamespace(type="vector"))
     assert file_config(file, vector_model, None) == DataConfig(source="vector_rows", path=str(file))
+    assert "vector_rows (.rows)" in spec_help()
 
 
 def test_an_unknown_source_lists_the_registered_ones():
@@ -112,3 +114,11 @@ def test_a_new_dataset_says_whether_its_test_split_is_official():
         assert calls == ["train", "test"] and splits.sizes() == {"train": 10, "val": 10, "test": 10}
     finally:
         DATASETS.remove("tiny-points")
+
+
+def test_the_examples_readme_names_every_source_and_dataset():
+    data_keys = EXAMPLES_README.read_text(encoding="utf-8").split("- `[data]`", 1)[1].split("\n- ")[0]
+    for name in READERS.names():
+        assert f'`"{name}"`' in data_keys, name
+    for name in DATASETS.names():
+        assert name in data_keys, name

@@ -24,6 +24,14 @@ from ..registry import DATASETS, READERS, Entry
 SPLITS = ("train", "val", "test")
 
 
+def spec_help() -> str:
+    """The ``--help`` of ``--data``, from the registered datasets and readers."""
+    files = ", ".join(f"{e.name} ({'folder' if e['folder'] else '/'.join(e['suffixes'])})"
+                      for e in READERS.entries() if e["suffixes"] or e["folder"])
+    return (f"a named dataset[:split] ({', '.join(DATASETS.names())}), or a file or folder of a "
+            f"reader: {files}")
+
+
 def _header(path: Path) -> list[str]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:

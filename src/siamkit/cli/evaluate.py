@@ -25,6 +25,7 @@ EXAMPLES = """\
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from ..evaluation import RULES
+    from ._data_spec import spec_help
 
     p = add_command(subparsers, "evaluate", "verification metrics of a model on test data",
                     "Evaluate a saved model on same/different pairs: ROC AUC, EER, accuracy / FAR / "
@@ -34,8 +35,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("model", help="model folder (config.json + model.safetensors)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--config", help="an experiment config (e.g. a run's config.toml): its test split")
-    src.add_argument("--data", help="a named dataset[:split], an image folder, a pairs/labelled CSV, "
-                                    "or .npy/.npz arrays")
+    src.add_argument("--data", help=spec_help())
     p.add_argument("--labels", help="labels .npy for --data x.npy")
     p.add_argument("--val", help="validation data for --calibrate (same forms as --data)")
     p.add_argument("--data-dir", help="folder of the named datasets (else $SIAMKIT_DATA)")
