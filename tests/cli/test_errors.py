@@ -9,7 +9,7 @@ import sys
 import warnings
 
 import pytest
-from cli_helpers import assert_clean_error
+from cli_helpers import assert_clean_error, command_names
 
 import siamkit.cli
 import siamkit.cli.command as cli_main
@@ -71,18 +71,13 @@ def test_warnings_are_one_line(cli, monkeypatch, vector_model):
     assert result.err == "siamkit: warning: data.csv: 3 of 10 rows skipped (empty label)\n"
 
 
-def _commands() -> dict:
-    parser = cli_main.build_parser()
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-
-
 def test_every_command_module_is_registered():
     """Each command module of siamkit.cli is a `siamkit` command: none can vanish (the parts
     they drive, and the packages those need, are all installed with siamkit)."""
     modules = {m.name for m in pkgutil.iter_modules(siamkit.cli.__path__)
                if not m.name.startswith("_") and m.name != "command"}
     assert modules == {m.__name__.rsplit(".", 1)[1] for m in cli_main.COMMANDS}
-    assert set(_commands()) == {"train", "evaluate", "verify", "embed", "demo", "gallery", "serve",
+    assert command_names() == {"train", "evaluate", "verify", "embed", "demo", "gallery", "serve",
                                 "track", "anomaly"}
 
 
@@ -96,4 +91,3 @@ def test_python_dash_m_and_broken_pipe():
     proc.stdout.close()  # the reader goes away at once
     _, err = proc.communicate()
     assert b"Traceback" not in err
-

@@ -3,14 +3,11 @@ error, each in one or two lines without a traceback; the same through the ``pyth
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 
 import pytest
-from cli_helpers import assert_clean_error
-
-import siamkit.cli.command as cli_main
+from cli_helpers import assert_clean_error, command_names
 
 # command -> arguments that fail with a siamkit error (a missing file or a bad flag value), fast.
 ERRORS = {
@@ -26,14 +23,8 @@ ERRORS = {
 }
 
 
-def _commands() -> set[str]:
-    parser = cli_main.build_parser()
-    return set(next(a for a in parser._actions
-                    if isinstance(a, argparse._SubParsersAction)).choices)
-
-
 def test_every_command_is_in_the_table():
-    assert set(ERRORS) == _commands()
+    assert set(ERRORS) == command_names()
 
 
 @pytest.mark.parametrize("command", sorted(ERRORS))

@@ -113,8 +113,8 @@ def _names(data: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..model import SiameseNetwork
     from ..anomaly import AnomalyDetector
+    from ..model import SiameseNetwork
 
     model = SiameseNetwork.load(args.model)
     if args.fit:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..gallery.index import KINDS
 from ..serve import API_KEY_HEADER, Limits
 from ._common import add_command
 
@@ -29,7 +30,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     EXAMPLES)
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
     p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
-    p.add_argument("--index", choices=("flat", "ivf", "hnsw"), help="index kind of a new gallery")
+    p.add_argument("--index", choices=KINDS, help="index kind of a new gallery")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", help=f"require this key in the {API_KEY_HEADER} header "
