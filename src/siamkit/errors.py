@@ -18,6 +18,10 @@ class DataError(SiamkitError, ValueError):
     (for example a single class, so that no negative pair can be made)."""
 
 
+class InputTooLargeError(DataError):
+    """An input exceeds a size limit (an image of too many pixels); the HTTP service answers 413."""
+
+
 class ConfigError(SiamkitError, ValueError):
     """A configuration value or key is unknown, of the wrong type, or out of range."""
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 import siamkit as sk
 from siamkit.adapters import ImageAdapter, VectorAdapter
-from siamkit.anomaly.cli import add_parser
+from siamkit.cli.anomaly import add_parser
 from siamkit.errors import ConfigError, DataError, SiamkitWarning
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 
@@ -18,3 +19,12 @@ def assert_clean_error(result: Result, code: int = 1) -> None:
     lines = [line for line in result.err.splitlines() if line.strip()]
     assert 1 <= len(lines) <= 2, result.err
     assert "Traceback" not in result.err
+
+
+def command_names() -> set[str]:
+    """The subcommands of ``siamkit``, as its parser knows them."""
+    from siamkit.cli import build_parser
+
+    parser = build_parser()
+    return set(next(a for a in parser._actions
+                    if isinstance(a, argparse._SubParsersAction)).choices)

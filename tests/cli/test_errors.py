@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import pkgutil
 import subprocess
 import sys
 import warnings
 
 import pytest
-from cli_helpers import assert_clean_error
+from cli_helpers import assert_clean_error, command_names
 
+import siamkit.cli
 import siamkit.cli.command as cli_main
 from siamkit.cli import verify
 from siamkit.errors import DataError, SiamkitWarning
@@ -69,28 +71,14 @@ def test_warnings_are_one_line(cli, monkeypatch, vector_model):
     assert result.err == "siamkit: warning: data.csv: 3 of 10 rows skipped (empty label)\n"
 
 
-def test_a_plugin_that_exists_must_load(cli, monkeypatch):
-    monkeypatch.setattr(cli_main, "PLUGINS", (("json", "json.no_such_cli_module"),))
-    result = cli("--help")
-    assert_clean_error(result, 1)
-    assert "json.no_such_cli_module" in result.err
-
-
-# Parts that are on main: their commands are required, not optional.
-LANDED = ("siamkit.gallery", "siamkit.serve", "siamkit.tracking", "siamkit.anomaly")
-
-
-def test_installed_plugins_register_their_commands():
-    for package in LANDED:
-        assert cli_main._installed(package), f"{package} is missing: its command would vanish"
-    parser = cli_main.build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert {"train", "evaluate", "verify", "embed", "demo"} <= set(commands)
-    expected = {"siamkit.gallery": ("gallery",), "siamkit.serve": ("serve",),
-                "siamkit.tracking": ("track",), "siamkit.anomaly": ("anomaly",)}
-    for package, _module in cli_main.PLUGINS:
-        if cli_main._installed(package):
-            assert set(expected[package]) <= set(commands), package
+def test_every_command_module_is_registered():
+    """Each command module of siamkit.cli is a `siamkit` command: none can vanish (the parts
+    they drive, and the packages those need, are all installed with siamkit)."""
+    modules = {m.name for m in pkgutil.iter_modules(siamkit.cli.__path__)
+               if not m.name.startswith("_") and m.name != "command"}
+    assert modules == {m.__name__.rsplit(".", 1)[1] for m in cli_main.COMMANDS}
+    assert command_names() == {"train", "evaluate", "verify", "embed", "demo", "gallery", "serve",
+                                "track", "anomaly"}
 
 
 def test_python_dash_m_and_broken_pipe():
@@ -103,11 +91,3 @@ def test_python_dash_m_and_broken_pipe():
     proc.stdout.close()  # the reader goes away at once
     _, err = proc.communicate()
     assert b"Traceback" not in err
-
-
-def test_plugin_commands_answer_help(cli):
-    parser = cli_main.build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    for name in set(commands) - {"train", "evaluate", "verify", "embed", "demo"}:
-        result = cli(name, "--help")
-        assert result.code == 0 and f"usage: siamkit {name}" in result.out, name

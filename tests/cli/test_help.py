@@ -6,7 +6,7 @@ import pytest
 
 from siamkit import __version__
 
-COMMANDS = ["train", "evaluate", "verify", "embed", "demo"]
+COMMANDS = ["train", "evaluate", "verify", "embed", "demo", "gallery", "serve", "track", "anomaly"]
 
 
 def test_top_level_help_lists_the_commands(cli):

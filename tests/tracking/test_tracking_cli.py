@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from siamkit.cli.track import add_parser
 from siamkit.encoders import create_encoder
 from siamkit.errors import ConfigError, DataError, ModelFileError
 from siamkit.tracking import SiamFCTracker, make_sequence, shape_glyphs
-from siamkit.tracking.cli import add_parser
 
 
 def cli(*argv: str) -> int:

@@ -29,7 +29,7 @@ class HelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if (action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text
+        if (action.default not in (None, False, argparse.SUPPRESS) and "(default" not in text
                 and action.option_strings and not isinstance(action.default, list)):
             text += " (default: %(default)s)"
         return text
@@ -61,10 +61,11 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    """The result on stdout: JSON with ``--json``, else the readable text."""
+def emit(args: argparse.Namespace, data: Any, text: str, indent: int | None = 2) -> None:
+    """The result on stdout: JSON with ``--json`` (on one line with ``indent=None``), else the
+    readable text."""
     if getattr(args, "json", False):
-        print(json.dumps(json_ready(data), indent=2, allow_nan=False))
+        print(json.dumps(json_ready(data), indent=indent, allow_nan=False))
     else:
         print(text)
     sys.stdout.flush()
@@ -83,11 +84,6 @@ def _device(name: str) -> Any:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return name
-
-
-def modality(model: Any) -> str:
-    """``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (a user encoder without an adapter)."""
-    return getattr(model.adapter, "type", "tensor")
 
 
 def describe_threshold(info: dict[str, Any] | None) -> str:

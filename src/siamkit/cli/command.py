@@ -1,21 +1,15 @@
-"""The ``siamkit`` command: argument parsing, subcommands, and how errors reach the user.
+"""The ``siamkit`` command: the parser of every subcommand, and how errors reach the user.
 
 Every failure ends as one or two readable lines on stderr and a non-zero exit status, never a
-traceback: 2 for a usage error (argparse), 1 for any other error, 130 for Ctrl-C. ``--debug`` (any
-position) or ``SIAMKIT_DEBUG=1`` prints the traceback as well. Warnings are shown as
-``siamkit: warning: ...`` lines; progress and per-epoch figures go to stderr, results to stdout
-(``--json`` makes stdout one JSON document for scripts).
-
-Subcommands of other parts of siamkit (``gallery``, ``serve``, ``track``, ``anomaly``) register
-themselves through an ``add_parser(subparsers)`` function in their package's ``cli`` module; a
-package that exists must provide it (an import error there is reported, not skipped).
+traceback (the exit codes are listed in :mod:`siamkit.cli`). ``--debug`` (any position) or
+``SIAMKIT_DEBUG=1`` prints the traceback as well. Warnings are shown as ``siamkit: warning: ...``
+lines; progress and per-epoch figures go to stderr, results to stdout (``--json`` makes stdout one
+JSON document for scripts).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import os
 import sys
@@ -26,16 +20,11 @@ from contextlib import contextmanager
 
 from .._version import __version__
 from ..errors import SiamkitError
-from . import demo, embed, evaluate, train, verify
+from . import anomaly, demo, embed, evaluate, gallery, serve, track, train, verify
 from ._common import HelpFormatter, Parser
 
-# (package, module with add_parser): registered when the package is installed.
-PLUGINS = (
-    ("siamkit.gallery", "siamkit.gallery.cli"),
-    ("siamkit.serve", "siamkit.serve.cli"),
-    ("siamkit.tracking", "siamkit.tracking.cli"),
-    ("siamkit.anomaly", "siamkit.anomaly.cli"),
-)
+# Every command, in the order `siamkit --help` lists them; each module has add_parser(subparsers).
+COMMANDS = (train, evaluate, verify, embed, demo, gallery, serve, track, anomaly)
 EXAMPLES = """\
 examples:
   siamkit demo                                   train on built-in digits, write a report
@@ -57,19 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an error (also SIAMKIT_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (train, evaluate, verify, embed, demo):
+    for module in COMMANDS:
         module.add_parser(sub)
-    for package, module in PLUGINS:
-        if _installed(package):
-            importlib.import_module(module).add_parser(sub)
     return parser
-
-
-def _installed(package: str) -> bool:
-    try:
-        return importlib.util.find_spec(package) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,8 +16,8 @@ import numpy as np
 
 from .._io import atomic_path
 from ..errors import ConfigError
+from ..inputs import read_inputs
 from ._common import add_command, add_json_flag, emit, load_model
-from ._inputs import read_inputs
 
 EXAMPLES = """\
   siamkit embed runs/faces/model photos/ --out faces.npy

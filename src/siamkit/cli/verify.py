@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..inputs import read_one
 from ._common import add_command, add_json_flag, describe_threshold, emit, load_model, score_meaning
-from ._inputs import read_one
 
 EXAMPLES = """\
   siamkit verify runs/faces/model alice_1.jpg alice_2.jpg

@@ -1,9 +1,6 @@
-"""``python -m siamkit.gallery gallery enroll|identify|verify|remove|list ...``, the same as
-``siamkit gallery ...``."""
+"""``python -m siamkit.gallery gallery ...``: an alias of ``siamkit gallery ...``, with the same
+parser, output and exit status (see :mod:`siamkit.cli`)."""
 
-import sys
+from ..cli import main
 
-from .._standalone import main
-from .cli import add_parser
-
-sys.exit(main(add_parser))
+raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""What a user hands the gallery (raw samples, embeddings, names, metadata), checked."""
+"""What a user hands the gallery (embeddings, names, metadata), checked. Raw samples are read and
+embedded by :mod:`siamkit.inputs`, the reader the command line and the HTTP service share."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..errors import DataError, SiamkitError
+from ..errors import DataError
+from ..inputs import encode, is_single  # noqa: F401 - encode: the gallery embeds through it
 
 MAX_IDENTITY_LENGTH = 256
 
@@ -21,38 +23,6 @@ def check_identity(identity: Any) -> str:
         raise DataError(f"identity {identity[:40]!r}: at most {MAX_IDENTITY_LENGTH} printable "
                         "characters")
     return identity
-
-
-def _is_single(samples: Any) -> bool:
-    if isinstance(samples, (str, Path)):
-        return True
-    try:
-        from PIL import Image
-
-        return isinstance(samples, Image.Image)
-    except ImportError:  # pragma: no cover - pillow is a dependency
-        return False
-
-
-def encode(model: Any, samples: Any, what: str, batch_size: int = 256) -> np.ndarray:
-    """Embeddings ``[n, D]`` (float32) of raw samples or a prepared batch, one row per sample."""
-    if _is_single(samples):
-        samples = [samples]
-    if isinstance(samples, (list, tuple)) and len(samples) == 0:
-        raise DataError(f"{what}: no samples given")
-    try:
-        batch = model.prepare(samples)
-        if batch.dim() == 1:
-            batch = batch.unsqueeze(0)
-        if batch.shape[0] == 0:
-            raise DataError(f"{what}: no samples given")
-        emb = model.encode(batch, batch_size=batch_size)
-    except SiamkitError:
-        raise
-    except (ValueError, TypeError, RuntimeError, IndexError) as exc:
-        message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise DataError(f"{what}: the model cannot embed these inputs ({message})") from None
-    return emb.numpy().astype(np.float32, copy=False)
 
 
 def check_embeddings(x: Any, dim: int, what: str) -> np.ndarray:
@@ -94,7 +64,7 @@ def reference_metadata(model: Any, samples: Any, given: Sequence[dict] | None, n
         if len(given) != n:
             raise DataError(f"{what}: {len(given)} reference metadata dicts for {n} samples")
         return [check_metadata(m, f"{what}, reference #{i}") for i, m in enumerate(given)]
-    items = [samples] if _is_single(samples) else samples
+    items = [samples] if is_single(samples) else samples
     kind = getattr(getattr(model, "adapter", None), "type", "")
     if isinstance(items, (list, tuple)) and len(items) == n:
         if kind == "image" and all(isinstance(s, (str, Path)) for s in items):

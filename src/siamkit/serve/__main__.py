@@ -1,8 +1,6 @@
-"""``python -m siamkit.serve serve MODEL [--gallery DIR] ...`` (same as ``siamkit serve``)."""
+"""``python -m siamkit.serve serve ...``: an alias of ``siamkit serve ...``, with the same
+parser, output and exit status (see :mod:`siamkit.cli`)."""
 
-import sys
+from ..cli import main
 
-from .._standalone import main
-from .cli import add_parser
-
-sys.exit(main(add_parser))
+raise SystemExit(main())

@@ -25,7 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from .._version import __version__
-from ..errors import NotCalibratedError, SiamkitError
+from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError
 from ..gallery import UnknownIdentityError
 from .limits import BodyLimitMiddleware, Limits, api_key_dependency
 from .routes_gallery import gallery_router
@@ -79,6 +79,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             return 404
         if isinstance(exc, NotCalibratedError):
             return 409
+        if isinstance(exc, InputTooLargeError):
+            return 413
         return 422
 
     @app.exception_handler(SiamkitError)

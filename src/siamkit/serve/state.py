@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from fastapi import HTTPException
 
-from ..gallery import _inputs as gallery_inputs
+from ..inputs import encode
 from .limits import Limits
 
 
@@ -31,7 +31,7 @@ class ServiceState:
     def embed(self, raw: list[Any], what: str = "inputs") -> np.ndarray:
         """Embeddings ``[n, D]`` of checked raw inputs (DataError -> 422 by the app's handler)."""
         with self.model_lock:
-            return gallery_inputs.encode(self.model, raw, what)
+            return encode(self.model, raw, what)
 
     def pair_scores(self, u: np.ndarray, v: np.ndarray) -> list[float]:
         with self.model_lock, torch.no_grad():

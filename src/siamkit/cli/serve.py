@@ -1,6 +1,6 @@
 """``siamkit serve MODEL [--gallery DIR]``: the HTTP API and web pages of a trained model.
 
-``add_parser(subparsers)`` registers the command; its handler ``func(args) -> int`` loads the model
+``add_parser(subparsers)`` registers the command; its handler ``run(args) -> int`` loads the model
 (and the gallery, created if new) and serves until interrupted.
 """
 
@@ -12,19 +12,25 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .limits import API_KEY_HEADER, Limits
+from ..gallery.index import KINDS
+from ..serve import API_KEY_HEADER, Limits
+from ._common import add_command
 
 API_KEY_ENV = "SIAMKIT_API_KEY"
 DESCRIPTION = ("Serve a model's HTTP API (OpenAPI at /docs) and web pages (/ to compare two "
                "inputs, /identify against the gallery).")
+EXAMPLES = """\
+  siamkit serve runs/mnist/model --gallery gallery/ --port 8000
+  SIAMKIT_API_KEY=secret siamkit serve runs/faces/model --host 0.0.0.0
+  siamkit serve runs/questions/model --max-batch 16 --max-request-mb 4"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("serve", help="serve a model (and a gallery) over HTTP",
-                              description=DESCRIPTION)
+    p = add_command(subparsers, "serve", "serve a model (and a gallery) over HTTP", DESCRIPTION,
+                    EXAMPLES)
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
     p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
-    p.add_argument("--index", choices=("flat", "ivf", "hnsw"), help="index kind of a new gallery")
+    p.add_argument("--index", choices=KINDS, help="index kind of a new gallery")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", help=f"require this key in the {API_KEY_HEADER} header "
@@ -35,14 +41,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--max-batch", type=int, default=64, help="most inputs per request (default 64)")
     p.add_argument("--log-level", default="info",
                    choices=("critical", "error", "warning", "info", "debug"))
-    p.set_defaults(func=_serve)
+    p.set_defaults(func=run)
     return p
 
 
-def _serve(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..gallery import Gallery
     from ..model import SiameseNetwork
-    from .runner import run
+    from ..serve import run as serve
 
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port: expected 1-65535, got {args.port}")
@@ -55,6 +61,6 @@ def _serve(args: argparse.Namespace) -> int:
     if gallery is not None and gallery._store.get_meta("model_path") is None:
         gallery._store.set_meta("model_path", str(args.model.resolve()))
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
-    run(model, gallery, host=args.host, port=args.port, api_key=api_key, limits=limits,
-        log_level=args.log_level)
+    serve(model, gallery, host=args.host, port=args.port, api_key=api_key, limits=limits,
+          log_level=args.log_level)
     return 0

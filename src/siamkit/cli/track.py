@@ -5,17 +5,19 @@
 
 The first writes ``boxes.csv`` (frame, x, y, w, h) and ``track.gif`` (the frames with the boxes
 drawn) into ``--out`` and reports the tracker's frames per second. The second trains a tracker on
-synthetic sequences of MNIST training digits (or of drawn shapes) and saves it as MODEL.
+synthetic sequences of MNIST training digits (or of drawn shapes) and saves it as MODEL; its
+progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
+from ._common import add_command, add_json_flag, emit
 
 DESCRIPTION = (
     "Follow a target through a folder of frames with a SiamFC tracker (Bertinetto et al. 2016): "
@@ -32,14 +34,12 @@ EXAMPLES = """\
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    from ..cli._common import HelpFormatter
-
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "track",
-        help="track an object through frames with a SiamFC tracker (or train one)",
-        description=DESCRIPTION,
-        epilog="examples:\n" + EXAMPLES,
-        formatter_class=HelpFormatter,
+        "track an object through frames with a SiamFC tracker (or train one)",
+        DESCRIPTION,
+        EXAMPLES,
     )
     p.add_argument(
         "model",
@@ -66,7 +66,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="torch CPU threads (default 1: a frame is ~2 ms of small operations; on a busy "
         "2-core machine two threads ran 5-50x slower, each waiting for the other's core)",
     )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_json_flag(p)
     g = p.add_argument_group("training (with --train)")
     g.add_argument("--train", action="store_true", help="train a tracker and save it as MODEL")
     g.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SIAMKIT_DATA)")
@@ -111,10 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .glyphs import mnist_glyphs, shape_glyphs
-    from .sequences import make_sequences
-    from .training import train_tracker
-    from .tuning import tune_tracker
+    from ..tracking import make_sequences, mnist_glyphs, shape_glyphs, train_tracker, tune_tracker
 
     for name in ("steps", "sequences", "length", "batch_size"):
         if getattr(args, name) < (2 if name == "length" else 1):
@@ -134,6 +131,7 @@ def _train(args: argparse.Namespace) -> int:
         f"training on {len(seqs)} sequences of "
         f"{'shapes' if args.shapes else 'MNIST training digits'}, "
         f"{args.steps} steps",
+        file=sys.stderr,
         flush=True,
     )
     model = train_tracker(
@@ -142,7 +140,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         log_every=max(args.steps // 10, 1),
-        callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", flush=True),
+        callback=lambda s, v: print(f"  step {s:5d}  loss {v:.4f}", file=sys.stderr, flush=True),
     )
     model.metadata["trained_on"] = "shapes" if args.shapes else "mnist-train"
     if args.tune_sequences:
@@ -154,17 +152,19 @@ def _train(args: argparse.Namespace) -> int:
         print(
             f"tuned the search settings on {len(val)} validation sequences: success AUC "
             f"{report['validation_auc_before']:.3f} -> {report['validation_auc']:.3f}",
+            file=sys.stderr,
             flush=True,
         )
     model.save(args.model)
-    print(f"saved {args.model} ({model.metadata['training']['seconds']} s of training)")
+    seconds = model.metadata["training"]["seconds"]
+    emit(args, {"model": args.model, "seconds": seconds},
+         f"saved {args.model} ({seconds} s of training)")
     return 0
 
 
 def _track(args: argparse.Namespace) -> int:
-    from .frames import as_box, list_frames, read_frames, write_boxes_csv, write_gif
-    from .model import SiamFCTracker
-    from .tracker import track
+    from ..tracking import SiamFCTracker, track
+    from ..tracking.frames import as_box, list_frames, read_frames, write_boxes_csv, write_gif
 
     if not args.frames or not args.box:
         raise ConfigError(
@@ -195,11 +195,10 @@ def _track(args: argparse.Namespace) -> int:
         "boxes": str(csv_path),
         "gif": None if gif_path is None else str(gif_path),
     }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(
-            f"tracked {len(frames)} frames at {result.fps:.1f} frames/s (tracker alone); "
-            f"wrote {csv_path}" + ("" if gif_path is None else f" and {gif_path}")
-        )
+    emit(
+        args,
+        summary,
+        f"tracked {len(frames)} frames at {result.fps:.1f} frames/s (tracker alone); "
+        f"wrote {csv_path}" + ("" if gif_path is None else f" and {gif_path}"),
+    )
     return 0

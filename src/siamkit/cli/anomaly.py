@@ -8,23 +8,21 @@ The first embeds normal samples into a new detector folder (gallery + anomaly.js
 threshold on normal validation samples (default: a held-out fifth of NORMAL). The second prints
 each input's anomaly score, the distance to its k nearest normal references: HIGHER = MORE
 ANOMALOUS (the opposite of similarity scores), and flags those above the threshold. Inputs are read
-the way the model reads them: image paths (a folder stands for its images) for an image model, the
-arguments themselves as texts for a text model, .npy or .csv files of vectors for a vector model.
+by :mod:`siamkit.inputs`, the way the model reads them: image paths (a folder stands for its
+images) for an image model, the arguments themselves as texts for a text model, .npy or .csv files
+of vectors for a vector model. With --fit and inputs, --json prints two JSON documents, the
+detector's summary on one line and then the scores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..errors import ConfigError, DataError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
-
+from ..errors import ConfigError
+from ..inputs import read_inputs
+from ._common import add_command, add_json_flag, emit
 
 DESCRIPTION = (
     "Score inputs by their distance to the k nearest normal references in a detector folder "
@@ -42,14 +40,12 @@ EXAMPLES = """\
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    from ..cli._common import HelpFormatter
-
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "anomaly",
-        help="score inputs by distance to normal references (higher = more anomalous)",
-        description=DESCRIPTION,
-        epilog="examples:\n" + EXAMPLES,
-        formatter_class=HelpFormatter,
+        "score inputs by distance to normal references (higher = more anomalous)",
+        DESCRIPTION,
+        EXAMPLES,
     )
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
     p.add_argument(
@@ -60,7 +56,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--gallery", "-g", required=True, type=Path, help="detector folder (gallery + anomaly.json)"
     )
-    p.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(p)
     p.add_argument(
         "--fit",
         action="append",
@@ -108,38 +104,7 @@ def _parse_intermixed(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(items: list[str], model: Any) -> Any:
-    kind = getattr(model.adapter, "type", "tensor")
-    if kind == "text":
-        return list(items)
-    if kind in ("vector", "tensor"):
-        return np.concatenate([_vectors(Path(p)) for p in items])
-    paths: list[str] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(str(f) for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise DataError(f"{path}: a folder with no image files")
-            paths += found
-        elif not path.is_file():
-            raise DataError(f"{path}: no such file or folder")
-        else:
-            paths.append(str(path))
-    return paths
-
-
-def _vectors(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(f"{path}: no such file (a vector model reads .npy or .csv files)")
-    try:
-        arr = (
-            np.load(path, allow_pickle=False)
-            if path.suffix == ".npy"
-            else np.loadtxt(path, delimiter=",", ndmin=2)
-        )
-    except ValueError as exc:
-        raise DataError(f"{path}: not a numeric .npy or .csv file ({exc})") from None
-    return np.atleast_2d(np.asarray(arr, dtype=np.float32))
+    return read_inputs(model, items)[0]
 
 
 def _names(data: Any) -> list[str]:
@@ -148,8 +113,8 @@ def _names(data: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..anomaly import AnomalyDetector
     from ..model import SiameseNetwork
-    from .detector import AnomalyDetector
 
     model = SiameseNetwork.load(args.model)
     if args.fit:
@@ -174,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
             f"{det.threshold_:.4g} flags {det.val_false_alarm_rate_:.1%} of "
             f"{len(det.val_scores_)} normal validation samples"
         )
-        print(json.dumps(summary) if args.json else text)
+        emit(args, summary, text, indent=None)  # one line: the scores' document may follow
         if not args.inputs:
             return 0
     elif not args.inputs:
@@ -184,22 +149,13 @@ def run(args: argparse.Namespace) -> int:
     scores = det.score(data)
     flags = scores > det.threshold_
     names = _names(data)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "threshold": det.threshold_,
-                    "score": "higher = more anomalous",
-                    "results": [
-                        {"input": n, "anomaly_score": float(s), "anomaly": bool(f)}
-                        for n, s, f in zip(names, scores, flags)
-                    ],
-                },
-                indent=2,
-            )
-        )
-    else:
-        print(f"anomaly score (higher = more anomalous), threshold {det.threshold_:.4g}")
-        for n, s, f in zip(names, scores, flags):
-            print(f"{s:12.4f}  {'ANOMALY' if f else 'normal '}  {n}")
+    results = [
+        {"input": n, "anomaly_score": float(s), "anomaly": bool(f)}
+        for n, s, f in zip(names, scores, flags)
+    ]
+    lines = [f"anomaly score (higher = more anomalous), threshold {det.threshold_:.4g}"]
+    lines += [f"{s:12.4f}  {'ANOMALY' if f else 'normal '}  {n}"
+              for n, s, f in zip(names, scores, flags)]
+    report = {"threshold": det.threshold_, "score": "higher = more anomalous", "results": results}
+    emit(args, report, "\n".join(lines))
     return 0

@@ -1,11 +1,11 @@
 """``siamkit gallery enroll|identify|verify|remove|list``: the gallery from the shell.
 
 ``add_parser(subparsers)`` registers the command on the main ``siamkit`` parser; each subcommand
-sets ``func(args) -> int``. Samples and probes are read the way the model reads them: image paths
-for an image model, the arguments themselves as texts for a text model, ``.npy`` or ``.csv`` files
-of vectors for a vector model; ``--from-file`` reads one sample (path or text) per line instead.
-Exit status: 0 (a rejection is an answer, not an error: read it from the output or --json);
-bad input raises a SiamkitError.
+sets ``func(args) -> int``. Samples and probes are read by :mod:`siamkit.inputs`, the way the model
+reads them: image paths or folders for an image model, the arguments themselves as texts for a
+text model, ``.npy`` or ``.csv`` files of vectors for a vector model; ``--from-file`` reads one
+sample (path or text) per line instead. Exit status: 0 (a rejection is an answer, not an error:
+read it from the output or --json); bad input raises a SiamkitError (exit status 1).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import ConfigError, DataError
-from .gallery import AGGREGATES, Gallery
-from .index import KINDS
-from .persist import DB_FILE
+from ..gallery import AGGREGATES, Gallery
+from ..gallery.index import KINDS
+from ..gallery.persist import DB_FILE
+from ..inputs import read_inputs
+from ._common import HelpFormatter, add_command, add_json_flag, emit
 
 DESCRIPTION = (
     "Enroll references of named identities into a gallery folder, then identify probes among "
@@ -30,20 +30,26 @@ DESCRIPTION = (
     "model); --from-file reads one per line. Scores: higher = more similar. verify prints each "
     "decision and exits 0 either way, like `siamkit verify`; status 1 means an error."
 )
+EXAMPLES = """\
+  siamkit gallery enroll -g gallery/ -m runs/mnist/model alice alice1.png alice2.png
+  siamkit gallery enroll -g gallery/ bob --from-file bob_photos.txt --metadata '{"team": "b"}'
+  siamkit gallery identify -g gallery/ probe.png -k 5       "unknown" below the threshold
+  siamkit gallery verify -g gallery/ alice probe.png --json
+  siamkit gallery list -g gallery/"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("gallery",
-                                   help="enroll references, identify and verify against them",
-                                   description=DESCRIPTION)
+    parser = add_command(subparsers, "gallery",
+                         "enroll references, identify and verify against them", DESCRIPTION,
+                         EXAMPLES)
     sub = parser.add_subparsers(dest="gallery_command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, func: Any) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
         p.add_argument("--gallery", "-g", required=True, type=Path, help="gallery folder")
         p.add_argument("--model", "-m", type=Path,
                        help="model folder (default: the one that built the gallery)")
-        p.add_argument("--json", action="store_true", help="print JSON for scripts")
+        add_json_flag(p)
         p.set_defaults(func=func)
         return p
 
@@ -106,35 +112,8 @@ def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
 
 
 def _samples(args: argparse.Namespace, items: list[str], gallery: Gallery) -> Any:
-    if args.from_file is not None:
-        try:
-            lines = args.from_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{args.from_file}: cannot read ({exc.__class__.__name__})") from None
-        items = items + [line for line in lines if line.strip()]
-    if not items:
-        raise DataError("no samples given: name them on the command line or with --from-file")
-    kind = getattr(gallery.model.adapter, "type", "tensor")
-    if kind in ("vector", "tensor"):
-        return np.concatenate([_read_vectors(Path(p)) for p in items])
-    return items
-
-
-def _read_vectors(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(f"{path}: no such file (a vector model reads .npy or .csv files)")
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        else:
-            arr = np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError as exc:
-        raise DataError(f"{path}: not a numeric .npy or .csv file ({exc})") from None
-    return np.atleast_2d(np.asarray(arr, dtype=np.float32))
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)
+    what = "samples" if args.gallery_command == "enroll" else "probes"
+    return read_inputs(gallery.model, items, args.from_file, what)[0]
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -148,8 +127,8 @@ def _enroll(args: argparse.Namespace) -> int:
     with _open(args, create=True) as gallery:
         ids = gallery.enroll(args.identity, _samples(args, args.samples, gallery), metadata)
         total = gallery.n_references_of(args.identity)
-    _print(args, {"identity": args.identity, "reference_ids": ids, "n_references": total},
-           f"enrolled {len(ids)} reference(s) of {args.identity!r} ({total} in all)")
+    emit(args, {"identity": args.identity, "reference_ids": ids, "n_references": total},
+         f"enrolled {len(ids)} reference(s) of {args.identity!r} ({total} in all)")
     return 0
 
 
@@ -164,7 +143,7 @@ def _identify(args: argparse.Namespace) -> int:
         best = best if r.candidates else "(empty gallery)"
         ranked = ", ".join(f"{c.identity} {c.score:.4f}" for c in r.candidates)
         lines.append(f"{name}: {best}  [{ranked}]")
-    _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], "\n".join(lines))
+    emit(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], "\n".join(lines))
     return 0
 
 
@@ -177,14 +156,14 @@ def _verify(args: argparse.Namespace) -> int:
     text = "\n".join(f"{n}: {'accepted' if r.accepted else 'rejected'} as {r.identity!r} "
                      f"(score {r.score:.4f}, threshold {r.threshold:.4f})"
                      for n, r in zip(names, results))
-    _print(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], text)
+    emit(args, [{"probe": n, **r.to_dict()} for n, r in zip(names, results)], text)
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     with _open(args) as gallery:
         removed = {name: gallery.remove(name) for name in args.identities}
-    _print(args, removed, "\n".join(f"removed {n!r} ({k} references)" for n, k in removed.items()))
+    emit(args, removed, "\n".join(f"removed {n!r} ({k} references)" for n, k in removed.items()))
     return 0
 
 
@@ -192,7 +171,7 @@ def _list(args: argparse.Namespace) -> int:
     with _open(args) as gallery:
         listed = [i.to_dict() for i in gallery.list()]
     text = "\n".join(f"{i['identity']}\t{i['n_references']}" for i in listed) or "(no identities)"
-    _print(args, listed, text)
+    emit(args, listed, text)
     return 0
 
 
