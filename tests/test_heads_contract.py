@@ -26,5 +26,6 @@ def test_head_maps_pairs_to_one_output_each_and_rebuilds(name):
 
 
 def test_unknown_head_is_named_with_a_suggestion():
-    with pytest.raises(ConfigError, match=r"head: unknown name 'l1_sigmiod' \(did you mean 'l1_sigmoid'\?\)"):
+    suggestion = r"head: unknown name 'l1_sigmiod' \(did you mean 'l1_sigmoid'\?\)"
+    with pytest.raises(ConfigError, match=suggestion):
         create_head("l1_sigmiod", embedding_dim=3)

@@ -36,14 +36,16 @@ def _named_keys() -> list[tuple[str, list[str]]]:
 
 def help_listing() -> str:
     """The names a config can use, for ``siamkit train --help``."""
-    lines = ["names a config can use (from siamkit.registry):", "  [loss] name (input kind; batch kinds):"]
+    lines = ["names a config can use (from siamkit.registry):",
+             "  [loss] name (input kind; batch kinds):"]
     width = max(len(n) for n in LOSSES.names())
     for e in LOSSES.entries():
         kinds = ", ".join(batch_kinds_for(e["input_kind"]))
         lines.append(f"    {e.name:<{width}}  {e['input_kind']}; {kinds}")
     encoders = ", ".join(f"{e.name} ({e.get('modality', '?')})" for e in ENCODERS.entries())
     lines.append(f"  [encoder] name: auto, {encoders}")
-    lines += [f"  {key}: {', '.join(names)}" for key, names in _named_keys() if key != "[loss] name"]
+    lines += [f"  {key}: {', '.join(names)}" for key, names in _named_keys()
+              if key != "[loss] name"]
     lines.append(f"  [loss.args] miner (loss mined_triplet): {', '.join(MINERS.names())}")
     return "\n".join(lines)
 

@@ -5,9 +5,9 @@ Supported hints: ``bool``, ``int``, ``float`` (an int is accepted), ``str``, ``L
 (one of the listed values), ``list[T]``, ``X | None`` (None only by leaving the key out: TOML has
 no null), unions of those, ``dict[str, Any]`` (a free table, checked later by whatever consumes it),
 and nested dataclasses (a sub-table). A ``str`` key made with :func:`~siamkit.config.schema.named`
-must name a registered component (see :mod:`siamkit.registry`). An unknown key, a wrong type or a value outside a ``Literal``
-raises :class:`~siamkit.errors.ConfigError` naming the file, the ``[section]`` and the key, with a
-"did you mean" suggestion for near misses.
+must name a registered component (see :mod:`siamkit.registry`). An unknown key, a wrong type, a
+value outside a ``Literal`` or an unregistered name raises :class:`~siamkit.errors.ConfigError`
+naming the file, the ``[section]`` and the key, with a "did you mean" suggestion for near misses.
 """
 
 from __future__ import annotations

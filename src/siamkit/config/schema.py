@@ -5,9 +5,10 @@ A config file (all sections and keys optional; these are the defaults)::
 
     name = "experiment"
     [data]        source = "dataset", name = "digits", val_fraction = 0.2, test_fraction = 0.2, ...
-    [encoder]     name = "auto" (convnet for images, mlp for vectors, rnn for texts), args = {}
+    [encoder]     name = "auto" (the encoder registered as auto for the data), args = {}
     [model]       distance = "euclidean", head = "auto", normalize_inputs = true
-    [loss]        name = "contrastive", args = {}   (`siamkit train --help` lists the names)
+    [loss]        name = "contrastive", args = {}
+    (``siamkit train --help`` lists the registered names of losses, encoders, distances, heads)
     [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk"
     [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
                   oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ..errors import ConfigError
 from ..registry import LOSSES, MINERS
 from ._base import SiamkitLoss, check_labelled
 from .triplet import TripletLoss
@@ -33,6 +34,9 @@ class MinedTripletLoss(SiamkitLoss):
 
     def __init__(self, loss: nn.Module | None = None, miner: nn.Module | str | None = None) -> None:
         super().__init__()
+        if loss is not None and not isinstance(loss, nn.Module):  # a TOML table cannot be one
+            raise ConfigError(f"mined_triplet: loss must be a module taking (anchor, positive, "
+                              f"negative), got {type(loss).__name__}")
         self.loss = loss if loss is not None else TripletLoss()
         # A name (a config's ``[loss.args] miner = "semihard"``) is built with its defaults.
         miner = "hard" if miner is None else miner
