@@ -74,8 +74,8 @@ def register_encoder(name: str, *, aliases: tuple[str, ...] = (), **info: Any) -
     """
 
     def decorate(cls: E) -> E:
+        ENCODERS.add(name, cls, aliases=aliases, **info)  # raises if the name is taken
         cls.name = name
-        ENCODERS.add(name, cls, aliases=aliases, **info)
         return cls
 
     return decorate
@@ -88,8 +88,9 @@ def list_encoders() -> list[str]:
 
 def get_encoder_class(name: str) -> type[Encoder]:
     if name not in ENCODERS:
-        raise ConfigError(f"encoder: unknown name {name!r}{did_you_mean(name, ENCODERS.names(True))}; "
-                          f"registered encoders are {', '.join(list_encoders())}")
+        hint = did_you_mean(name, ENCODERS.names(True))
+        raise ConfigError(f"encoder: unknown name {name!r}{hint}; registered encoders are "
+                          f"{', '.join(list_encoders())}")
     return ENCODERS.get(name)
 
 

@@ -142,11 +142,11 @@ def batch_kind(cfg: ExperimentConfig, splits: Splits) -> str:
             kind = "pairs"  # 1/0 labels as cosine targets
     have = "labelled" if splits.labelled else "pairs"
     if have not in DATA_NEEDED[kind]:
-        what = "samples with classes" if have == "labelled" else "explicit pairs"
+        what, for_ = ("samples with classes", "classes") if have == "labelled" \
+            else ("explicit pairs", "pairs")
         raise ConfigError(f"{where(cfg.source, 'loss')} name: {cfg.loss.name!r} trains on {kind!r} "
-                          f"batches, which need {' or '.join(DATA_NEEDED[kind])} data, but the data "
-                          f"are {what}; for {'classes' if have == 'labelled' else 'pairs'} use "
-                          f"{', '.join(losses_for(data=have))}")
+                          f"batches, which need {' or '.join(DATA_NEEDED[kind])} data, but the "
+                          f"data are {what}; for {for_} use {', '.join(losses_for(data=have))}")
     return kind
 
 
