@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: setup demo test test-slow test-all table clean
+.PHONY: setup demo test test-slow test-all table components clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ test-all: test test-slow
 # The README's results table, from the JSON the benchmark scripts wrote to benchmarks/results/.
 table: setup
 	$(PY) benchmarks/make_table.py
+
+# The README's tables of losses and encoders, from what is registered in siamkit.registry.
+components: setup
+	$(PY) -m siamkit.catalog README.md
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -31,3 +31,24 @@ DEFAULT_BATCH_KIND = {
     "labelled": "labelled",
     "duplicates": "duplicates",
 }
+# What the data must be for each batch kind: samples with class labels, or explicit pairs.
+DATA_NEEDED = {
+    "pairs": ("labelled", "pairs"), "scored_pairs": ("pairs",), "triplets": ("labelled",),
+    "labelled": ("labelled",), "duplicates": ("pairs",),
+}
+
+
+def batch_kinds_for(input_kind: str) -> list[str]:
+    """The batch kinds that can feed a loss of ``input_kind``."""
+    return [b for b, kinds in ACCEPTS.items() if input_kind in kinds]
+
+
+def losses_for(batch_kind: str | None = None, data: str | None = None) -> list[str]:
+    """Names of the registered losses that train on ``batch_kind`` batches, or on ``data``
+    (``"labelled"`` or ``"pairs"``) through some batch kind; read from
+    :data:`siamkit.registry.LOSSES` (imported here: this module stays free of torch at import)."""
+    from .registry import LOSSES
+
+    kinds = [batch_kind] if batch_kind else [b for b, need in DATA_NEEDED.items() if data in need]
+    accepted = {k for b in kinds for k in ACCEPTS[b]}
+    return LOSSES.names(input_kind=tuple(accepted))

@@ -164,3 +164,16 @@ def get_distance(name: str | Distance) -> Distance:
         raise ConfigError(
             f"distance: unknown name {name!r}; choose one of {', '.join(sorted(DISTANCES))}"
         ) from None
+
+
+# Minimal registration into the one registry, so that the config schema validates
+# ``[model] distance`` against it; ``model_distance`` marks those a model may score with.
+def _register_distances() -> None:
+    from .registry import DISTANCES as registry
+
+    for distance in DISTANCES.values():
+        registry.add(distance.name, distance, summary="", is_similarity=distance.is_similarity,
+                     model_distance=not distance.is_similarity)
+
+
+_register_distances()

@@ -13,8 +13,11 @@ import torch
 from torch import Tensor, nn
 
 from .errors import ConfigError
+from .registry import HEADS, did_you_mean
 
 
+# ``output`` is the loss input kind it feeds: a loss of that kind trains this head.
+@HEADS.register("l1_sigmoid", input="embedding pairs (u [B, D], v [B, D])", output="pair_logits")
 class L1SigmoidHead(nn.Module):
     """``(u [B, D], v [B, D]) -> logit [B]`` of "same" (1 = same), from ``w . |u - v| + b``."""
 
@@ -50,12 +53,9 @@ class L1SigmoidHead(nn.Module):
         return {"embedding_dim": self.embedding_dim}
 
 
-HEADS = {"l1_sigmoid": L1SigmoidHead}
-
-
 def create_head(name: str, **config) -> nn.Module:
-    try:
-        cls = HEADS[name]
-    except KeyError:
-        raise ConfigError(f"head: unknown name {name!r}; choose one of {', '.join(HEADS)}") from None
-    return cls(**config)
+    """Build the head registered in :data:`siamkit.registry.HEADS` as ``name``."""
+    if name not in HEADS:
+        raise ConfigError(f"head: unknown name {name!r}{did_you_mean(name, HEADS.names(True))}; "
+                          f"choose one of {', '.join(HEADS.names())}")
+    return HEADS.get(name)(**config)

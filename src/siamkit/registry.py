@@ -57,7 +57,7 @@ class Entry:
 
 def _summary(obj: Any) -> str:
     doc = (getattr(obj, "__doc__", None) or "").strip()
-    return doc.split("\n\n")[0].replace("\n", " ").strip() if doc else ""
+    return " ".join(doc.split("\n\n")[0].split()) if doc else ""
 
 
 class Registry:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 
 from siamkit.encoders import create_encoder, list_encoders
 from siamkit.errors import ConfigError
+from siamkit.registry import ENCODERS
 
 # Every registered encoder needs an entry here: a new encoder without one fails test_all_covered.
 EXAMPLES = {
@@ -20,6 +23,23 @@ EXAMPLES = {
 
 def test_all_covered():
     assert set(list_encoders()) <= set(EXAMPLES), "add an example for every registered encoder"
+    assert list_encoders() == ENCODERS.names()
+
+
+@pytest.mark.parametrize("name", ENCODERS.names())
+def test_registered_facts_match_the_class(name):
+    entry = ENCODERS.entry(name)
+    cls = entry.obj
+    assert cls.name == name and entry["modality"] in ("image", "vector", "text")
+    assert (entry["output"] == "feature-map") == bool(getattr(cls, "returns_feature_map", False))
+    params = inspect.signature(cls.__init__).parameters
+    assert set(entry["data_args"]) <= set(params), "data_args must be constructor arguments"
+    assert entry.summary, "an encoder's docstring says what it is in its first line"
+
+
+def test_one_auto_encoder_per_modality():
+    for modality in ("image", "vector", "text"):
+        assert len(ENCODERS.names(auto=True, modality=modality)) == 1, modality
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))

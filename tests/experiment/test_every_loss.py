@@ -7,7 +7,7 @@ import json
 import pytest
 
 from siamkit.config import parse_config
-from siamkit.config.registry import LOSS_CLASSES
+from siamkit.registry import LOSSES
 from siamkit.experiment import run_experiment
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def _texts(loss: str, path: str) -> dict:
             "model": {"distance": "cosine"}, "loss": {"name": loss}, "batches": {"batch_size": 8}}
 
 
-@pytest.mark.parametrize("loss", sorted(LOSS_CLASSES))
+@pytest.mark.parametrize("loss", LOSSES.names())
 def test_loss_trains_from_a_config(loss, tmp_path, pairs_csv):
     data = _texts(loss, str(pairs_csv)) if loss in ON_PAIRS else _vectors(loss)
     data["training"] = {"epochs": 1, "progress": False}

@@ -17,6 +17,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n{self.prog}: see '{self.prog} --help'\n")
 
+    def format_help(self) -> str:
+        # ``more_help``: text made only when help is shown (a listing that must import torch).
+        more = getattr(self, "more_help", None)
+        text = super().format_help()
+        return f"{text}\n{more()}\n" if more else text
+
 
 class HelpFormatter(argparse.HelpFormatter):
     """Wraps one-paragraph descriptions, keeps multi-line text (the examples) as written, and

@@ -65,7 +65,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_overrides(p)
     add_json_flag(p)
     p.set_defaults(func=run)
+    p.more_help = _names  # type: ignore[attr-defined]
     return p
+
+
+def _names() -> str:
+    from ..catalog import help_listing  # reads the registries, which import torch
+
+    return help_listing()
 
 
 def default_out(name: str) -> Path:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from ..batch_kinds import batch_kinds_for, losses_for
 from ..errors import ConfigError
-from ..registry import READERS
+from ..registry import ENCODERS, HEADS, LOSSES, READERS
 from .fields import suggest, where
-from .registry import fitting_batch_kinds, fitting_losses, loss_class
 from .schema import DataConfig, ExperimentConfig
 
 class _Checker:
@@ -118,35 +118,36 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
 
 def _check_loss(cfg: ExperimentConfig) -> None:
     name, kind = cfg.loss.name, cfg.batches.kind
-    if kind != "auto" and kind not in fitting_batch_kinds(name):
+    entry = LOSSES.entry(name, f"{where(cfg.source, 'loss')} name:")
+    fits = batch_kinds_for(entry["input_kind"])
+    if kind != "auto" and kind not in fits:
         raise ConfigError(
             f"{where(cfg.source, 'batches')} kind: {kind!r} batches cannot train loss {name!r} "
-            f"(it needs {' or '.join(repr(k) for k in fitting_batch_kinds(name))} batches); losses "
-            f"that fit {kind!r} batches: {', '.join(fitting_losses(kind))}")
-    head = _Checker(cfg.source, "model")
-    if name == "binary_cross_entropy":
-        head(cfg.model.head != "none", "head",
-             "loss binary_cross_entropy trains the l1_sigmoid head; set head = \"l1_sigmoid\" "
-             "(or \"auto\")")
-    else:
-        head(cfg.model.head != "l1_sigmoid", "head",
-             f"the l1_sigmoid head is trained only by loss binary_cross_entropy, not {name!r}; "
-             "an untrained head would decide every pair")
-    check_arguments(loss_class(name), cfg.loss.args, where(cfg.source, "loss.args"),
-                    f"loss {name!r}")
+            f"(it needs {' or '.join(repr(k) for k in fits)} batches); losses "
+            f"that fit {kind!r} batches: {', '.join(losses_for(kind))}")
+    # A head is trained by the losses of the input kind it outputs (l1_sigmoid: pair_logits).
+    head, check = cfg.model.head, _Checker(cfg.source, "model")
+    trained = HEADS.names(output=entry["input_kind"])
+    if trained:
+        check(head != "none", "head", f"loss {name} trains the {' or '.join(trained)} head; set "
+                                      f"head = \"{trained[0]}\" (or \"auto\")")
+    if head not in ("auto", "none") and head not in trained:
+        trainers = LOSSES.names(input_kind=HEADS.entry(head).get("output"))
+        check(False, "head", f"the {head} head is trained only by loss "
+                             f"{' or '.join(trainers) or '(none registered)'}, not {name!r}; "
+                             "an untrained head would decide every pair")
+    check_arguments(entry.obj, cfg.loss.args, where(cfg.source, "loss.args"), f"loss {name!r}")
 
 
 def _check_encoder(cfg: ExperimentConfig) -> None:
-    from ..encoders import get_encoder_class, list_encoders
-
     name = cfg.encoder.name
     if name == "auto":
         return  # checked once the data says which encoder "auto" is
-    if name not in list_encoders():
+    if name not in ENCODERS:
         raise ConfigError(f"{where(cfg.source, 'encoder')} name: unknown encoder {name!r}"
-                          f"{suggest(name, list_encoders())}; choose auto, "
-                          f"{', '.join(list_encoders())}")
-    check_arguments(get_encoder_class(name), cfg.encoder.args, where(cfg.source, "encoder.args"),
+                          f"{suggest(name, ENCODERS.names(True))}; choose auto, "
+                          f"{', '.join(ENCODERS.names())}")
+    check_arguments(ENCODERS.get(name), cfg.encoder.args, where(cfg.source, "encoder.args"),
                     f"encoder {name!r}")
 
 

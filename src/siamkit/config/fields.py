@@ -4,9 +4,10 @@ The schema is the dataclasses themselves: their fields are the keys, their type 
 Supported hints: ``bool``, ``int``, ``float`` (an int is accepted), ``str``, ``Literal[...]``
 (one of the listed values), ``list[T]``, ``X | None`` (None only by leaving the key out: TOML has
 no null), unions of those, ``dict[str, Any]`` (a free table, checked later by whatever consumes it),
-and nested dataclasses (a sub-table). An unknown key, a wrong type or a value outside a ``Literal``
-raises :class:`~siamkit.errors.ConfigError` naming the file, the ``[section]`` and the key, with a
-"did you mean" suggestion for near misses.
+and nested dataclasses (a sub-table). A ``str`` key made with :func:`~siamkit.config.schema.named`
+must name a registered component (see :mod:`siamkit.registry`). An unknown key, a wrong type, a
+value outside a ``Literal`` or an unregistered name raises :class:`~siamkit.errors.ConfigError`
+naming the file, the ``[section]`` and the key, with a "did you mean" suggestion for near misses.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typing
 from typing import Any, Literal, Union
 
 from ..errors import ConfigError
+from ..registry import REGISTRIES
 
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
@@ -132,9 +134,32 @@ def from_dict(cls: type, data: Any, source: str, section: str = "") -> Any:
             continue
         try:
             values[key] = coerce(value, hint)
+            if "registry" in fields[key].metadata:
+                check_name(values[key], fields[key])
         except _Mismatch as exc:
             raise ConfigError(f"{where(source, section)} {key}: {exc}") from None
     return cls(**values)
+
+
+def name_choices(f: dataclasses.Field) -> list[str]:
+    """The values a ``named`` key accepts: its default first, then the extra words and the
+    registered names (aliases are accepted too, but not listed)."""
+    meta = f.metadata
+    names = [*meta["extra"], *REGISTRIES[meta["registry"]].names(**meta["criteria"])]
+    return list(dict.fromkeys([f.default, *names]))
+
+
+def check_name(value: str, f: dataclasses.Field) -> None:
+    """Raise _Mismatch unless ``value`` is one of the choices of the ``named`` field ``f``."""
+    meta = f.metadata
+    registry = REGISTRIES[meta["registry"]]
+    if value in meta["extra"] or (value in registry and registry.entry(value).name
+                                  in registry.names(**meta["criteria"])):
+        return
+    choices = name_choices(f)
+    every = choices + registry.names(True, **meta["criteria"])
+    raise _Mismatch(f"must be one of {', '.join(repr(c) for c in choices)}, got "
+                    f"{describe(value)}{suggest(value, every)}")
 
 
 def to_dict(obj: Any) -> dict[str, Any]:

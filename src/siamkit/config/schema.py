@@ -5,15 +5,18 @@ A config file (all sections and keys optional; these are the defaults)::
 
     name = "experiment"
     [data]        source = "dataset", name = "digits", val_fraction = 0.2, test_fraction = 0.2, ...
-    [encoder]     name = "auto" (convnet for images, mlp for vectors, rnn for texts), args = {}
+    [encoder]     name = "auto" (the encoder registered as auto for the data), args = {}
     [model]       distance = "euclidean", head = "auto", normalize_inputs = true
     [loss]        name = "contrastive", args = {}
+    (``siamkit train --help`` lists the registered names of losses, encoders, distances, heads)
     [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk"
     [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
                   oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0
     [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...
     [evaluation]  threshold_rule = "accuracy", target_far = 0.01, one_shot = true, n_way = 10, ...
 
+Keys that name a component (``[loss] name``, ``[model] distance`` and ``head``) are checked against
+the registries of :mod:`siamkit.registry`, so a newly registered loss is accepted with no edit here.
 Labels follow siamkit's convention everywhere: 1 = same, 0 = different. Cross-field checks (a loss
 that cannot train on the chosen batches, a key that does not apply to the data source) live in
 :mod:`siamkit.config.checks`.
@@ -26,9 +29,14 @@ from typing import Any, Literal
 
 Source = str  # a reader registered in siamkit.registry.READERS; checked by siamkit.config.checks
 Modality = Literal["auto", "image", "text", "vector"]
-LossName = Literal["contrastive", "binary_cross_entropy", "triplet", "batch_hard", "batch_all",
-                   "batch_semihard", "hard_negative", "multiple_negatives_ranking", "cosine_similarity"]
 BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "duplicates"]
+
+
+def named(registry: str, default: str, *extra: str, **criteria: Any) -> Any:
+    """A key whose value names a component of :data:`siamkit.registry.REGISTRIES` ``[registry]``
+    (those whose facts match ``criteria``), or one of ``extra``; checked when a file is read."""
+    return field(default=default, metadata={"registry": registry, "extra": extra,
+                                            "criteria": criteria})
 
 
 @dataclass
@@ -76,8 +84,8 @@ class EncoderConfig:
 class ModelConfig:
     """``[model]``: how embeddings are compared, and the input adapter."""
 
-    distance: Literal["euclidean", "squared_euclidean", "cosine", "manhattan"] = "euclidean"
-    head: Literal["auto", "none", "l1_sigmoid"] = "auto"   # auto: l1_sigmoid for binary_cross_entropy
+    distance: str = named("distances", "euclidean", model_distance=True)
+    head: str = named("heads", "auto", "auto", "none")  # auto: the head the loss trains, if any
     normalize_inputs: bool = True         # standardise images/vectors with training-set statistics
 
 
@@ -85,7 +93,7 @@ class ModelConfig:
 class LossConfig:
     """``[loss]``: the training objective by name, with its constructor arguments."""
 
-    name: LossName = "contrastive"
+    name: str = named("losses", "contrastive")
     args: dict[str, Any] = field(default_factory=dict)
 
 

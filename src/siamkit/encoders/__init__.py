@@ -1,8 +1,10 @@
 """Encoders: the one shared sub-network of a Siamese model, built by name.
 
-``create_encoder("mlp" | "convnet" | "rnn", **config)``; any ``nn.Module`` mapping a batch to
-``[B, D]`` works too. ``"siamfc"`` is the one exception to the ``[B, D]`` rule: a fully-convolutional
-encoder that returns feature maps, for the tracker of :mod:`siamkit.tracking`.
+``create_encoder(name, **config)`` for a name of :data:`siamkit.registry.ENCODERS`
+(``list_encoders()``; each encoder registers itself next to its class with :func:`register_encoder`,
+with its modality and the arguments the data decide); any ``nn.Module`` mapping a batch to
+``[B, D]`` works too. An encoder registered with ``output="feature-map"`` (``siamfc``) returns
+feature maps, for the tracker of :mod:`siamkit.tracking`.
 """
 
 from .base import Encoder, create_encoder, get_encoder_class, list_encoders, register_encoder

@@ -1,4 +1,4 @@
-"""The interface every siamkit encoder shares, and the registry that builds encoders by name.
+"""The interface every siamkit encoder shares, and the functions that build encoders by name.
 
 An encoder is the *one* network of a Siamese model: every branch passes through it, so the twins share
 one set of weights by construction. Registered encoders follow scikit-learn manners: every constructor
@@ -6,20 +6,21 @@ argument is stored as an attribute of the same name, so :meth:`Encoder.get_confi
 arguments back and the model directory can rebuild the encoder without the user's code.
 
 Any ``torch.nn.Module`` that maps a batch to ``[B, D]`` also works as an encoder; only registered ones
-can be rebuilt from a saved config alone (register your own with :func:`register_encoder`).
+can be rebuilt from a saved config alone (register your own with :func:`register_encoder`, which
+adds it to :data:`siamkit.registry.ENCODERS`).
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..registry import ENCODERS, did_you_mean
 
-_REGISTRY: dict[str, type["Encoder"]] = {}
 E = TypeVar("E", bound=type["Encoder"])
 
 
@@ -53,15 +54,28 @@ class Encoder(nn.Module):
             config[key] = list(value) if isinstance(value, tuple) else value
         return config
 
+    @classmethod
+    def data_arguments(cls, args: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The constructor arguments the training data decide, given the user's ``args``: the
+        registered ``data_args`` (None when the encoder was registered without them). An encoder
+        whose needs depend on its arguments (a preset with a fixed input size) overrides this."""
+        data_args = ENCODERS.entry(cls.name).get("data_args") if cls.name in ENCODERS else None
+        return None if data_args is None else tuple(data_args)
 
-def register_encoder(name: str) -> Callable[[E], E]:
-    """Class decorator: make an :class:`Encoder` subclass buildable by ``create_encoder(name)``."""
+
+def register_encoder(name: str, *, aliases: tuple[str, ...] = (), **info: Any) -> Callable[[E], E]:
+    """Class decorator: make an :class:`Encoder` subclass buildable by ``create_encoder(name)``.
+
+    ``info`` are the facts the rest of siamkit reads from :data:`siamkit.registry.ENCODERS`:
+    ``modality`` (the data it reads: ``"image"``, ``"vector"`` or ``"text"``), ``output``
+    (``"embedding"`` ``[B, D]`` or ``"feature-map"``), ``data_args`` (the constructor arguments the
+    training data decide, filled in by ``siamkit train``) and ``auto`` (the encoder ``[encoder]
+    name = "auto"`` picks for its modality). A user's encoder may leave them all out.
+    """
 
     def decorate(cls: E) -> E:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ConfigError(f"encoder name {name!r} is already registered to {_REGISTRY[name]}")
+        ENCODERS.add(name, cls, aliases=aliases, **info)  # raises if the name is taken
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
 
     return decorate
@@ -69,16 +83,15 @@ def register_encoder(name: str) -> Callable[[E], E]:
 
 def list_encoders() -> list[str]:
     """Names of the registered encoders."""
-    return sorted(_REGISTRY)
+    return ENCODERS.names()
 
 
 def get_encoder_class(name: str) -> type[Encoder]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(
-            f"encoder: unknown name {name!r}; registered encoders are {', '.join(list_encoders())}"
-        ) from None
+    if name not in ENCODERS:
+        hint = did_you_mean(name, ENCODERS.names(True))
+        raise ConfigError(f"encoder: unknown name {name!r}{hint}; registered encoders are "
+                          f"{', '.join(list_encoders())}")
+    return ENCODERS.get(name)
 
 
 def create_encoder(name: str, **config: Any) -> Encoder:

@@ -21,7 +21,7 @@ cuDNN prefers it too. Values are unchanged up to float rounding; saved weights a
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -33,13 +33,21 @@ from .base import Encoder, register_encoder
 PRESETS = ("default", "keras-mnist")
 
 
-@register_encoder("convnet")
+@register_encoder("convnet", modality="image", output="embedding", data_args=("in_channels",),
+                  auto=True)
 class ConvNetEncoder(Encoder):
     """``[B, in_channels, H, W]`` images -> ``[B, embedding_dim]``.
 
     ``channels``, ``convs_per_block``, ``activation``, ``dropout`` shape the ``"default"`` preset;
     ``image_size`` (int or (H, W)) is needed by ``"keras-mnist"`` only.
     """
+
+    @classmethod
+    def data_arguments(cls, args: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """``in_channels``, and for ``"keras-mnist"`` (a flattening tower of one input size) the
+        ``image_size`` of the data."""
+        names = super().data_arguments(args) or ()
+        return (*names, "image_size") if args.get("preset") == "keras-mnist" else names
 
     def __init__(
         self,

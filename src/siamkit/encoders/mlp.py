@@ -12,7 +12,7 @@ from ._layers import make_activation
 from .base import Encoder, register_encoder
 
 
-@register_encoder("mlp")
+@register_encoder("mlp", modality="vector", output="embedding", data_args=("input_dim",), auto=True)
 class MLPEncoder(Encoder):
     """``[B, input_dim]`` float vectors -> ``[B, embedding_dim]``.
 

@@ -35,7 +35,7 @@ POOLINGS = ("mean", "max", "last")
 CHUNK_ROWS = 64  # rows per length-sorted chunk of the unpacked path
 
 
-@register_encoder("rnn")
+@register_encoder("rnn", modality="text", output="embedding", data_args=("vocab_size",), auto=True)
 class RNNEncoder(Encoder):
     """``[B, L]`` int64 token ids (pad 0) -> ``[B, embedding_dim]``.
 

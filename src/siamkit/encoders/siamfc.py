@@ -33,7 +33,7 @@ from ..errors import ConfigError
 from .base import Encoder, register_encoder
 
 
-@register_encoder("siamfc")
+@register_encoder("siamfc", modality="image", output="feature-map", data_args=("in_channels",))
 class SiamFCEncoder(Encoder):
     """``[B, in_channels, H, W]`` -> feature maps ``[B, embedding_dim, h, w]``,
     ``h = output_size(H)``.

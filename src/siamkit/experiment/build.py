@@ -14,14 +14,14 @@ from typing import Any
 
 import torch
 
+from ..batch_kinds import DATA_NEEDED, DEFAULT_BATCH_KIND, losses_for
 from ..config.checks import check_arguments
 from ..config.fields import where
-from ..config.registry import DEFAULT_BATCH_KIND, LOSS_INPUT_KINDS, NEEDS, loss_class
 from ..config.schema import ExperimentConfig
 from ..errors import ConfigError, DataError, SiamkitWarning
+from ..registry import ENCODERS, HEADS, LOSSES
 from .data import Splits
 
-AUTO_ENCODER = {"image": "convnet", "vector": "mlp", "text": "rnn"}
 _FIT_LIMIT = 20000  # samples used to learn image/vector statistics (plenty for a mean and std)
 
 
@@ -53,34 +53,49 @@ def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
     return adapter.fit(sample) if cfg.model.normalize_inputs else adapter
 
 
-def _data_args(modality: str, adapter: Any) -> dict[str, Any]:
-    """Encoder arguments the data decide."""
+def data_facts(modality: str, adapter: Any) -> dict[str, Any]:
+    """The encoder arguments the data decide; the first is the one every encoder of the modality
+    takes (an encoder registered without ``data_args`` gets only that one)."""
     if modality == "image":
-        return {"in_channels": adapter.channels}
+        return {"in_channels": adapter.channels, "image_size": list(adapter.image_size)}
     if modality == "vector":
         return {"input_dim": adapter.input_dim}
     return {"vocab_size": adapter.tokenizer.vocab_size}
+
+
+def auto_encoder(modality: str) -> str:
+    """The encoder ``[encoder] name = "auto"`` picks: the one registered ``auto`` for the data."""
+    names = ENCODERS.names(auto=True, modality=modality)
+    if not names:
+        raise ConfigError(f"encoder: no encoder is registered as the auto choice for {modality} "
+                          f"data; set [encoder] name (one of {', '.join(ENCODERS.names())})")
+    return names[0]
 
 
 def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
     from ..encoders import create_encoder, get_encoder_class
 
     prefix = where(cfg.source, "encoder.args")
-    name = AUTO_ENCODER[splits.modality] if cfg.encoder.name == "auto" else cfg.encoder.name
+    name = auto_encoder(splits.modality) if cfg.encoder.name == "auto" else cfg.encoder.name
     cls = get_encoder_class(name)
     args = dict(cfg.encoder.args)
     check_arguments(cls, args, prefix, f"encoder {name!r}")
+    reads = ENCODERS.entry(name).get("modality")
+    if reads is not None and reads != splits.modality:
+        raise ConfigError(f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
+                          f"{splits.modality} data (it reads {reads} data)")
+    facts = data_facts(splits.modality, adapter)
+    wanted = getattr(cls, "data_arguments", lambda _: None)(args)
     accepted = inspect.signature(cls.__init__).parameters
-    for key, value in _data_args(splits.modality, adapter).items():
-        if key not in accepted:
+    for key in wanted if wanted is not None else list(facts)[:1]:
+        if key not in facts or key not in accepted:
             raise ConfigError(f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
                               f"{splits.modality} data (it takes no {key})")
+        value = facts[key]
         if key in args and args[key] != value:
             raise ConfigError(f"{prefix} {key}: {args[key]!r} was set, but the data give {value!r}; "
                               f"leave it out to take it from the data")
         args[key] = value
-    if args.get("preset") == "keras-mnist" and "image_size" not in args:
-        args["image_size"] = list(adapter.image_size)
     try:
         return create_encoder(name, **args)
     except ConfigError as exc:
@@ -88,8 +103,10 @@ def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
 
 
 def head_name(cfg: ExperimentConfig) -> str | None:
+    """The head: as configured, or with ``"auto"`` the one the loss trains (none for most)."""
     if cfg.model.head == "auto":
-        return "l1_sigmoid" if LOSS_INPUT_KINDS[cfg.loss.name] == "pair_logits" else None
+        trained = HEADS.names(output=LOSSES.entry(cfg.loss.name)["input_kind"])
+        return trained[0] if trained else None
     return None if cfg.model.head == "none" else cfg.model.head
 
 
@@ -105,7 +122,7 @@ def build_model(cfg: ExperimentConfig, splits: Splits, metadata: dict[str, Any])
 
 
 def build_loss(cfg: ExperimentConfig) -> Any:
-    cls = loss_class(cfg.loss.name)
+    cls = LOSSES.get(cfg.loss.name, f"{where(cfg.source, 'loss')} name:")
     args = dict(cfg.loss.args)
     check_arguments(cls, args, where(cfg.source, "loss.args"), f"loss {cfg.loss.name!r}")
     if "distance" in inspect.signature(cls.__init__).parameters and "distance" not in args:
@@ -120,23 +137,17 @@ def batch_kind(cfg: ExperimentConfig, splits: Splits) -> str:
     """The batch kind: as configured, or what the loss consumes (``"auto"``)."""
     kind = cfg.batches.kind
     if kind == "auto":
-        kind = DEFAULT_BATCH_KIND[LOSS_INPUT_KINDS[cfg.loss.name]]
+        kind = DEFAULT_BATCH_KIND[LOSSES.entry(cfg.loss.name)["input_kind"]]
         if kind == "scored_pairs" and (splits.labelled or splits.train.is_binary):
             kind = "pairs"  # 1/0 labels as cosine targets
     have = "labelled" if splits.labelled else "pairs"
-    if have not in NEEDS[kind]:
-        what = "samples with classes" if have == "labelled" else "explicit pairs"
+    if have not in DATA_NEEDED[kind]:
+        what, for_ = ("samples with classes", "classes") if have == "labelled" \
+            else ("explicit pairs", "pairs")
         raise ConfigError(f"{where(cfg.source, 'loss')} name: {cfg.loss.name!r} trains on {kind!r} "
-                          f"batches, which need {' or '.join(NEEDS[kind])} data, but the data are "
-                          f"{what}; " + _alternatives(have))
+                          f"batches, which need {' or '.join(DATA_NEEDED[kind])} data, but the "
+                          f"data are {what}; for {for_} use {', '.join(losses_for(data=have))}")
     return kind
-
-
-def _alternatives(have: str) -> str:
-    if have == "labelled":
-        return "for classes use contrastive, binary_cross_entropy, triplet or batch_hard/all/semihard"
-    return "for pairs use contrastive, binary_cross_entropy, cosine_similarity, hard_negative or " \
-           "multiple_negatives_ranking"
 
 
 def drop_single_sample_classes(data: Any, what: str) -> Any:

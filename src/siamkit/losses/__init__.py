@@ -1,22 +1,10 @@
 """Losses for Siamese networks, one file per family; each an ``nn.Module`` with ``input_kind``.
 
 Labels follow siamkit's convention: **1 = same**, 0 = different; labelled batches carry integer
-class ids. ``input_kind`` tells the trainer what a loss consumes:
-
-============================  ==================  ===========================================
-loss                          input_kind          inputs
-============================  ==================  ===========================================
-ContrastiveLoss               pair_distances      d [B], y [B]
-BinaryCrossEntropyLoss        pair_logits         logits [B], y [B]
-TripletLoss                   triplets            anchor, positive, negative [B, D]
-BatchHardTripletLoss          labelled            embeddings [B, D], labels [B]
-BatchAllTripletLoss           labelled            embeddings [B, D], labels [B]
-BatchSemiHardTripletLoss      labelled            embeddings [B, D], labels [B]
-MinedTripletLoss              labelled            embeddings [B, D], labels [B]
-HardNegativeTripletLoss       duplicates          v1 [B, D], v2 [B, D]
-MultipleNegativesRankingLoss  duplicates          a [B, D], p [B, D]
-CosineSimilarityLoss          scored_pairs        u [B, D], v [B, D], target [B]
-============================  ==================  ===========================================
+class ids. ``input_kind`` tells the trainer what a loss consumes. Each loss registers itself next to
+its class in :data:`siamkit.registry.LOSSES` under its config name, with its ``input_kind`` and
+inputs; ``python -m siamkit.catalog --print`` (or the README) shows them as a table, and
+:mod:`siamkit.batch_kinds` says which batch kinds feed each input kind.
 """
 
 from __future__ import annotations

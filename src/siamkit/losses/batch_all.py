@@ -29,6 +29,7 @@ from torch import Tensor
 from ..distances import Distance, get_distance
 from ..errors import ConfigError
 from ..miners._select import chunked, distance_matrix
+from ..registry import LOSSES
 from ._base import SiamkitLoss, as_distance, check_labelled, resolve_distance
 from ._in_batch import NO_TRIPLET
 
@@ -74,6 +75,8 @@ def linear_in_distances(dist: Distance, emb: Tensor, W: Tensor, D: Tensor) -> Te
     return (W * as_distance(dist, dist.pairwise(emb))).sum()
 
 
+@LOSSES.register("batch_all", input_kind="labelled", inputs="embeddings [B, D], labels [B]",
+                 paper="Hermans, Beyer & Leibe 2017")
 class BatchAllTripletLoss(SiamkitLoss):
     """Batch-all triplet loss on ``(embeddings, labels)``: mean over the active triplets.
 

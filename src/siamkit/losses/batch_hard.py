@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from ..distances import Distance
 from ..miners._select import batch_hard
+from ..registry import LOSSES
 from ._in_batch import InBatchTripletLoss
 
 
+@LOSSES.register("batch_hard", input_kind="labelled", inputs="embeddings [B, D], labels [B]",
+                 paper="Hermans, Beyer & Leibe 2017")
 class BatchHardTripletLoss(InBatchTripletLoss):
     """Batch-hard triplet loss on ``(embeddings, labels)``.
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from ..distances import Distance
 from ..miners._select import semihard_per_pair
+from ..registry import LOSSES
 from ._in_batch import InBatchTripletLoss
 
 
+@LOSSES.register("batch_semihard", input_kind="labelled", inputs="embeddings [B, D], labels [B]",
+                 paper="Schroff et al. 2015")
 class BatchSemiHardTripletLoss(InBatchTripletLoss):
     """Semi-hard triplet loss on ``(embeddings, labels)``, mean over all anchor-positive pairs.
 

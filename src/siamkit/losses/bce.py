@@ -12,10 +12,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..errors import DataError
+from ..registry import LOSSES
 from ._base import SiamkitLoss, check_vector
 from .contrastive import check_binary_targets
 
 
+@LOSSES.register("binary_cross_entropy", input_kind="pair_logits", inputs="logits [B], y [B]",
+                 paper="Koch, Zemel & Salakhutdinov 2015")
 class BinaryCrossEntropyLoss(SiamkitLoss):
     """Mean binary cross-entropy of pair logits against labels.
 

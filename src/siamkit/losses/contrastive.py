@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError, DataError
+from ..registry import LOSSES
 from ._base import SiamkitLoss, check_vector
 
 
@@ -27,6 +28,8 @@ def check_binary_targets(y: Tensor, batch: int, name: str = "y") -> Tensor:
     return y
 
 
+@LOSSES.register("contrastive", input_kind="pair_distances", inputs="d [B], y [B]",
+                 paper="Hadsell, Chopra & LeCun 2006")
 class ContrastiveLoss(SiamkitLoss):
     """Contrastive loss ``y*d^2/2 + (1-y)*max(0, margin-d)^2/2``, mean over the batch.
 

@@ -16,11 +16,14 @@ from torch import Tensor
 
 from ..distances import cosine_similarity
 from ..errors import ConfigError, DataError
+from ..registry import LOSSES
 from ._base import SiamkitLoss, check_same_shape, check_vector
 
 RANGES = ((0.0, 1.0), (-1.0, 1.0))
 
 
+@LOSSES.register("cosine_similarity", input_kind="scored_pairs",
+                 inputs="u [B, D], v [B, D], target [B]", paper="Reimers & Gurevych 2019")
 class CosineSimilarityLoss(SiamkitLoss):
     """MSE between the cosine similarity of paired embeddings and a continuous target.
 

@@ -22,11 +22,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..errors import ConfigError
+from ..registry import LOSSES
 from ._base import SiamkitLoss, check_same_shape
 
 NO_NEGATIVE = "a batch of one duplicate pair has no in-batch negative"
 
 
+@LOSSES.register("hard_negative", input_kind="duplicates", inputs="v1 [B, D], v2 [B, D]",
+                 paper="the duplicate-questions course recipe")
 class HardNegativeTripletLoss(SiamkitLoss):
     """Closest-negative plus mean-negative triplet loss on cosine scores of duplicate pairs.
 

@@ -10,29 +10,38 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ..errors import ConfigError
+from ..registry import LOSSES, MINERS
 from ._base import SiamkitLoss, check_labelled
 from .triplet import TripletLoss
 
 
+@LOSSES.register("mined_triplet", input_kind="labelled", inputs="embeddings [B, D], labels [B]",
+                 paper="Musgrave et al. 2020")
 class MinedTripletLoss(SiamkitLoss):
     """``loss(embeddings[a], embeddings[p], embeddings[n])`` for ``(a, p, n) = miner(embeddings,
     labels)``.
 
     Inputs: ``embeddings`` float ``[B, D]`` and ``labels`` ``[B]`` class ids (equal id = same
     class, label 1 = same). ``loss`` is a :class:`TripletLoss` (or any module taking
-    ``(anchor, positive, negative)``), ``miner`` any :class:`siamkit.miners.TripletMiner`. A batch
+    ``(anchor, positive, negative)``), ``miner`` any :class:`siamkit.miners.TripletMiner` or the
+    name of a registered one (built with its defaults; default ``"hard"``). A batch
     where the miner finds nothing gives a zero loss (see ``degenerate_batches``).
     ``input_kind = "labelled"``.
     """
 
     input_kind = "labelled"
 
-    def __init__(self, loss: nn.Module | None = None, miner: nn.Module | None = None) -> None:
+    def __init__(self, loss: nn.Module | None = None, miner: nn.Module | str | None = None) -> None:
         super().__init__()
-        from ..miners import HardTripletMiner  # here to keep the import graph one-way at load
-
+        if loss is not None and not isinstance(loss, nn.Module):  # a TOML table cannot be one
+            raise ConfigError(f"mined_triplet: loss must be a module taking (anchor, positive, "
+                              f"negative), got {type(loss).__name__}")
         self.loss = loss if loss is not None else TripletLoss()
-        self.miner = miner if miner is not None else HardTripletMiner()
+        # A name (a config's ``[loss.args] miner = "semihard"``) is built with its defaults.
+        miner = "hard" if miner is None else miner
+        self.miner = MINERS.get(miner, "loss mined_triplet: miner:")() if isinstance(miner, str) \
+            else miner
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = check_labelled(embeddings, labels)

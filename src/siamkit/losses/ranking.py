@@ -17,11 +17,14 @@ from torch import Tensor
 
 from ..distances import pairwise_cosine_similarity
 from ..errors import ConfigError
+from ..registry import LOSSES
 from ._base import SiamkitLoss, check_same_shape
 
 SIMILARITIES = ("cosine", "dot")
 
 
+@LOSSES.register("multiple_negatives_ranking", input_kind="duplicates", inputs="a [B, D], p [B, D]",
+                 paper="Henderson et al. 2017")
 class MultipleNegativesRankingLoss(SiamkitLoss):
     """In-batch softmax cross-entropy; row i of ``a`` and of ``p`` are a positive pair.
 

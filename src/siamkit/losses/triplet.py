@@ -15,9 +15,12 @@ from torch import Tensor
 
 from ..distances import Distance
 from ..errors import ConfigError
+from ..registry import LOSSES
 from ._base import SiamkitLoss, as_distance, check_same_shape, resolve_distance
 
 
+@LOSSES.register("triplet", input_kind="triplets", inputs="anchor, positive, negative [B, D]",
+                 paper="Weinberger & Saul 2009; Schroff et al. 2015")
 class TripletLoss(SiamkitLoss):
     """Triplet loss ``mean(max(0, d(a, p) - d(a, n) + margin))``.
 

@@ -11,9 +11,11 @@ from torch import Tensor
 
 from ..distances import Distance
 from ..errors import ConfigError
+from ..registry import MINERS
 from ._base import Mined, TripletMiner
 
 
+@MINERS.register("all", input_kind="labelled", returns="triplet indices")
 class AllTripletsMiner(TripletMiner):
     """All valid triplets, or with ``margin`` only those with ``d(a, n) - d(a, p) <= margin``.
 

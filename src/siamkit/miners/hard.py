@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from ..registry import MINERS
 from ._base import Mined, TripletMiner
 from ._select import batch_hard
 
 
+@MINERS.register("hard", input_kind="labelled", returns="triplet indices")
 class HardTripletMiner(TripletMiner):
     """One (anchor, hardest positive, hardest negative) triplet per usable anchor.
 

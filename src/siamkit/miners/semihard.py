@@ -12,9 +12,11 @@ from torch import Tensor
 
 from ..distances import Distance
 from ..errors import ConfigError
+from ..registry import MINERS
 from ._base import Mined, TripletMiner
 
 
+@MINERS.register("semihard", input_kind="labelled", returns="triplet indices")
 class SemiHardTripletMiner(TripletMiner):
     """Every semi-hard triplet of the batch: ``0 < d(a, n) - d(a, p) <= margin``.
 
