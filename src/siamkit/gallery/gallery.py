@@ -135,7 +135,8 @@ class Gallery:
 
     def _new_index(self) -> VectorIndex:
         return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,
-                           nprobe=self.nprobe, hnsw_m=self.hnsw_m, ef_search=self.ef_search)
+                           nprobe=self.nprobe, hnsw_m=self.hnsw_m, ef_search=self.ef_search,
+                           normalize=self.model.score_scale.index_normalized)
 
     def _load_maps(self) -> None:
         ref_ids, ident_ids = self._store.ref_table()

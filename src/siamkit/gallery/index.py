@@ -9,8 +9,10 @@ Three kinds (Johnson, Douze, Jégou 2019, "Billion-scale similarity search with 
 * ``"hnsw"``: a hierarchical navigable small-world graph (Malkov & Yashunin 2018). FAISS cannot
   delete from it, so a removal rebuilds the graph from the remaining vectors.
 
-``metric`` is ``"ip"`` (inner product on L2-normalised vectors = cosine similarity), ``"l2"``
-(squared euclidean distances) or ``"l1"``; :meth:`search` returns FAISS's raw values.
+``metric`` is ``"ip"`` (inner products), ``"l2"`` (squared euclidean distances) or ``"l1"``, as a
+distance's ``index_metric`` names it; ``normalize`` L2-normalises every vector added and searched
+(by default for "ip", where it makes inner products cosine similarities). :meth:`search` returns
+FAISS's raw values; the distance turns them into scores.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class VectorIndex:
 
     def __init__(self, dim: int, metric: str = "l2", kind: str = "flat", nlist: int | None = None,
                  nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128,
-                 ef_construction: int = 200) -> None:
+                 ef_construction: int = 200, normalize: bool | None = None) -> None:
         if kind not in KINDS:
             raise ConfigError(f"index: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
         if metric not in _METRICS:
@@ -45,6 +47,7 @@ class VectorIndex:
         self.nlist, self.nprobe = (None if nlist is None else int(nlist)), int(nprobe)
         self.hnsw_m, self.ef_search = int(hnsw_m), int(ef_search)
         self.ef_construction = int(ef_construction)
+        self.normalize = metric == "ip" if normalize is None else bool(normalize)
         self.index = self._empty("hnsw" if kind == "hnsw" else "flat")
 
     def params(self) -> dict:
@@ -72,7 +75,7 @@ class VectorIndex:
 
     def _prep(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
-        if self.metric == "ip":
+        if self.normalize:
             x = x.copy()
             faiss.normalize_L2(x)
         return x
@@ -146,7 +149,7 @@ class VectorIndex:
         return np.sort(out.astype(np.int64))
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
-        """Stored (for "ip": normalised) vectors of ``ids`` ``[n, dim]``."""
+        """Stored (normalised, where the index normalises) vectors of ``ids`` ``[n, dim]``."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
