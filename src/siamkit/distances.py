@@ -121,7 +121,16 @@ def pairwise_cosine_distance(a: Tensor, b: Tensor | None = None) -> Tensor:
 
 # ---- named distances: what their values mean -----------------------------------------------------
 
-IndexMetric = Literal["l2", "l1", "ip"]
+IndexMetric = Literal["ip", "l2", "l1"]
+INDEX_METRICS: tuple[str, ...] = ("ip", "l2", "l1")
+
+
+def faiss_metric(index_metric: str) -> int:
+    """FAISS's constant for an index metric named as :attr:`Distance.index_metric` names it."""
+    import faiss  # imported here: keeps `import siamkit` fast
+
+    return {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2,
+            "l1": faiss.METRIC_L1}[index_metric]
 
 
 class ScoreScale(Protocol):

@@ -22,10 +22,10 @@ import math
 import faiss
 import numpy as np
 
+from ..distances import INDEX_METRICS, faiss_metric
 from ..errors import ConfigError
 
 KINDS = ("flat", "ivf", "hnsw")
-_METRICS = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2, "l1": faiss.METRIC_L1}
 _IVF_MIN_PER_LIST = 39
 _IVF_AUTO_MIN = 10_000
 
@@ -38,9 +38,9 @@ class VectorIndex:
                  ef_construction: int = 200, normalize: bool | None = None) -> None:
         if kind not in KINDS:
             raise ConfigError(f"index: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-        if metric not in _METRICS:
+        if metric not in INDEX_METRICS:
             raise ConfigError(f"index: unknown metric {metric!r}; "
-                              f"choose one of {', '.join(_METRICS)}")
+                              f"choose one of {', '.join(INDEX_METRICS)}")
         if nlist is not None and int(nlist) < 1:
             raise ConfigError(f"index: nlist must be >= 1, got {nlist}")
         self.dim, self.metric, self.kind = int(dim), metric, kind
@@ -65,7 +65,7 @@ class VectorIndex:
     # ---- building ---------------------------------------------------------------------------
 
     def _empty(self, kind: str) -> faiss.Index:
-        metric = _METRICS[self.metric]
+        metric = faiss_metric(self.metric)
         if kind == "hnsw":
             inner = faiss.IndexHNSWFlat(self.dim, self.hnsw_m, metric)
             inner.hnsw.efConstruction = self.ef_construction
@@ -95,7 +95,7 @@ class VectorIndex:
     def _train_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         n = len(vectors)
         nlist = self.nlist or max(1, min(int(4 * math.sqrt(n)), n // _IVF_MIN_PER_LIST))
-        metric = _METRICS[self.metric]
+        metric = faiss_metric(self.metric)
         quantizer = faiss.IndexFlat(self.dim, metric)
         ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, metric)
         ivf.own_fields = True
