@@ -184,6 +184,14 @@ class Distance:
     index_root: bool = False
     summary: str = ""
 
+    def __post_init__(self) -> None:
+        if not self.score_kind:
+            raise ConfigError(f"distance {self.name!r}: give its score_kind, the name of its "
+                              "scores in outputs and files")
+        if self.index_metric not in INDEX_METRICS:
+            raise ConfigError(f"distance {self.name!r}: index_metric must be one of "
+                              f"{', '.join(INDEX_METRICS)}, got {self.index_metric!r}")
+
     def to_score(self, values: Tensor) -> Tensor:
         """Scores, higher = more similar, from values of this distance (tensors or arrays)."""
         if self.is_similarity:
