@@ -28,10 +28,10 @@ from torch import Tensor, nn
 from ._io import atomic_path, atomic_write_json
 from ._version import __version__
 from .adapters import Adapter, TensorAdapter, adapter_from_config
-from .distances import Distance, get_distance
+from .distances import Distance, ScoreScale, get_distance
 from .encoders.base import Encoder, create_encoder
 from .errors import ConfigError, ModelFileError, NotCalibratedError
-from .heads import create_head
+from .heads import create_head, head_scores
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -89,11 +89,15 @@ class SiameseNetwork(nn.Module):
         return param.device if param is not None else torch.device("cpu")
 
     @property
+    def score_scale(self) -> ScoreScale:
+        """What this model's scores mean: its head's account (match probabilities) when it has a
+        head, else its distance's (see :class:`~siamkit.distances.ScoreScale`)."""
+        return head_scores(self.head) if self.head is not None else self.distance_fn
+
+    @property
     def score_kind(self) -> str:
-        """What a score is: "probability" (head), "cosine_similarity" or "negative_<distance>"."""
-        if self.head is not None:
-            return "probability"
-        return "cosine_similarity" if self.distance_name == "cosine" else f"negative_{self.distance_name}"
+        """What a score is: "probability" (head), "cosine_similarity", "negative_euclidean", ..."""
+        return self.score_scale.score_kind
 
     # ---- embedding --------------------------------------------------------------------------
 
@@ -143,15 +147,13 @@ class SiameseNetwork(nn.Module):
         """Paired scores ``[B]`` (higher = more similar) from embeddings."""
         if self.head is not None:
             return torch.sigmoid(self.head(u, v))
-        fn = self.distance_fn
-        return fn.to_score(fn.paired(u, v))
+        return self.distance_fn.paired_scores(u, v)
 
     def pairwise_scores(self, u: Tensor, v: Tensor, chunk_size: int = 256) -> Tensor:
         """Scores ``[B, B']`` of every (u_i, v_j), higher = more similar."""
         if self.head is not None:
             return torch.sigmoid(self.head.pairwise_logits(u, v, chunk_size=chunk_size))
-        fn = self.distance_fn
-        return fn.to_score(fn.pairwise(u, v))
+        return self.distance_fn.pairwise_scores(u, v)
 
     def distance(self, x1: Any, x2: Any) -> Tensor:
         """Distances ``[B]`` between the embeddings of paired inputs (smaller = more similar)."""

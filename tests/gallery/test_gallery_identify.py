@@ -39,6 +39,7 @@ def oracle_identify(model, refs, owners, probes, k):
 
 @pytest.mark.parametrize("distance,head", [("euclidean", None), ("squared_euclidean", None),
                                            ("cosine", None), ("manhattan", None),
+                                           ("cosine_similarity", None),
                                            ("euclidean", "l1_sigmoid")])
 def test_identify_matches_brute_force(vectors, distance, head):
     model = vector_model(distance, head)

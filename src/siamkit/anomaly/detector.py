@@ -139,7 +139,7 @@ class AnomalyDetector:
         sims = np.array([[m.score for m in row] for row in matches], dtype=np.float64).reshape(
             len(emb), k
         )
-        return aggregate_neighbours(dissimilarity(sims, self.model.score_kind), self.aggregate)
+        return aggregate_neighbours(dissimilarity(sims, self.model.score_scale), self.aggregate)
 
     def predict(self, x: Any) -> np.ndarray:
         """``[N]`` booleans: True = anomaly (score above ``threshold_``)."""

@@ -14,22 +14,34 @@ learning detectors (e.g. Bergman, Cohen & Hoshen 2020, "Deep Nearest Neighbor An
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ConfigError, DataError, SiamkitWarning
+from ..heads import HeadScores
+from ..registry import DISTANCES
+
+if TYPE_CHECKING:
+    from ..distances import ScoreScale
 
 AGGREGATES = ("mean", "kth")
 
 
-def dissimilarity(scores: np.ndarray, score_kind: str) -> np.ndarray:
-    """Similarity scores (higher = more similar) back to dissimilarities (higher = farther):
-    ``-score`` for minus-distance scores, ``1 - score`` for cosine similarity and probabilities."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if score_kind.startswith("negative_"):
-        return -scores
-    if score_kind in ("cosine_similarity", "probability"):
-        return 1.0 - scores
+def dissimilarity(scores: np.ndarray, score_kind: str | ScoreScale) -> np.ndarray:
+    """Similarity scores (higher = more similar) back to dissimilarities (higher = farther), as the
+    scores' scale says: ``-score`` for minus-distance scores, ``1 - score`` for cosine similarity
+    and probabilities. ``score_kind``: a model's ``score_scale`` (its distance or head), or the
+    name of its scores (``model.score_kind``, as saved in files)."""
+    scale = _scale_of(score_kind) if isinstance(score_kind, str) else score_kind
+    return np.asarray(scale.distance_from_score(np.asarray(scores, dtype=np.float64)))
+
+
+def _scale_of(score_kind: str) -> ScoreScale:
+    """The distance (or the head scores) whose scores are called ``score_kind``."""
+    for scale in [*(entry.obj for entry in DISTANCES.entries()), HeadScores()]:
+        if scale.score_kind == score_kind:
+            return scale
     raise ConfigError(f"anomaly: cannot turn scores of kind {score_kind!r} into distances")
 
 

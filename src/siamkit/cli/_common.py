@@ -103,9 +103,5 @@ def describe_threshold(info: dict[str, Any] | None) -> str:
 
 
 def score_meaning(model: Any) -> str:
-    kind = getattr(model, "score_kind", "score")
-    if kind == "probability":
-        return "match probability of the l1_sigmoid head"
-    if kind == "cosine_similarity":
-        return "cosine similarity"
-    return f"{kind.replace('negative_', 'minus the ').replace('_', ' ')} distance"
+    """What the model's scores are, in words ("minus the euclidean distance", ...)."""
+    return model.score_scale.score_description

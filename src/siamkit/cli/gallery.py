@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
 from ..gallery import AGGREGATES, Gallery
 from ..gallery.index import KINDS
-from ..gallery.persist import DB_FILE
+from ..gallery.persist import DB_FILE, recorded_model_path
 from ..inputs import read_inputs
 from ._common import HelpFormatter, add_command, add_json_flag, emit
 
@@ -85,29 +84,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 # ---- opening ------------------------------------------------------------------------------------
 
 
-def _recorded_model(folder: Path) -> str | None:
-    if not (folder / DB_FILE).is_file():
-        return None
-    try:
-        with sqlite3.connect(f"file:{folder / DB_FILE}?mode=ro", uri=True) as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'model_path'").fetchone()
-    except sqlite3.DatabaseError:
-        return None
-    return None if row is None else json.loads(row[0])
-
-
 def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
     from ..model import SiameseNetwork
 
     if not create and not (args.gallery / DB_FILE).is_file():
         raise DataError(f"gallery {args.gallery}: no gallery there (enroll creates one)")
-    model_path = args.model or _recorded_model(args.gallery)
+    model_path = args.model or recorded_model_path(args.gallery)
     if model_path is None:
         raise ConfigError(f"gallery {args.gallery}: give the model with --model DIR")
     gallery = Gallery(SiameseNetwork.load(model_path), args.gallery,
                       index=getattr(args, "index", None))
-    if gallery._store.get_meta("model_path") is None:
-        gallery._store.set_meta("model_path", str(Path(model_path).resolve()))
+    gallery.record_model_path(model_path)
     return gallery
 
 

@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
                     max_batch=args.max_batch)
     model = SiameseNetwork.load(args.model)
     gallery = None if args.gallery is None else Gallery(model, args.gallery, index=args.index)
-    if gallery is not None and gallery._store.get_meta("model_path") is None:
-        gallery._store.set_meta("model_path", str(args.model.resolve()))
+    if gallery is not None:
+        gallery.record_model_path(args.model)
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     serve(model, gallery, host=args.host, port=args.port, api_key=api_key, limits=limits,
           log_level=args.log_level)

@@ -8,8 +8,9 @@ at least one reference of their class among the K nearest (as reported by e.g. S
 Queries whose class has no reference (R = 0) cannot be scored; they are left out of every metric and
 counted in ``queries_without_match`` (pytorch-metric-learning does the same).
 
-Neighbours come from an exact FAISS search (Johnson et al. 2019): ``IndexFlatL2`` for euclidean,
-``IndexFlatIP`` on L2-normalised vectors for cosine. Queries are searched in chunks so that the
+Neighbours come from an exact FAISS search (Johnson et al. 2019) with the metric the distance names
+(:attr:`siamkit.distances.Distance.index_metric`): L2 for euclidean, inner product on L2-normalised
+vectors for cosine, L1 for manhattan. Queries are searched in chunks so that the
 neighbour lists stay within a fixed memory budget. Neighbours at exactly equal distance are ordered
 as FAISS returns them.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..distances import Distance, faiss_metric, get_distance
 from ..errors import ConfigError, DataError
 from ._validate import check_class_labels, check_embeddings, to_numpy
 
@@ -38,14 +40,23 @@ def _same_set(q: Any, r: Any, ql: Any, rl: Any) -> bool:
     )
 
 
-def _index(ref: np.ndarray, distance: str) -> Any:
+def _index(ref: np.ndarray, distance: Distance) -> Any:
     import faiss  # imported here: keeps `import siamkit` fast
 
-    index = (
-        faiss.IndexFlatIP(ref.shape[1]) if distance == "cosine" else faiss.IndexFlatL2(ref.shape[1])
-    )
+    index = faiss.IndexFlat(ref.shape[1], faiss_metric(distance.index_metric))
     index.add(ref)
     return index
+
+
+def _distance(distance: str | Distance) -> Distance:
+    # By name only the two distances this function always took; any Distance object ranks by its
+    # own metric (a model's ``distance_fn``, or get_distance("manhattan")).
+    if isinstance(distance, Distance):
+        return distance
+    if distance not in ("euclidean", "cosine"):
+        raise ConfigError(f"distance: must be 'euclidean', 'cosine' or a siamkit Distance "
+                          f"(e.g. siamkit.distances.get_distance('manhattan')), got {distance!r}")
+    return get_distance(distance)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -58,7 +69,7 @@ def retrieval_metrics(
     ref_emb: Any = None,
     ref_labels: Any = None,
     ks: Sequence[int] = (1, 5),
-    distance: str = "euclidean",
+    distance: str | Distance = "euclidean",
     exclude_self: bool | str | None = None,
     at_r: bool = True,
 ) -> dict[str, Any]:
@@ -70,10 +81,11 @@ def retrieval_metrics(
     or equal to it (same embeddings and labels). Returns ``recall_at_{k}`` for each k in ``ks``,
     ``precision_at_1``, ``r_precision``, ``map_at_r``, and the counts behind them. R-precision and
     MAP@R need the R nearest references of every query (R can be thousands); ``at_r=False`` skips
-    them and searches only ``max(ks)`` neighbours, for Recall@K on large sets.
+    them and searches only ``max(ks)`` neighbours, for Recall@K on large sets. ``distance``:
+    "euclidean", "cosine", or a :class:`~siamkit.distances.Distance` (any registered one, e.g. a
+    model's ``distance_fn``), whose index metric ranks the references.
     """
-    if distance not in ("euclidean", "cosine"):
-        raise ConfigError(f"distance: must be 'euclidean' or 'cosine', got {distance!r}")
+    dist = _distance(distance)
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ConfigError(f"ks: need positive integers, got {ks!r}")
@@ -106,9 +118,9 @@ def retrieval_metrics(
     if ks[-1] > available:
         raise ConfigError(f"ks: {ks[-1]} exceeds the {available} references a query can retrieve")
     k = min(max(int(big_r.max()), ks[-1]), available) if at_r else ks[-1]
-    if distance == "cosine":
+    if dist.index_normalized:
         q, r = _normalise(q), _normalise(r)
-    index = _index(r, distance)
+    index = _index(r, dist)
     names = [f"recall_at_{k_}" for k_ in ks] + ["precision_at_1"]
     names += ["r_precision", "map_at_r"] if at_r else []
     sums = dict.fromkeys(names, 0.0)
@@ -126,7 +138,7 @@ def retrieval_metrics(
         n_references=len(r),
         queries_without_match=int(len(q) - len(scored)),
         exclude_self=bool(exclude_self),
-        distance=distance,
+        distance=dist.name,
         k_searched=int(k),
     )
     return out

@@ -84,17 +84,13 @@ def one_shot(model: Any, emb: torch.Tensor, labels: np.ndarray, ev: EvaluationCo
     return result
 
 
-def _retrieval_distance(model: Any) -> str:
-    return "cosine" if model.distance_name == "cosine" else "euclidean"
-
-
 def retrieval(model: Any, q: torch.Tensor, ql: np.ndarray, r: torch.Tensor | None,
               rl: np.ndarray | None, ev: EvaluationConfig) -> dict[str, Any]:
     from ..evaluation import retrieval_metrics
 
     available = (len(r) if r is not None else len(q) - 1)
     ks = sorted({k for k in ev.retrieval_ks if k <= available}) or [1]
-    result = retrieval_metrics(q, ql, r, rl, ks=ks, distance=_retrieval_distance(model),
+    result = retrieval_metrics(q, ql, r, rl, ks=ks, distance=model.distance_fn,
                                exclude_self=r is None)
     if model.head is not None:
         result["note"] = "ranked by embedding distance, not by the head"

@@ -3,6 +3,7 @@
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import model_fingerprint
 from .gallery import AGGREGATES, Gallery
+from .persist import recorded_model_path
 from .results import Candidate, Identification, Identifications, IdentityInfo, Match, Verification
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "UnknownIdentityError",
     "Verification",
     "model_fingerprint",
+    "recorded_model_path",
 ]

@@ -35,7 +35,7 @@ from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, model_fingerprint
 from .index import KINDS, VectorIndex
 from .members import Members
-from .persist import DB_FILE, read_index, write_index
+from .persist import DB_FILE, MODEL_PATH_KEY, read_index, write_index
 from .results import Identifications, IdentityInfo, Match, Verification
 from .store import Store
 
@@ -135,7 +135,8 @@ class Gallery:
 
     def _new_index(self) -> VectorIndex:
         return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,
-                           nprobe=self.nprobe, hnsw_m=self.hnsw_m, ef_search=self.ef_search)
+                           nprobe=self.nprobe, hnsw_m=self.hnsw_m, ef_search=self.ef_search,
+                           normalize=self.model.score_scale.index_normalized)
 
     def _load_maps(self) -> None:
         ref_ids, ident_ids = self._store.ref_table()
@@ -239,6 +240,31 @@ class Gallery:
     @property
     def n_references(self) -> int:
         return self._index.ntotal
+
+    @property
+    def rescores(self) -> bool:
+        """Whether searches rescore the index's shortlist with the model's head, and so run the
+        model (a server holds its model lock around them)."""
+        return self._rescore
+
+    def stats(self) -> dict[str, Any]:
+        """How many identities and references the gallery holds, and its index kind."""
+        with self._lock:
+            return {"identities": len(self), "references": self.n_references,
+                    "index": self.index_kind_}
+
+    @property
+    def model_path(self) -> str | None:
+        """The model folder recorded with :meth:`record_model_path` (None if none was)."""
+        with self._lock:
+            return self._store.get_meta(MODEL_PATH_KEY)
+
+    def record_model_path(self, path: str | Path) -> None:
+        """Record the folder of the model that built the gallery, unless one is recorded already,
+        so that ``siamkit gallery`` can open it without ``--model``."""
+        with self._lock:
+            if self._store.get_meta(MODEL_PATH_KEY) is None:
+                self._store.set_meta(MODEL_PATH_KEY, str(Path(path).resolve()))
 
     def n_references_of(self, identity: str) -> int:
         """How many references ``identity`` has (0 if it is not enrolled)."""

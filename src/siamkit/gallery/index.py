@@ -9,8 +9,10 @@ Three kinds (Johnson, Douze, Jégou 2019, "Billion-scale similarity search with 
 * ``"hnsw"``: a hierarchical navigable small-world graph (Malkov & Yashunin 2018). FAISS cannot
   delete from it, so a removal rebuilds the graph from the remaining vectors.
 
-``metric`` is ``"ip"`` (inner product on L2-normalised vectors = cosine similarity), ``"l2"``
-(squared euclidean distances) or ``"l1"``; :meth:`search` returns FAISS's raw values.
+``metric`` is ``"ip"`` (inner products), ``"l2"`` (squared euclidean distances) or ``"l1"``, as a
+distance's ``index_metric`` names it; ``normalize`` L2-normalises every vector added and searched
+(by default for "ip", where it makes inner products cosine similarities). :meth:`search` returns
+FAISS's raw values; the distance turns them into scores.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import math
 import faiss
 import numpy as np
 
+from ..distances import INDEX_METRICS, faiss_metric
 from ..errors import ConfigError
 
 KINDS = ("flat", "ivf", "hnsw")
-_METRICS = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2, "l1": faiss.METRIC_L1}
 _IVF_MIN_PER_LIST = 39
 _IVF_AUTO_MIN = 10_000
 
@@ -33,18 +35,19 @@ class VectorIndex:
 
     def __init__(self, dim: int, metric: str = "l2", kind: str = "flat", nlist: int | None = None,
                  nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128,
-                 ef_construction: int = 200) -> None:
+                 ef_construction: int = 200, normalize: bool | None = None) -> None:
         if kind not in KINDS:
             raise ConfigError(f"index: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-        if metric not in _METRICS:
+        if metric not in INDEX_METRICS:
             raise ConfigError(f"index: unknown metric {metric!r}; "
-                              f"choose one of {', '.join(_METRICS)}")
+                              f"choose one of {', '.join(INDEX_METRICS)}")
         if nlist is not None and int(nlist) < 1:
             raise ConfigError(f"index: nlist must be >= 1, got {nlist}")
         self.dim, self.metric, self.kind = int(dim), metric, kind
         self.nlist, self.nprobe = (None if nlist is None else int(nlist)), int(nprobe)
         self.hnsw_m, self.ef_search = int(hnsw_m), int(ef_search)
         self.ef_construction = int(ef_construction)
+        self.normalize = metric == "ip" if normalize is None else bool(normalize)
         self.index = self._empty("hnsw" if kind == "hnsw" else "flat")
 
     def params(self) -> dict:
@@ -62,7 +65,7 @@ class VectorIndex:
     # ---- building ---------------------------------------------------------------------------
 
     def _empty(self, kind: str) -> faiss.Index:
-        metric = _METRICS[self.metric]
+        metric = faiss_metric(self.metric)
         if kind == "hnsw":
             inner = faiss.IndexHNSWFlat(self.dim, self.hnsw_m, metric)
             inner.hnsw.efConstruction = self.ef_construction
@@ -72,7 +75,7 @@ class VectorIndex:
 
     def _prep(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
-        if self.metric == "ip":
+        if self.normalize:
             x = x.copy()
             faiss.normalize_L2(x)
         return x
@@ -92,7 +95,7 @@ class VectorIndex:
     def _train_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         n = len(vectors)
         nlist = self.nlist or max(1, min(int(4 * math.sqrt(n)), n // _IVF_MIN_PER_LIST))
-        metric = _METRICS[self.metric]
+        metric = faiss_metric(self.metric)
         quantizer = faiss.IndexFlat(self.dim, metric)
         ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, metric)
         ivf.own_fields = True
@@ -146,7 +149,7 @@ class VectorIndex:
         return np.sort(out.astype(np.int64))
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
-        """Stored (for "ip": normalised) vectors of ``ids`` ``[n, dim]``."""
+        """Stored (normalised, where the index normalises) vectors of ``ids`` ``[n, dim]``."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ DB_FILE = "gallery.sqlite"
 INDEX_FILE = "index.faiss"
 INDEX_META_FILE = "index.json"
 INDEX_FORMAT = "siamkit-gallery-index"
+MODEL_PATH_KEY = "model_path"  # the meta key of the model folder recorded for the CLI
 
 
 def _sha256_file(file: Path) -> str:
@@ -34,6 +36,21 @@ def _sha256_file(file: Path) -> str:
 
 def _ids_sha256(ids: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(ids, dtype="<i8").tobytes()).hexdigest()
+
+
+def recorded_model_path(folder: str | Path) -> str | None:
+    """The model folder recorded in the gallery in ``folder`` (see
+    :meth:`~siamkit.gallery.Gallery.record_model_path`), read without opening the gallery: the
+    model is needed to open it. None when there is no gallery, no record or an unreadable one."""
+    db_file = Path(folder) / DB_FILE
+    if not db_file.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (MODEL_PATH_KEY,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return None if row is None else json.loads(row[0])
 
 
 def write_index(folder: Path, index: VectorIndex, fingerprint: str) -> None:

@@ -1,9 +1,11 @@
 """How a gallery answers probes: FAISS search, head rescoring, and ranking identities.
 
-Scores come out on the model's scale, higher = more similar: the inner product of normalised
-vectors (cosine similarity), minus the euclidean, squared euclidean or manhattan distance, or, for a
-model with a head, the head's match probability computed on a shortlist found by the index (the
-L1-sigmoid head is a weighted L1 distance, Koch et al. 2015, so an L1 index shortlists well).
+Scores come out on the model's scale, higher = more similar. The model's distance says which FAISS
+metric to index with and how the index's values become its scores (the inner product of normalised
+vectors is the cosine similarity; FAISS's L2 values are squared euclidean distances; manhattan
+uses FAISS's L1 metric). A model with a head names the metric that shortlists for it (the
+L1-sigmoid head is a weighted L1 distance, Koch et al. 2015, so an L1 index shortlists well), and
+the head's match probability is computed on that shortlist.
 
 The functions take the :class:`~siamkit.gallery.Gallery` and must be called under its lock.
 """
@@ -24,11 +26,7 @@ _CHUNK = 65536  # (probe, reference) pairs scored by a head at once
 
 def metric_for(model: Any) -> tuple[str, bool]:
     """(FAISS metric, whether results are rescored by the model's head) for a model."""
-    if model.head is not None:
-        return ("l1" if getattr(model.head, "name", "") == "l1_sigmoid" else "l2"), True
-    if model.distance_name in ("cosine", "cosine_similarity"):
-        return "ip", False
-    return ("l1" if model.distance_name == "manhattan" else "l2"), False
+    return model.score_scale.index_metric, model.head is not None
 
 
 def references(gallery: Any, emb: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,12 +36,8 @@ def references(gallery: Any, emb: np.ndarray, m: int) -> tuple[np.ndarray, np.nd
         scores = _head_scores(gallery.model, gallery._index, emb, ids)
         order = np.argsort(-scores, axis=1, kind="stable")
         scores, ids = np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
-    elif gallery.metric_ == "ip":
-        scores = values
-    elif gallery.metric_ == "l2" and gallery.model.distance_name == "euclidean":
-        scores = -np.sqrt(np.maximum(values, 0.0))  # FAISS's L2 values are squared distances
     else:
-        scores = -values
+        scores = gallery.model.distance_fn.score_from_index(values)
     return np.where(ids >= 0, scores, -np.inf), ids
 
 

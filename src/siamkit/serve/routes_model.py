@@ -41,9 +41,7 @@ def model_router() -> APIRouter:
                          score_kind=model.score_kind,
             threshold=model.threshold, threshold_info=model.threshold_info,
                          limits=state.limits.to_dict(),
-            gallery=None if gallery is None else {"identities": len(gallery),
-                                                  "references": gallery.n_references,
-                                                  "index": gallery.index_kind_},
+            gallery=None if gallery is None else gallery.stats(),
         )
 
     @router.post("/api/embed", response_model=Embeddings, summary="Embed a batch of inputs")

@@ -42,7 +42,7 @@ class ServiceState:
 
     def model_for_gallery(self) -> ContextManager:
         """Hold the model lock around gallery calls that run the model (head rescoring, verify)."""
-        uses_model = self.gallery is not None and self.gallery._rescore
+        uses_model = self.gallery is not None and self.gallery.rescores
         return self.model_lock if uses_model else nullcontext()
 
     def require_gallery(self) -> Any:
