@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ._base import SiamkitLoss, check_labelled
+from ..geometry import check_labelled
+from ._base import SiamkitLoss
 from .triplet import TripletLoss
 
 

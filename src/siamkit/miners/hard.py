@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from ..geometry import batch_hard
 from ._base import Mined, TripletMiner
-from ._select import batch_hard
 
 
 class HardTripletMiner(TripletMiner):
