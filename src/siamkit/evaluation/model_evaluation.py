@@ -58,12 +58,18 @@ def evaluate_model(model: Any, test: Any, val: Any = None, *, config: Evaluation
     elif val is not None:
         val_pairs = verification_pairs(val, ev.pairs_seed, "validation data")
         out["validation"] = calibrate(model, val_pairs, ev, batch_size, description)
-    calibrated = getattr(model, "threshold", None) is not None
-    out["threshold"] = dict(model.threshold_info or {"rule": "unknown"}) if calibrated else None
+    out["threshold"] = threshold_record(model)
     test_pairs = verification_pairs(test, ev.pairs_seed + 1, "test data")
     out["test"] = verification(model, test_pairs, ev, batch_size, folder)
     out.update(evaluate_test_embeddings(model, test, ev, batch_size, folder))
     return out
+
+
+def threshold_record(model: Any) -> dict[str, Any] | None:
+    """A copy of ``model.threshold_info``, or None for a model without a threshold."""
+    if getattr(model, "threshold", None) is None:
+        return None
+    return dict(model.threshold_info or {"rule": "unknown"})
 
 
 def calibrate(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, batch_size: int,
@@ -86,11 +92,11 @@ def verification(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, bat
                                    far_targets=ev.far_targets, bootstrap=ev.bootstrap,
                                    seed=ev.pairs_seed)
     metrics["pairs"] = pairs.note
-    metrics["threshold_info"] = (dict(model.threshold_info or {"rule": "unknown"})
-                                 if threshold is not None else None)
+    metrics["threshold_info"] = threshold_record(model)
     if plots is not None:
+        kind = getattr(model, "score_kind", None)
         plot_verification(scores, pairs.y.numpy(), plots, threshold, pairs="test",
-                          score_name=f"score ({getattr(model, 'score_kind', 'higher = more similar')})")
+                          score_name=f"score ({kind})" if kind else "score")
     return metrics
 
 
