@@ -170,14 +170,16 @@ class SiameseNetwork(nn.Module):
         if self.threshold is None:
             raise NotCalibratedError(
                 "this model has no decision threshold: calibrate it on validation pairs "
-                "(siamkit.evaluation.calibrate or `siamkit train`) or set model.threshold"
+                "(siamkit.evaluation.calibrate or `siamkit train`) or model.set_threshold(value)"
             )
         return self.similarity(x1, x2) >= self.threshold
 
     def set_threshold(self, value: float, **info: Any) -> "SiameseNetwork":
-        """Set the decision threshold (score scale) and record how it was chosen."""
+        """Set the decision threshold (score scale) and record how it was chosen (``rule``,
+        ``chosen_on``, ...) in ``threshold_info``; the one way siamkit sets a threshold."""
         self.threshold = float(value)
-        self.threshold_info = {"value": float(value), **info}
+        rule = {"rule": info.pop("rule")} if "rule" in info else {}  # the record reads rule first
+        self.threshold_info = {**rule, "value": float(value), **info}
         return self
 
     # ---- saving and loading -----------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A stand-in with the SiameseNetwork interface (embed, similarity, score_embeddings,
-pairwise_scores, distance_fn, head, threshold), for evaluation tests that need a model."""
+pairwise_scores, distance_fn, head, threshold, set_threshold), for evaluation tests that need a
+model."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ class StandInModel(torch.nn.Module):
 
     def similarity(self, x1, x2):
         return self.score_embeddings(self.embed(x1), self.embed(x2))
+
+    def set_threshold(self, value, **info):
+        self.threshold = float(value)
+        self.threshold_info = {"value": float(value), **info}
+        return self
 
 
 @pytest.fixture

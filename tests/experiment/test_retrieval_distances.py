@@ -15,7 +15,7 @@ from siamkit import SiameseNetwork
 from siamkit.config.schema import EvaluationConfig
 from siamkit.distances import get_distance
 from siamkit.encoders import create_encoder
-from siamkit.experiment.evaluate import retrieval
+from siamkit.evaluation.model_evaluation import retrieval
 from siamkit.registry import DISTANCES
 
 KS = (1, 3)

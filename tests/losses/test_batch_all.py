@@ -11,8 +11,8 @@ from loss_helpers import BATCHES, assert_same, labelled_batch, value_and_grad
 from pytorch_metric_learning import distances as pml_distances
 from pytorch_metric_learning import losses as pml_losses
 
+from siamkit import geometry as _select
 from siamkit.losses import BatchAllTripletLoss
-from siamkit.miners import _select
 
 PML_DISTANCE = {
     "euclidean": lambda: pml_distances.LpDistance(normalize_embeddings=False),

@@ -10,7 +10,8 @@ from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 
 from siamkit.distances import get_distance
 from siamkit.errors import ConfigError, DataError
-from siamkit.miners import AllTripletsMiner, HardTripletMiner, SemiHardTripletMiner, _select
+from siamkit import geometry as _select
+from siamkit.miners import AllTripletsMiner, HardTripletMiner, SemiHardTripletMiner
 
 PML_DISTANCE = {
     "euclidean": lambda: pml_distances.LpDistance(normalize_embeddings=False),

@@ -75,9 +75,8 @@ def _data(args: argparse.Namespace, model: Any) -> tuple[Any, Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate, pair_scores, write_metrics_json
-    from ..experiment import verification_pairs
-    from ..experiment.evaluate import evaluate_test_embeddings
+    from ..evaluation import evaluate_model, format_metrics_table, write_metrics_json
+    from ..evaluation.plots import VERIFICATION_PLOTS
 
     if args.calibrate and args.threshold is not None:
         raise ConfigError("--calibrate and --threshold: choose one")
@@ -85,23 +84,23 @@ def run(args: argparse.Namespace) -> int:
     test, val, ev = _data(args, model)
     ev.bootstrap, ev.pairs_seed = args.bootstrap, args.seed
     ev.threshold_rule, ev.target_far = args.rule, args.target_far
-    pairs = verification_pairs(test, args.seed + 1, "test data")
-    val_scores = val_labels = None
-    if args.calibrate:
-        if val is None:
-            raise ConfigError("--calibrate needs validation data: --val SPEC (or --config)")
-        vp = verification_pairs(val, args.seed, "validation data")
-        val_scores, val_labels = pair_scores(model, vp.x1, vp.x2), vp.y.numpy()
+    if args.calibrate and val is None:
+        raise ConfigError("--calibrate needs validation data: --val SPEC (or --config)")
     out = Path(args.out)
-    metrics, table = evaluate(out, model=model, x1=pairs.x1, x2=pairs.x2, labels=pairs.y.numpy(),
-                              threshold=args.threshold, val_scores=val_scores, val_labels=val_labels,
-                              rule=args.rule, target_far=args.target_far, bootstrap=args.bootstrap,
-                              seed=args.seed, plots=not args.no_plots)
-    metrics["pairs"] = pairs.note
-    extra = evaluate_test_embeddings(model, test, ev, 256, None if args.no_plots else out)
-    metrics.update(extra)
+    result = evaluate_model(model, test, val if args.calibrate else None, config=ev,
+                            threshold=args.threshold, description="validation scores",
+                            plots=None if args.no_plots else out)
+    # metrics.json of `evaluate` is flat: the test figures, then the files, pairs and extras.
+    test_figures = result["test"]
+    pairs_note = test_figures.pop("pairs")
+    files = {"metrics": "metrics.json"}
+    if not args.no_plots:
+        files.update({name: f"{name}.png" for name in VERIFICATION_PLOTS})
+    extra = {k: result[k] for k in ("one_shot", "retrieval") if k in result}
+    metrics = {**test_figures, "files": files, "pairs": pairs_note, **extra}
     write_metrics_json(metrics, out / "metrics.json")
-    lines = [table, f"  pairs: {pairs.note}"]
+    table = format_metrics_table(metrics)
+    lines = [table, f"  pairs: {pairs_note}"]
     shot = extra.get("one_shot") or {}
     if shot.get("accuracy") is not None:
         lines.append(f"  {shot['n_way']}-way {shot['k_shot']}-shot accuracy{'':<14}"

@@ -37,6 +37,24 @@ def threshold_info(info: dict[str, Any], description: str) -> dict[str, Any]:
     return record
 
 
+def calibrate_on_scores(
+    model: Any,
+    scores: Any,
+    labels: Any,
+    rule: str = "accuracy",
+    target_far: float = 1e-2,
+    description: str = "validation pairs",
+) -> float:
+    """Choose the threshold on validation ``scores`` (labels 1 = same, 0 = different), set it with
+    ``model.set_threshold`` and return it; ``description`` names the pairs in ``chosen_on``."""
+    check_rule(rule, target_far)
+    threshold, info = choose_threshold(scores, labels, rule=rule, target_far=target_far)
+    record = threshold_info(info, description)
+    del record["value"]  # set_threshold records the value itself
+    model.set_threshold(threshold, **record)
+    return float(threshold)
+
+
 def calibrate(
     model: Any,
     x1: Any,
@@ -50,17 +68,16 @@ def calibrate(
     """Choose ``model.threshold`` on validation pairs ``(x1[i], x2[i], y[i])`` and return the model.
 
     ``y``: 1 = same, 0 = different. Scores come from ``model.similarity`` (eval mode, no
-    gradients). Sets ``model.threshold`` (score scale) and ``model.threshold_info`` = ``{"rule",
-    "value" (the threshold, as in ``SiameseNetwork.set_threshold``), "rule_value" (the figure the
+    gradients). Sets the threshold (score scale) with ``model.set_threshold``, so that
+    ``model.threshold_info`` = ``{"rule", "value" (the threshold), "rule_value" (the figure the
     rule optimised: accuracy, EER, TAR or F1), "target_far" (rule "far"), "chosen_on",
-    "validation_metrics": {accuracy, far, frr}}``,
-    which ``model.save`` stores in the model directory. Never pass the test pairs here.
+    "validation_metrics": {accuracy, far, frr}}``, which ``model.save`` stores in the model
+    directory. Never pass the test pairs here. To calibrate and evaluate in one call, see
+    :func:`siamkit.evaluation.evaluate_model`.
     """
     check_rule(rule, target_far)
     scores = pair_scores(model, x1, x2, batch_size=batch_size)
-    threshold, info = choose_threshold(scores, y, rule=rule, target_far=target_far)
-    model.threshold = threshold
-    model.threshold_info = threshold_info(info, description)
+    calibrate_on_scores(model, scores, y, rule, target_far, description)
     return model
 
 

@@ -6,6 +6,8 @@ tensors) and labels (1 = same, 0 = different) go in; ``metrics.json``, ``roc.png
 table. The decision threshold comes from, in order: the ``threshold`` argument, validation scores
 (chosen there by ``rule``, never on the evaluated pairs), or the model's calibrated ``threshold``;
 without any, only threshold-free metrics and the (optimistic) best-on-these-data figures are given.
+To evaluate a model on validation and test *data* (threshold, pairs, one-shot, retrieval, plots),
+see :func:`siamkit.evaluation.evaluate_model`, which ``siamkit train`` and ``siamkit evaluate`` run.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from ..errors import DataError
 from .calibration import threshold_info
 from .model_scores import pair_scores
+from .plots import plot_verification
 from .thresholds import check_rule, choose_threshold
 from .verification import verification_metrics
 
@@ -89,15 +92,8 @@ def evaluate(
     out = Path(out_dir)
     files = {"metrics": "metrics.json"}
     if plots:
-        from .. import plots as p
-
-        files["roc"] = p.plot_roc(scores, labels, out / "roc.png", threshold=threshold).name
-        files["score_histograms"] = p.plot_score_histograms(
-            scores, labels, out / "score_histograms.png", threshold=threshold
-        ).name
-        files["threshold_sweep"] = p.plot_threshold_sweep(
-            scores, labels, out / "threshold_sweep.png", threshold=threshold
-        ).name
+        written = plot_verification(scores, labels, out, threshold=threshold)
+        files.update({name: path.name for name, path in written.items()})
     metrics["files"] = files
     write_metrics_json(metrics, out / "metrics.json")
     return metrics, format_metrics_table(metrics)

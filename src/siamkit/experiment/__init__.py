@@ -6,9 +6,9 @@
     print(result.metrics["test"]["accuracy"], result.report)
 """
 
+from ..evaluation.pairs import VerificationPairs, verification_pairs  # their old home was here
 from .data import Splits, load_source, load_splits
 from .demo import DEMO_TOML, demo_config, run_demo
-from .pairs import VerificationPairs, verification_pairs
 from .run import RunResult, evaluate_run, run_experiment
 
 __all__ = [

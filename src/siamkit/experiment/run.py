@@ -29,13 +29,11 @@ from typing import Any
 
 from ..config import ExperimentConfig, config_to_dict, save_config
 from ..errors import ConfigError, SiamkitWarning
-from ..evaluation import write_metrics_json
-from ..plots import plot_loss_curves
+from ..evaluation import evaluate_model, write_metrics_json
+from ..evaluation.plots import plot_loss_curves
 from ..report import write_report
 from .build import batch_kind, build_loaders, build_loss, build_model
 from .data import Splits, load_splits
-from .evaluate import calibrate_on, evaluate_test_embeddings, verification
-from .pairs import verification_pairs
 
 log = logging.getLogger("siamkit.experiment")
 MODEL_DIR, CHECKPOINT_DIR, PLOTS_DIR = "model", "checkpoints", "plots"
@@ -120,15 +118,10 @@ def _data_info(cfg: ExperimentConfig, splits: Splits) -> dict[str, Any]:
 
 def evaluate_run(model: Any, splits: Splits, cfg: ExperimentConfig, plots: Path | None
                  ) -> dict[str, Any]:
-    """Calibrate on validation pairs, then test figures (see :mod:`siamkit.experiment.evaluate`)."""
-    ev, size = cfg.evaluation, cfg.batches.eval_batch_size
-    metrics: dict[str, Any] = {}
-    val_pairs = verification_pairs(splits.val, ev.pairs_seed, "validation data")
-    metrics["validation"] = calibrate_on(model, val_pairs, ev, size)
-    metrics["threshold"] = dict(model.threshold_info)
-    test_pairs = verification_pairs(splits.test, ev.pairs_seed + 1, "test data")
-    metrics["test"] = verification(model, test_pairs, ev, size, plots)
-    metrics.update(evaluate_test_embeddings(model, splits.test, ev, size, plots))
+    """Calibrate on validation pairs, then test figures (:func:`siamkit.evaluation.evaluate_model`)."""
+    metrics = evaluate_model(model, splits.test, splits.val, config=cfg.evaluation,
+                             batch_size=cfg.batches.eval_batch_size, plots=plots)
+    metrics["test"].pop("roc", None)  # hundreds of points; roc.png shows them
     return metrics
 
 

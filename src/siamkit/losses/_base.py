@@ -16,11 +16,12 @@ from __future__ import annotations
 import warnings
 from typing import ClassVar
 
-import torch
 from torch import Tensor, nn
 
 from ..distances import Distance, get_distance
 from ..errors import DataError, SiamkitWarning
+# The batch checks live with the in-batch geometry; the losses take them from here.
+from ..geometry import check_embeddings, check_labelled, check_vector  # noqa: F401
 
 
 class SiamkitLoss(nn.Module):
@@ -66,14 +67,6 @@ def as_distance(dist: Distance, values: Tensor) -> Tensor:
     return -values if dist.is_similarity else values
 
 
-def check_embeddings(x: Tensor, name: str = "embeddings") -> None:
-    if not isinstance(x, Tensor) or x.dim() != 2 or not x.is_floating_point():
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise DataError(f"{name}: expected a float tensor of shape [B, D], got {shape}")
-    if x.shape[0] == 0:
-        raise DataError(f"{name}: empty batch (B = 0)")
-
-
 def check_same_shape(a: Tensor, b: Tensor, names: tuple[str, str]) -> None:
     check_embeddings(a, names[0])
     check_embeddings(b, names[1])
@@ -81,24 +74,3 @@ def check_same_shape(a: Tensor, b: Tensor, names: tuple[str, str]) -> None:
         raise DataError(
             f"{names[1]}: shape {tuple(b.shape)} does not match {names[0]} {tuple(a.shape)}"
         )
-
-
-def check_vector(x: Tensor, batch: int | None, name: str) -> Tensor:
-    """``x`` as a 1-D tensor of length ``batch`` (any length if None; ``[B, 1]`` is accepted)."""
-    want = "[B]" if batch is None else f"[{batch}]"
-    if not isinstance(x, Tensor):
-        raise DataError(f"{name}: expected a tensor of shape {want}, got {type(x).__name__}")
-    if x.dim() == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.dim() != 1 or (batch is not None and x.shape[0] != batch):
-        raise DataError(f"{name}: expected shape {want}, got {tuple(x.shape)}")
-    return x
-
-
-def check_labelled(embeddings: Tensor, labels: Tensor) -> Tensor:
-    """Validate an ``(embeddings [B, D], labels [B])`` batch; return labels as a 1-D tensor."""
-    check_embeddings(embeddings)
-    labels = check_vector(labels, embeddings.shape[0], "labels")
-    if labels.is_floating_point() and not torch.equal(labels, labels.round()):
-        raise DataError("labels: class ids must be whole numbers (equal id = same class)")
-    return labels.to(embeddings.device)

@@ -13,8 +13,8 @@ from typing import Callable
 from torch import Tensor
 
 from ..distances import Distance
-from ..miners._select import distance_matrix, label_masks
-from ._base import SiamkitLoss, check_labelled
+from ..geometry import check_labelled, distance_matrix, label_masks
+from ._base import SiamkitLoss
 from .triplet import TripletLoss
 
 NO_TRIPLET = (

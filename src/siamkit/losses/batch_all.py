@@ -28,9 +28,9 @@ from torch import Tensor
 
 from ..distances import Distance, get_distance
 from ..errors import ConfigError
-from ..miners._select import chunked, distance_matrix
+from ..geometry import check_labelled, chunked, distance_matrix
 from ..registry import LOSSES
-from ._base import SiamkitLoss, as_distance, check_labelled, resolve_distance
+from ._base import SiamkitLoss, as_distance, resolve_distance
 from ._in_batch import NO_TRIPLET
 
 

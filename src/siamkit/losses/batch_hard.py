@@ -13,7 +13,7 @@ margin is ``margin=0``).
 from __future__ import annotations
 
 from ..distances import Distance
-from ..miners._select import batch_hard
+from ..geometry import batch_hard
 from ..registry import LOSSES
 from ._in_batch import InBatchTripletLoss
 

@@ -12,7 +12,7 @@ positive, the farthest negative is used (the rule of TensorFlow Addons' ``triple
 from __future__ import annotations
 
 from ..distances import Distance
-from ..miners._select import semihard_per_pair
+from ..geometry import semihard_per_pair
 from ..registry import LOSSES
 from ._in_batch import InBatchTripletLoss
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..geometry import check_labelled
 from ..registry import LOSSES, MINERS
-from ._base import SiamkitLoss, check_labelled
+from ._base import SiamkitLoss
 from .triplet import TripletLoss
 
 

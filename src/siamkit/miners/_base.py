@@ -13,8 +13,7 @@ from torch import Tensor, nn
 
 from ..distances import Distance, get_distance
 from ..errors import ConfigError
-from ..losses._base import check_labelled
-from ._select import distance_matrix, label_masks, triplets_where
+from ..geometry import check_labelled, distance_matrix, label_masks, triplets_where
 
 Triplets = tuple[Tensor, Tensor, Tensor]
 Mined = tuple[Tensor, Tensor, Tensor, int]

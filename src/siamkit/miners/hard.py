@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from ..geometry import batch_hard
 from ..registry import MINERS
 from ._base import Mined, TripletMiner
-from ._select import batch_hard
 
 
 @MINERS.register("hard", input_kind="labelled", returns="triplet indices")

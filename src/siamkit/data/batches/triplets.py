@@ -21,6 +21,7 @@ from torch import Tensor
 
 from ...distances import get_distance
 from ...errors import ConfigError, DataError
+from ...geometry import hardest_negative, hardest_positive, label_masks, semihard_negative
 from ..containers import LabelledData
 from ..samples import as_index
 from ..seeding import SeedLike, as_rng
@@ -45,8 +46,11 @@ def random_triplet_indices(labels: Tensor | np.ndarray, seed: SeedLike = 0, anch
 @torch.no_grad()
 def embed_in_batches(embed: Callable[[Any], Tensor], x: Tensor | list[str],
                      batch_size: int = 256) -> Tensor:
-    """``embed`` applied to ``x`` in batches, without gradients; a module with ``.embed`` is used
-    through it (e.g. a :class:`SiameseNetwork`) and put in eval mode meanwhile."""
+    """``embed`` applied to ``x`` in batches, without gradients, on the CPU. A model with ``embed``
+    and ``encode`` (a :class:`SiameseNetwork`) runs its own ``encode``; another module with
+    ``.embed`` is used through it, and any module is put in eval mode meanwhile."""
+    if callable(getattr(embed, "encode", None)) and hasattr(embed, "embed"):
+        return embed.encode(x, batch_size=batch_size)
     fn = getattr(embed, "embed", embed)
     module = embed if isinstance(embed, torch.nn.Module) else None
     was_training = module.training if module is not None else False
@@ -80,19 +84,18 @@ def hard_triplet_indices(embeddings: Tensor, labels: Tensor | np.ndarray, *,
     perm = torch.from_numpy(rng.permutation(len(emb)))
     pos, neg = torch.empty(len(emb), dtype=torch.long), torch.empty(len(emb), dtype=torch.long)
     for pool in perm.split(max(2, int(pool_size))):
-        score = dist.to_score(dist.pairwise(emb[pool], emb[pool]))  # higher = more similar
-        same = y[pool, None] == y[None, pool]
-        same.fill_diagonal_(False)
-        inf = torch.tensor(float("inf"))
-        p_score, p_at = torch.where(same, score, inf).min(dim=1)           # least similar positive
-        diff = y[pool, None] != y[None, pool]
-        candidates = diff
-        if strategy == "semi-hard":
-            candidates = diff & (score < p_score[:, None])
-            candidates = torch.where(candidates.any(dim=1, keepdim=True), candidates, diff)
-        n_score, n_at = torch.where(candidates, score, -inf).max(dim=1)    # most similar negative
-        pos[pool] = torch.where(torch.isfinite(p_score), pool[p_at], -1)
-        neg[pool] = torch.where(torch.isfinite(n_score), pool[n_at], -1)
+        # Negated scores: smaller = closer, whatever the distance's polarity.
+        D = dist.to_score(dist.pairwise(emb[pool], emb[pool])).neg_()
+        same, diff = label_masks(y[pool])
+        has_p = same.any(1)
+        p_at = hardest_positive(D, same)                                  # least similar positive
+        if strategy == "semi-hard":  # anchors without a positive: any negative is "farther"
+            d_ap = torch.where(has_p, D.gather(1, p_at[:, None])[:, 0], float("-inf"))
+            n_at = semihard_negative(D, d_ap, diff, fallback="closest")
+        else:
+            n_at = hardest_negative(D, diff)                              # most similar negative
+        pos[pool] = torch.where(has_p, pool[p_at], -1)
+        neg[pool] = torch.where(diff.any(1), pool[n_at], -1)
     missing_p, missing_n = (pos < 0).nonzero().flatten(), (neg < 0).nonzero().flatten()
     pos[missing_p] = torch.from_numpy(index.positives(missing_p.numpy(), rng))
     neg[missing_n] = torch.from_numpy(index.negatives(missing_n.numpy(), rng))
