@@ -149,23 +149,22 @@ GROUPS = {
 FIELD_GROUP = {f.name: group for group, cls in GROUPS.items() for f in fields(cls)}
 
 
-def settings_from(groups: dict[str, Any], flat: dict[str, Any]) -> dict[str, Any]:
-    """Each group (the given one or its defaults) with the flat keywords of its fields applied."""
+def settings_from(flat: dict[str, Any], *groups: Any) -> tuple[Any, ...]:
+    """The groups in :data:`GROUPS` order (each the one given, or its defaults), copied with the
+    flat keywords of their fields applied."""
     unknown = [k for k in flat if k not in FIELD_GROUP]
     if unknown:
         close = difflib.get_close_matches(unknown[0], [*FIELD_GROUP, *GROUPS], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise TypeError(f"Trainer: unexpected keyword argument {unknown[0]!r}{hint}")
-    out = {}
-    for name, cls in GROUPS.items():
-        given = groups.get(name)
-        if given is None:
-            given = cls()
-        elif not isinstance(given, cls):
+    out = []
+    for (name, cls), given in zip(GROUPS.items(), groups):
+        if given is not None and not isinstance(given, cls):
             raise ConfigError(f"{name}: expected a {cls.__name__}, got {type(given).__name__}")
+        mine = {k: v for k, v in flat.items() if FIELD_GROUP[k] == name}
         # a copy, so that setting trainer.lr later leaves the caller's group alone
-        out[name] = replace(given, **{k: v for k, v in flat.items() if FIELD_GROUP[k] == name})
-    return out
+        out.append(replace(given or cls(), **mine))
+    return tuple(out)
 
 
 def flat_settings(cls: type) -> type:
@@ -187,8 +186,7 @@ def check_settings(model: Any, loss: Any, epochs: Any, groups: Iterable[Any]) ->
     """ConfigError naming the first Trainer argument that is out of range."""
     _need(isinstance(epochs, int) and epochs >= 1, f"epochs: must be an int >= 1, got {epochs!r}")
     for group in groups:
-        if callable(getattr(group, "check", None)):
-            group.check()
+        group.check()
     _need(
         isinstance(model, nn.Module) and callable(getattr(model, "score_embeddings", None)),
         f"model: expected a siamkit.SiameseNetwork, got {type(model).__name__}",

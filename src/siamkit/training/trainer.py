@@ -58,7 +58,7 @@ from .loaders import (
 )
 from .optim import current_lr, step_scheduler
 from .progress import ProgressBar, log_epoch
-from .run_state import check_run, checkpoint_to_resume, run_info
+from .resume import check_run, checkpoint_to_resume
 from .runtime import EpochStats, GracefulInterrupt, resolve_amp, resolve_device
 from .settings import (
     Checkpointing,
@@ -117,17 +117,9 @@ class Trainer:
     ) -> None:
         self.model, self.loss, self.epochs = model, loss, epochs
         self.batch_kind, self.callbacks = batch_kind, callbacks
-        groups = settings_from(
-            dict(
-                optimization=optimization,
-                monitoring=monitoring,
-                checkpointing=checkpointing,
-                runtime=runtime,
-            ),
-            settings,
+        self.optimization, self.monitoring, self.checkpointing, self.runtime = settings_from(
+            settings, optimization, monitoring, checkpointing, runtime
         )
-        self.optimization, self.monitoring = groups["optimization"], groups["monitoring"]
-        self.checkpointing, self.runtime = groups["checkpointing"], groups["runtime"]
         self.stop_training = False
 
     # ---- the loop -----------------------------------------------------------------------------
@@ -145,18 +137,20 @@ class Trainer:
         try:
             self._setup(train_loader, val_loader)
             self._resume(self.checkpointing.resume if resume is None else resume)
-            self._step = training_step(self.model, self.loss, self.batch_kind_, self.amp_dtype_,
-                                       self.world_size_, self.device_)
+            self._step_module = training_step(
+                self.model, self.loss, self.batch_kind_, self.amp_dtype_, self.world_size_,
+                self.device_,
+            )
             with GracefulInterrupt() as self._interrupt:
                 for epoch in range(self.epoch_, self.epochs):
                     if self.stop_reason_ is not None:  # a resumed run that had already stopped
                         break
                     logs = self._train_epoch(epoch)
                     if val_loader is not None:
-                        logs.update(
-                            validate_on_rank_0(self.model, self.loss, val_loader,
-                                               self.val_batch_kind_, self.amp_dtype_)
-                        )
+                        logs.update(validate_on_rank_0(
+                            self.model, self.loss, val_loader, self.val_batch_kind_,
+                            self.amp_dtype_,
+                        ))
                     self._end_epoch(epoch, logs)
                     if self.stop_training:
                         break
@@ -166,7 +160,7 @@ class Trainer:
                 # DistributedDataParallel's reducer holds gloo work objects; freed only at
                 # interpreter exit, after the group is gone, they abort the process (exit -6).
                 # So drop the wrapper and collect it while the group still exists.
-                self._step = None
+                self._step_module = None
                 gc.collect()
                 distributed.cleanup()
 
@@ -184,8 +178,10 @@ class Trainer:
         stats.begin(self.loss)
         self.model.train()
         self.loss.train()
-        bar = ProgressBar(self.runtime.progress and self.rank_ == 0, self.train_loader_, epoch,
-                          self.epochs, stats.batches, self.runtime.log_every)
+        bar = ProgressBar(
+            self.runtime.progress and self.rank_ == 0, self.train_loader_, epoch, self.epochs,
+            stats.batches, self.runtime.log_every,
+        )
         every = self.checkpointing.checkpoint_every_steps
         for batch in batches:
             value, n, interrupted = self._train_step(batch, epoch, stats.batches + 1)
@@ -209,7 +205,7 @@ class Trainer:
         """One optimizer step. Returns (loss, samples, Ctrl-C pressed), all summed over ranks."""
         batch = to_device(batch, self.device_)
         self.optimizer_.zero_grad(set_to_none=True)
-        loss = self._step(*batch)
+        loss = self._step_module(*batch)
         value, n, interrupted = self._step_figures(loss, batch_size(batch))
         # Checked before backward, on the value every rank shares, so that all ranks stop alike.
         if not math.isfinite(value):
@@ -245,11 +241,11 @@ class Trainer:
         value = logs.get(self.monitor_) if self.monitor_ else logs.get("train_loss")
         step_scheduler(self.scheduler_, value)
         self.epoch_ = epoch + 1
-        # every rank must agree to stop, or the others would wait in the next collective
-        interrupted = distributed.sum_over_ranks([float(self._interrupt.requested)],
-                                                 self.device_)[0] > 0
-        every = self.checkpointing.checkpoint_every
-        if self.epoch_ % every == 0 or self.epoch_ == self.epochs or self.stop_training or interrupted:
+        # A Ctrl-C on any rank stops every rank here, or the others would wait in a collective.
+        requested = [float(self._interrupt.requested)]
+        interrupted = distributed.sum_over_ranks(requested, self.device_)[0] > 0
+        last = self.epoch_ == self.epochs or self.stop_training or interrupted
+        if last or self.epoch_ % self.checkpointing.checkpoint_every == 0:
             self._save()
         if interrupted:
             self._interrupted(self.epoch_, None, saved=True)
@@ -258,8 +254,10 @@ class Trainer:
         if self.stop_reason_ is None:
             self.stop_reason_ = "completed"
         if self.best_.restore(self.model, self.epoch_):
-            log.info("restored the weights of epoch %s (%s = %s)",
-                     self.best_.epoch, self.monitor_, self.best_.metric)
+            log.info(
+                "restored the weights of epoch %s (%s = %s)",
+                self.best_.epoch, self.monitor_, self.best_.metric,
+            )
         self.history_.meta.update(stop_reason=self.stop_reason_)
         self.callbacks_.on_train_end(self, self.history_)
         self._write_history()
@@ -272,12 +270,14 @@ class Trainer:
         self.history_.meta.update(stop_reason=self.stop_reason_)
         self._write_history()
         path = self._checkpoint_path()
-        kept = f"; {path} holds the checkpoint of epoch {self.epoch_}" if path and path.is_file() else ""
+        kept = ""
+        if path and path.is_file():
+            kept = f"; {path} holds the checkpoint of epoch {self.epoch_}"
         raise TrainingError(
-            f"training stopped: {what} at epoch {epoch + 1}, batch {index} (step {self.step_ + 1}); "
-            "the update was not applied, so the model keeps the weights of the last good step"
-            f"{kept}. Try a lower lr (now {current_lr(self.optimizer_):.3g}), grad_clip, or look at "
-            "that batch"
+            f"training stopped: {what} at epoch {epoch + 1}, batch {index} "
+            f"(step {self.step_ + 1}); the update was not applied, so the model keeps the weights "
+            f"of the last good step{kept}. Try a lower lr (now "
+            f"{current_lr(self.optimizer_):.3g}), grad_clip, or look at that batch"
         )
 
     def _interrupted(self, epoch: int, stats: EpochStats | None, saved: bool = False) -> None:
@@ -286,7 +286,9 @@ class Trainer:
         if not saved:
             self._save()
         path = self._checkpoint_path()
-        where = f"epoch {epoch + 1}, batch {stats.batches}" if stats else f"the end of epoch {epoch}"
+        where = f"the end of epoch {epoch}"
+        if stats is not None:
+            where = f"epoch {epoch + 1}, batch {stats.batches}"
         saved_to = (
             f"checkpoint saved to {path}; continue with fit(..., resume=True)"
             if path
@@ -318,11 +320,19 @@ class Trainer:
             "callbacks": self.callbacks_.state_dict(),
             "history": self.history_.state_dict(),
             "best": self.best_.state_dict(),
-            "run": run_info(self),
+            # what must match for a resumed run to repeat this one (checked by check_run)
+            "run": {
+                "seed": self.runtime.seed,
+                "world_size": self.world_size_,
+                "batch_kind": self.batch_kind_,
+                "loss": type(self.loss).__name__,
+                "epochs": self.epochs,
+            },
         }
 
     def load_state_dict(self, state: dict[str, Any], where: str = "checkpoint") -> None:
-        """Continue from ``state`` (:meth:`state_dict` of an earlier run) in a set-up trainer."""
+        """Put ``state`` (a :meth:`state_dict`) back into the objects ``fit`` has just set up, each
+        loading its own part; ``fit(resume=...)`` calls it. ``where`` names ``state`` in errors."""
         try:
             self.model.load_state_dict(state["model"])
             self.loss.load_state_dict(state["loss"])
@@ -340,8 +350,9 @@ class Trainer:
         load_loader_state(self.train_loader_raw_, state["loader"])
         self.history_.load_state_dict(state["history"], where=where)
         self.best_.load_state_dict(state["best"])
-        check_run(state["run"], self, where)
-        self.epoch_, self.step_, self.stop_reason_ = state["epoch"], state["step"], state["stop_reason"]
+        check_run(state["run"], self.runtime.seed, self.world_size_, where)
+        self.epoch_, self.step_ = state["epoch"], state["step"]
+        self.stop_reason_ = state["stop_reason"]
         if state["batch"]:  # mid-epoch: _train_epoch continues there
             self._stats = EpochStats(**state["epoch_stats"])
             self._resumed_rng = own_rng_state(state["rng"], self.rank_)
@@ -352,8 +363,8 @@ class Trainer:
             return
         self.load_state_dict(load_checkpoint(path), where=f"checkpoint {path}")
         self.best_.read_weights(path.parent / BEST_DIR)
-        log.info("resumed from %s at epoch %d, batch %d", path, self.epoch_ + 1,
-                 self._stats.batches if self._stats else 0)
+        batch = self._stats.batches if self._stats else 0
+        log.info("resumed from %s at epoch %d, batch %d", path, self.epoch_ + 1, batch)
 
     def _checkpoint_path(self) -> Path | None:
         folder = self.checkpointing.checkpoint_dir
@@ -399,15 +410,16 @@ class Trainer:
         self.train_loader_raw_ = train_loader
         self.train_loader_ = shard(train_loader, self.rank_, self.world_size_, rt.seed)
         warn_if_sharded(val_loader)
-        self.callbacks_ = CallbackList(self.callbacks)
-        if mon.early_stopping_metric:
-            self.callbacks_.callbacks.append(
-                EarlyStopping(self.monitor_, mon.patience, self.mode_, mon.min_delta)
-            )
+        early = (
+            [EarlyStopping(self.monitor_, mon.patience, self.mode_, mon.min_delta)]
+            if mon.early_stopping_metric
+            else []
+        )
+        self.callbacks_ = CallbackList([*self.callbacks, *early])
         self.history_ = History(monitor=self.monitor_, mode=self.mode_)
-        best_dir = ckpt.checkpoint_dir is not None and self.rank_ == 0
-        self.best_ = BestEpoch(self.monitor_, self.mode_, mon.keep_best,
-                               Path(ckpt.checkpoint_dir) / BEST_DIR if best_dir else None)
+        writes = ckpt.checkpoint_dir is not None and self.rank_ == 0
+        best_dir = Path(ckpt.checkpoint_dir) / BEST_DIR if writes else None
+        self.best_ = BestEpoch(self.monitor_, self.mode_, mon.keep_best, best_dir)
         self.epoch_, self.step_, self.stop_reason_, self.stop_training = 0, 0, None, False
         self._stats: EpochStats | None = None  # the running figures, during an epoch
         self._resumed_rng: dict[str, Any] | None = None

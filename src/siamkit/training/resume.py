@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError, SiamkitWarning
 from .checkpoint import find_checkpoint
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .trainer import Trainer
 
 
 def checkpoint_to_resume(resume: Any, default: Path | None) -> Path | None:
@@ -40,20 +37,10 @@ def checkpoint_to_resume(resume: Any, default: Path | None) -> Path | None:
     return default
 
 
-def run_info(t: "Trainer") -> dict[str, Any]:
-    """What a checkpoint records of the run that wrote it."""
-    return {
-        "seed": t.runtime.seed,
-        "world_size": t.world_size_,
-        "batch_kind": t.batch_kind_,
-        "loss": type(t.loss).__name__,
-        "epochs": t.epochs,
-    }
-
-
-def check_run(saved: dict[str, Any], t: "Trainer", where: str) -> None:
-    """Warn when the run resuming from ``saved`` cannot repeat the one that wrote it."""
-    if saved["seed"] != t.runtime.seed or saved["world_size"] != t.world_size_:
+def check_run(saved: dict[str, Any], seed: int, world_size: int, where: str) -> None:
+    """Warn when a run of ``seed`` on ``world_size`` processes cannot repeat the run that wrote
+    ``saved`` (a checkpoint's ``run``)."""
+    if saved["seed"] != seed or saved["world_size"] != world_size:
         warnings.warn(
             f"resume: {where} was written with seed {saved['seed']} and {saved['world_size']} "
             "process(es); this run differs, so it will not repeat the interrupted run exactly",
