@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
+
 from ..errors import ConfigError, SiamkitWarning
 from . import distributed
 from .steps import loss_counters

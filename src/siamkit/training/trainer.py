@@ -16,7 +16,8 @@ DistributedDataParallel (:mod:`siamkit.training.distributed`). The settings come
 Randomness: ``fit`` seeds every generator from ``seed``, and each epoch reseeds from
 (seed, epoch, rank); the model's initial weights are the caller's (seed before building it).
 A loss or gradient that is not finite stops training with a TrainingError before the update is
-applied, so the model keeps the weights of the last good step and the last checkpoint stays as it was.
+applied, so the model keeps the weights of the last good step and the last checkpoint stays as it
+was.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from .checkpoint import (
     CHECKPOINT_FILE,
     epoch_seed,
     every_rank_rng_state,
-    load_checkpoint,
     own_rng_state,
     save_checkpoint,
     seed_everything,
@@ -58,7 +58,7 @@ from .loaders import (
 )
 from .optim import current_lr, step_scheduler
 from .progress import ProgressBar, log_epoch
-from .resume import check_run, checkpoint_to_resume
+from .resume import resume_run
 from .runtime import EpochStats, GracefulInterrupt, resolve_amp, resolve_device
 from .settings import (
     Checkpointing,
@@ -98,7 +98,7 @@ class Trainer:
 
     Learned: ``history_``, ``best_metric_``, ``best_epoch_`` (from 1), ``epoch_`` (epochs done),
     ``step_`` (optimizer steps), ``stop_reason_``, ``monitor_``, ``device_``, ``optimizer_``,
-    ``scheduler_``, ``scaler_``, ``batch_kind_``.
+    ``scheduler_``, ``scaler_``, ``batch_kind_``. The checkpoint is :meth:`state_dict`.
     """
 
     def __init__(
@@ -136,7 +136,7 @@ class Trainer:
         created_group = distributed.setup()
         try:
             self._setup(train_loader, val_loader)
-            self._resume(self.checkpointing.resume if resume is None else resume)
+            resume_run(self, self.checkpointing.resume if resume is None else resume)
             self._step_module = training_step(
                 self.model, self.loss, self.batch_kind_, self.amp_dtype_, self.world_size_,
                 self.device_,
@@ -165,6 +165,7 @@ class Trainer:
                 distributed.cleanup()
 
     def _train_epoch(self, epoch: int) -> dict[str, Any]:
+        """One pass over the training data (the rest of it, when resumed in mid-epoch)."""
         start_epoch(self.train_loader_, epoch, self.runtime.seed)
         # Epoch e draws the same data order and dropout masks, resumed or not.
         seed_everything(epoch_seed(self.runtime.seed, epoch, self.rank_))
@@ -202,11 +203,16 @@ class Trainer:
         return stats.logs(epoch, current_lr(self.optimizer_))
 
     def _train_step(self, batch: Any, epoch: int, index: int) -> tuple[float, int, bool]:
-        """One optimizer step. Returns (loss, samples, Ctrl-C pressed), all summed over ranks."""
+        """One optimizer step. Returns (loss, samples, Ctrl-C pressed), over all ranks."""
         batch = to_device(batch, self.device_)
         self.optimizer_.zero_grad(set_to_none=True)
         loss = self._step_module(*batch)
-        value, n, interrupted = self._step_figures(loss, batch_size(batch))
+        # The loss averaged over ranks, the samples and Ctrl-C summed, in one small all-reduce.
+        total, n, stop = distributed.sum_over_ranks(
+            [float(loss.detach()), batch_size(batch), float(self._interrupt.requested)],
+            self.device_,
+        )
+        value, n, interrupted = total / self.world_size_, int(n), stop > 0
         # Checked before backward, on the value every rank shares, so that all ranks stop alike.
         if not math.isfinite(value):
             self._non_finite(epoch, index, f"the loss became {value}")
@@ -220,16 +226,6 @@ class Trainer:
         self.scaler_.step(self.optimizer_)
         self.scaler_.update()
         return value, n, interrupted
-
-    def _step_figures(self, loss: torch.Tensor, n: int) -> tuple[float, int, bool]:
-        """(loss, samples, Ctrl-C pressed) of this step, the loss averaged and the rest summed over
-        ranks in one small all-reduce; one process needs no tensor for that."""
-        if self.world_size_ == 1:
-            return float(loss.detach()), n, self._interrupt.requested
-        total, samples, stop = distributed.sum_over_ranks(
-            [float(loss.detach()), n, float(self._interrupt.requested)], self.device_
-        )
-        return total / self.world_size_, int(samples), stop > 0
 
     def _end_epoch(self, epoch: int, logs: dict[str, Any]) -> None:
         self.best_.update(epoch + 1, logs, self.model)  # writes best/ before last.pt below
@@ -269,7 +265,7 @@ class Trainer:
         self.stop_reason_ = "non_finite"
         self.history_.meta.update(stop_reason=self.stop_reason_)
         self._write_history()
-        path = self._checkpoint_path()
+        path = self.checkpoint_path()
         kept = ""
         if path and path.is_file():
             kept = f"; {path} holds the checkpoint of epoch {self.epoch_}"
@@ -285,7 +281,7 @@ class Trainer:
         self.history_.meta.update(stop_reason=self.stop_reason_)
         if not saved:
             self._save()
-        path = self._checkpoint_path()
+        path = self.checkpoint_path()
         where = f"the end of epoch {epoch}"
         if stats is not None:
             where = f"epoch {epoch + 1}, batch {stats.batches}"
@@ -320,7 +316,7 @@ class Trainer:
             "callbacks": self.callbacks_.state_dict(),
             "history": self.history_.state_dict(),
             "best": self.best_.state_dict(),
-            # what must match for a resumed run to repeat this one (checked by check_run)
+            # what must match for a resumed run to repeat this one (see resume.py)
             "run": {
                 "seed": self.runtime.seed,
                 "world_size": self.world_size_,
@@ -350,28 +346,19 @@ class Trainer:
         load_loader_state(self.train_loader_raw_, state["loader"])
         self.history_.load_state_dict(state["history"], where=where)
         self.best_.load_state_dict(state["best"])
-        check_run(state["run"], self.runtime.seed, self.world_size_, where)
         self.epoch_, self.step_ = state["epoch"], state["step"]
         self.stop_reason_ = state["stop_reason"]
         if state["batch"]:  # mid-epoch: _train_epoch continues there
             self._stats = EpochStats(**state["epoch_stats"])
             self._resumed_rng = own_rng_state(state["rng"], self.rank_)
 
-    def _resume(self, resume: Any) -> None:
-        path = checkpoint_to_resume(resume, self._checkpoint_path())
-        if path is None:
-            return
-        self.load_state_dict(load_checkpoint(path), where=f"checkpoint {path}")
-        self.best_.read_weights(path.parent / BEST_DIR)
-        batch = self._stats.batches if self._stats else 0
-        log.info("resumed from %s at epoch %d, batch %d", path, self.epoch_ + 1, batch)
-
-    def _checkpoint_path(self) -> Path | None:
+    def checkpoint_path(self) -> Path | None:
+        """``checkpoint_dir/last.pt``, or None without a ``checkpoint_dir``."""
         folder = self.checkpointing.checkpoint_dir
         return None if folder is None else Path(folder) / CHECKPOINT_FILE
 
     def _save(self) -> None:
-        path = self._checkpoint_path()
+        path = self.checkpoint_path()
         if path is not None:
             state = self.state_dict()
             if self.rank_ == 0:
