@@ -213,3 +213,12 @@ def test_a_checkpoint_written_before_the_restructure_resumes_the_same_run(straig
         [e["train_loss"] for e in want["epochs"]], rel=1e-5
     )
     assert got["best_epoch"] == want["best_epoch"] and trainer.step_ == 4 * B
+
+
+def test_checkpoints_keep_the_layout_of_the_checkpoints_written_before_the_restructure(tmp_path):
+    run(tmp_path, epochs=1)
+    old, new = load_checkpoint(HERE / "fixtures" / "checkpoint_v1"), load_checkpoint(tmp_path)
+    assert set(new) == set(old)
+    for key in ("epoch_stats", "best", "run", "history"):
+        if old[key] is not None and new[key] is not None:
+            assert set(new[key]) == set(old[key]), key
