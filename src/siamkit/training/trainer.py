@@ -297,7 +297,8 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         """The checkpoint: where the run is (epochs done, batches done in the current epoch and its
         running figures, optimizer steps, how it stopped) and the state of each object that owns
-        some. Every rank must call it (the generator states are gathered)."""
+        some; during or after ``fit``. Every rank must call it (the generator states are
+        gathered)."""
         stats = self._stats  # None between epochs
         return {
             "epoch": self.epoch_,
