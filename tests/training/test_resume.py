@@ -193,3 +193,32 @@ def test_loader_epoch_and_state_are_handed_over(tmp_path):
         fresh, resume=True
     )
     assert fresh.state == {"seed": 42} and fresh.epochs == [2]
+
+
+def test_a_checkpoint_written_before_the_restructure_resumes_the_same_run(straight, tmp_path):
+    # fixtures/checkpoint_v1: written by the Trainer of commit 56350b8 at epoch 3, batch 4 of the
+    # run of `straight` (see fixtures/make_checkpoint_v1.py). Its first 16 steps ran on the machine
+    # that made it, so the weights are compared to rounding, not bit for bit.
+    import shutil
+
+    folder = shutil.copytree(HERE / "fixtures" / "checkpoint_v1", tmp_path / "run")
+    ckpt = load_checkpoint(folder)
+    assert (ckpt["epoch"], ckpt["batch"], ckpt["step"]) == (2, 4, 16)
+    trainer, model = run(folder, resume=True, model_seed=7)
+    assert_same_weights(model, straight["model"], atol=1e-5)
+    got = trainer.history_.to_dict()
+    want = straight["history"]
+    assert [e["steps"] for e in got["epochs"]] == [e["steps"] for e in want["epochs"]]
+    assert [e["train_loss"] for e in got["epochs"]] == pytest.approx(
+        [e["train_loss"] for e in want["epochs"]], rel=1e-5
+    )
+    assert got["best_epoch"] == want["best_epoch"] and trainer.step_ == 4 * B
+
+
+def test_checkpoints_keep_the_layout_of_the_checkpoints_written_before_the_restructure(tmp_path):
+    run(tmp_path, epochs=1)
+    old, new = load_checkpoint(HERE / "fixtures" / "checkpoint_v1"), load_checkpoint(tmp_path)
+    assert set(new) == set(old)
+    for key in ("epoch_stats", "best", "run", "history"):
+        if old[key] is not None and new[key] is not None:
+            assert set(new[key]) == set(old[key]), key

@@ -2,8 +2,9 @@
 
     history = sk.Trainer(model, loss, epochs=20, checkpoint_dir="run/ckpt").fit(train, val)
 
-See :mod:`siamkit.training.trainer` for the loop, :mod:`~siamkit.training.steps` for what each batch
-kind feeds each loss, and :mod:`~siamkit.training.distributed` for several processes.
+See :mod:`siamkit.training.trainer` for the loop, :mod:`~siamkit.training.settings` for its
+settings, :mod:`~siamkit.training.steps` for what each batch kind feeds each loss, and
+:mod:`~siamkit.training.distributed` for several processes.
 """
 
 from . import distributed
@@ -11,6 +12,7 @@ from .callbacks import Callback, EarlyStopping, HistoryLogger, LRLogger, ModelCh
 from .checkpoint import load_checkpoint, seed_everything
 from .history import History
 from .loaders import SplitBatches
+from .settings import Checkpointing, Monitoring, Optimization, Runtime
 from .steps import ACCEPTS, BATCH_FORMATS, TrainStep
 from .trainer import Trainer
 from .validation import metric_names, validate
@@ -19,11 +21,15 @@ __all__ = [
     "ACCEPTS",
     "BATCH_FORMATS",
     "Callback",
+    "Checkpointing",
     "EarlyStopping",
     "History",
     "HistoryLogger",
     "LRLogger",
     "ModelCheckpoint",
+    "Monitoring",
+    "Optimization",
+    "Runtime",
     "SplitBatches",
     "TrainStep",
     "Trainer",

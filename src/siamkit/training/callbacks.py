@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SiamkitWarning
 from . import distributed
+from .checkpoint import check_safe
 from .validation import default_mode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +49,48 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
+
+
+class CallbackList:
+    """The run's callbacks, each hook called on them in order; their states are saved and restored
+    together, as the list a checkpoint holds (matched in order on resume)."""
+
+    def __init__(self, callbacks: Iterable[Callback]) -> None:
+        self.callbacks = list(callbacks)
+
+    def __iter__(self) -> Iterator[Callback]:
+        return iter(self.callbacks)
+
+    def __len__(self) -> int:
+        return len(self.callbacks)
+
+    def on_train_start(self, trainer: "Trainer") -> None:
+        for callback in self.callbacks:
+            callback.on_train_start(trainer)
+
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_end(trainer, epoch, logs)
+
+    def on_train_end(self, trainer: "Trainer", history: "History") -> None:
+        for callback in self.callbacks:
+            callback.on_train_end(trainer, history)
+
+    def state_dict(self) -> list[dict[str, Any]]:
+        states = [callback.state_dict() for callback in self.callbacks]
+        check_safe(states, "callback state")
+        return states
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        if len(states) != len(self.callbacks):
+            warnings.warn(
+                f"resume: the checkpoint holds the state of {len(states)} callback(s), this run "
+                f"has {len(self.callbacks)}; they are matched in order",
+                SiamkitWarning,
+                stacklevel=5,
+            )
+        for callback, state in zip(self.callbacks, states):
+            callback.load_state_dict(state)
 
 
 def resolve_mode(metric: str, mode: str) -> str:

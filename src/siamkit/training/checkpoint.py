@@ -22,6 +22,7 @@ import torch
 from .._io import atomic_path
 from .._version import __version__
 from ..errors import ConfigError, ModelFileError
+from . import distributed
 
 CHECKPOINT_FILE = "last.pt"
 BEST_DIR = "best"
@@ -48,6 +49,22 @@ def rng_state() -> dict[str, Any]:
             "gauss_next": py_gauss,
         },
     }
+
+
+def every_rank_rng_state() -> Any:
+    """:func:`rng_state` of this process, or with several processes the list of every rank's (so
+    that each resumes its own). Every rank must call it: it is a collective."""
+    state: Any = rng_state()
+    if distributed.is_distributed():
+        states: list[Any] = [None] * distributed.world_size()
+        torch.distributed.all_gather_object(states, state)
+        state = states
+    return state
+
+
+def own_rng_state(saved: Any, rank: int) -> dict[str, Any]:
+    """This rank's part of what :func:`every_rank_rng_state` returned."""
+    return saved[rank] if isinstance(saved, list) else saved
 
 
 def set_rng_state(state: dict[str, Any]) -> None:

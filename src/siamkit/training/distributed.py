@@ -145,6 +145,15 @@ def all_reduce_sum(values: Tensor) -> Tensor:
     return out
 
 
+def sum_over_ranks(values: list[float], device: torch.device) -> list[float]:
+    """``values`` summed over ranks, in one float64 all-reduce on the device the process group
+    talks through (NCCL: the GPU; gloo: the CPU). One process: the values themselves."""
+    if not is_distributed():
+        return [float(v) for v in values]
+    where = device if device.type == "cuda" else torch.device("cpu")
+    return all_reduce_sum(torch.tensor(values, dtype=torch.float64, device=where)).cpu().tolist()
+
+
 def broadcast_object(obj: Any, src: int = 0) -> Any:
     """``obj`` of rank ``src`` on every rank (small JSON-like objects such as validation logs)."""
     if not is_distributed():

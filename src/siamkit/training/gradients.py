@@ -1,4 +1,5 @@
-"""Is every gradient finite? The trainer's per-step guard, in one fused call per device.
+"""Is every gradient finite? The trainer's per-step guard, in one fused call per device, and the
+gradient clipping that comes with it (:func:`clip_and_check`).
 
 The trainer refuses an update whose gradient holds inf or NaN, so that the model keeps the weights
 of the last good step. Checking that through one norm per parameter tensor costs a kernel call per
@@ -10,6 +11,8 @@ lacks it for a device or dtype, and for sparse gradients, the per-tensor norms a
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor
@@ -44,3 +47,26 @@ def total_norm(grads: list[Tensor]) -> float:
     norms = [torch.linalg.vector_norm(g.coalesce().values() if g.is_sparse else g).float().cpu()
              for g in grads]
     return float(torch.linalg.vector_norm(torch.stack(norms)))
+
+
+def clip_and_check(
+    optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, max_norm: float | None
+) -> float | None:
+    """Clip the gradients to ``max_norm`` (None: no clipping) and check that they are finite.
+    Returns None when the update may be applied, else the global norm (inf or nan) for the message.
+
+    With a float16 GradScaler a non-finite gradient is routine (the scale was too high): the scaler
+    skips that update and lowers its scale, so it is not refused here."""
+    if max_norm is None and scaler.is_enabled():
+        return None
+    # Clipping must see the true gradients: unscale them first (scaler.step then does not unscale
+    # again). Without float16 the scaler is disabled and this does nothing.
+    scaler.unscale_(optimizer)
+    params = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+    grads = [p.grad for p in params]
+    if max_norm is not None:
+        norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        finite = scaler.is_enabled() or math.isfinite(norm)
+    else:  # no clipping asked: one fused finiteness check instead of a norm per tensor
+        finite = all_finite(grads)
+    return None if finite else total_norm(grads)

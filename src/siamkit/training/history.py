@@ -83,6 +83,15 @@ class History:
             "epochs": [dict(e) for e in self.epochs],
         }
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps: :meth:`to_dict`."""
+        return self.to_dict()
+
+    def load_state_dict(self, state: dict[str, Any], where: str = "checkpoint") -> None:
+        """Become the history ``state`` holds (from :meth:`state_dict`), in place."""
+        loaded = History.from_dict(state, where=where)
+        self.epochs, self.meta = loaded.epochs, loaded.meta
+
     def to_json(self, path: str | os.PathLike) -> Path:
         return atomic_write_json(path, self.to_dict())
 

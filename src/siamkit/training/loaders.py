@@ -36,9 +36,10 @@ from torch.utils.data import (
     SequentialSampler,
 )
 
-from ..errors import ConfigError, SiamkitWarning
-from .checkpoint import epoch_seed
-from .steps import batch_size
+from ..batch_kinds import DEFAULT_BATCH_KIND
+from ..errors import ConfigError, SiamkitWarning, TrainingError
+from .checkpoint import check_safe, epoch_seed
+from .steps import batch_size, check_combination, input_kind_of
 
 
 def batch_kind_of(loader: Any) -> str | None:
@@ -46,6 +47,37 @@ def batch_kind_of(loader: Any) -> str | None:
     if kind is None:
         kind = getattr(getattr(loader, "dataset", None), "batch_kind", None)
     return kind
+
+
+def checked_batch_kind(
+    loader: Any, given: str | None, loss: Any, model: Any, where: str
+) -> str:
+    """The batch kind of ``loader``: its own, else ``given``, else what the loss consumes; checked
+    against the loss (a ConfigError naming ``where`` when they do not fit)."""
+    kind = batch_kind_of(loader) or given or DEFAULT_BATCH_KIND[input_kind_of(loss)]
+    check_combination(loss, kind, model, where)
+    return kind
+
+
+def warn_if_sharded(val_loader: Any) -> None:
+    if val_loader is not None and (sharded_world_size(val_loader) or 1) > 1:
+        warnings.warn(
+            "val_loader is sharded over processes, but validation runs on rank 0 "
+            "alone and would see only its share; build it with world_size=1",
+            SiamkitWarning,
+            stacklevel=4,
+        )
+
+
+def skip_batches(batches: Iterator[Any], count: int, epoch: int) -> Iterator[Any]:
+    """``batches`` after its first ``count``: a mid-epoch resume skips what it trained on."""
+    for done in range(count):
+        if next(batches, None) is None:
+            raise TrainingError(
+                f"resume: train_loader has {done} batches in epoch {epoch + 1}, but the "
+                f"checkpoint had trained on {count}; was the data changed?"
+            )
+    return batches
 
 
 class SplitBatches:
@@ -168,7 +200,9 @@ def start_epoch(loader: Any, epoch: int, seed: int | None) -> None:
 def loader_state(loader: Any) -> Any:
     """The loader's own ``state_dict()`` (e.g. a sampler's seed), or None."""
     fn = getattr(loader, "state_dict", None)
-    return fn() if callable(fn) and not isinstance(loader, torch.nn.Module) else None
+    state = fn() if callable(fn) and not isinstance(loader, torch.nn.Module) else None
+    check_safe(state, "loader state")
+    return state
 
 
 def load_loader_state(loader: Any, state: Any) -> None:

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
-from torch import nn
 
 from ..errors import ConfigError, SiamkitWarning
 from . import distributed
+from .steps import loss_counters
 
 log = logging.getLogger("siamkit.training")
 _AMP_NAMES = {
@@ -81,7 +82,8 @@ def resolve_amp(amp: Any, device: torch.device) -> torch.dtype | None:
 
 @dataclass
 class EpochStats:
-    """Running figures of the current epoch; stored in mid-epoch checkpoints."""
+    """Running figures of the current epoch; stored in mid-epoch checkpoints (``state_dict``), so
+    that a resumed epoch reports what an uninterrupted one would."""
 
     loss_sum: float = 0.0
     samples: int = 0
@@ -89,16 +91,41 @@ class EpochStats:
     elapsed: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
 
-    def add(self, loss: float, samples: int) -> None:
-        self.loss_sum += loss * samples
+    def begin(self, loss: Any) -> "EpochStats":
+        """Start the clock and the loss's counters (on top of what a resumed epoch had)."""
+        self._clock = (time.perf_counter(), self.elapsed)
+        self._counters = (dict(self.counters), loss_counters(loss))
+        return self
+
+    def add(self, value: float, samples: int, loss: Any) -> None:
+        """One step of ``samples`` samples with mean loss ``value``."""
+        self.loss_sum += value * samples
         self.samples += samples
         self.batches += 1
+        t0, prior = self._clock
+        self.elapsed = prior + time.perf_counter() - t0
+        before, start = self._counters
+        now = loss_counters(loss)
+        self.counters = {k: before.get(k, 0) + now[k] - start.get(k, 0) for k in now}
 
     @property
     def mean_loss(self) -> float | None:
         return self.loss_sum / self.samples if self.samples else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def logs(self, epoch: int, lr: float) -> dict[str, Any]:
+        """The epoch's history entry, before validation."""
+        return {
+            "epoch": epoch + 1,
+            "train_loss": self.mean_loss,
+            "lr": lr,
+            "steps": self.batches,
+            "samples": self.samples,
+            "time_s": self.elapsed,
+            "samples_per_s": self.samples / self.elapsed if self.elapsed > 0 else None,
+            **self.counters,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -130,43 +157,3 @@ class GracefulInterrupt:
         if self._installed:
             signal.signal(signal.SIGINT, self._previous)
             self._installed = False
-
-
-def check_settings(t: Any) -> None:
-    """ConfigError naming the first Trainer argument that is out of range."""
-
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ConfigError(message)
-
-    need(
-        isinstance(t.epochs, int) and t.epochs >= 1,
-        f"epochs: must be an int >= 1, got {t.epochs!r}",
-    )
-    need(
-        t.grad_clip is None or t.grad_clip > 0,
-        f"grad_clip: must be > 0 or None, got {t.grad_clip!r}",
-    )
-    need(
-        isinstance(t.checkpoint_every, int) and t.checkpoint_every >= 1,
-        f"checkpoint_every: must be an int >= 1 (epochs), got {t.checkpoint_every!r}",
-    )
-    need(
-        t.checkpoint_every_steps is None
-        or (isinstance(t.checkpoint_every_steps, int) and t.checkpoint_every_steps >= 1),
-        f"checkpoint_every_steps: must be an int >= 1 or None, got {t.checkpoint_every_steps!r}",
-    )
-    need(
-        isinstance(t.log_every, int) and t.log_every >= 1,
-        f"log_every: must be an int >= 1, got {t.log_every!r}",
-    )
-    need(float(t.lr) > 0, f"lr: must be > 0, got {t.lr!r}")
-    need(float(t.weight_decay) >= 0, f"weight_decay: must be >= 0, got {t.weight_decay!r}")
-    need(
-        isinstance(t.model, nn.Module) and callable(getattr(t.model, "score_embeddings", None)),
-        f"model: expected a siamkit.SiameseNetwork, got {type(t.model).__name__}",
-    )
-    need(
-        isinstance(t.loss, nn.Module),
-        f"loss: expected a siamkit loss (an nn.Module), got {type(t.loss).__name__}",
-    )

@@ -163,9 +163,35 @@ class TrainStep(nn.Module):
     def forward(self, *batch: Any) -> Tensor:
         inputs, targets = split_batch(batch, self.batch_kind)
         embeddings = embed_batch(self.model, inputs, self.amp_dtype)
-        return self.loss(
+        value = self.loss(
             *loss_inputs(self.model, self.input_kind, embeddings, targets, self.gather)
         )
+        if not isinstance(value, Tensor) or value.dim() != 0:
+            got = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+            raise ConfigError(
+                f"loss: {type(self.loss).__name__} returned {got}, not a scalar tensor "
+                "(use a mean or sum reduction)"
+            )
+        return value
+
+
+def training_step(
+    model: nn.Module,
+    loss: nn.Module,
+    batch_kind: str,
+    amp_dtype: torch.dtype | None,
+    world_size: int,
+    device: torch.device,
+) -> nn.Module:
+    """The :class:`TrainStep` of a run, in DistributedDataParallel when several processes train."""
+    step = TrainStep(model, loss, batch_kind, amp_dtype, gather=world_size > 1)
+    if world_size <= 1:
+        return step
+    # Losses on embeddings leave a model's head without gradients; DDP must be told, or it stops
+    # at the next step over gradients that never came.
+    unused = getattr(model, "head", None) is not None and step.input_kind != "pair_logits"
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(step, device_ids=ids, find_unused_parameters=unused)
 
 
 def loss_counters(loss: Any) -> dict[str, int]:

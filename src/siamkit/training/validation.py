@@ -21,6 +21,7 @@ A metric that cannot be computed (one class only, constant scores) is None, with
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any, Iterable
 
@@ -29,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import DataError, SiamkitWarning
+from . import distributed
 from .steps import batch_size, embed_batch, input_kind_of, loss_inputs, split_batch, to_device
 
 METRICS = {
@@ -79,6 +81,23 @@ def validate(
         raise DataError("val_loader: yielded no batches")
     cols = [torch.cat(col) for col in zip(*parts)]
     return {"val_loss": total / count, **_metrics(model, batch_kind, cols)}
+
+
+def validate_on_rank_0(
+    model: nn.Module,
+    loss: nn.Module,
+    loader: Iterable,
+    batch_kind: str,
+    amp_dtype: torch.dtype | None = None,
+) -> dict[str, Any]:
+    """:func:`validate` on rank 0 (the whole validation set, timed), its figures sent to every
+    rank, so that all of them take the same decisions (best epoch, early stopping, schedule)."""
+    logs = None
+    if distributed.rank() == 0:
+        t0 = time.perf_counter()
+        logs = validate(model, loss, loader, batch_kind, amp_dtype)
+        logs["val_time_s"] = time.perf_counter() - t0
+    return distributed.broadcast_object(logs)
 
 
 def _collect(
