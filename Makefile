@@ -2,13 +2,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+# constraints-gpu.txt on a machine with an NVIDIA GPU (a CUDA build of torch): make setup CONSTRAINTS=...
+CONSTRAINTS ?= constraints.txt
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: setup demo test test-slow test-all table clean
+.PHONY: setup demo test test-slow test-all table gpu-check clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
 	$(PIP_INSTALL) -e ".[test]"
@@ -28,6 +30,10 @@ test-all: test test-slow
 # The README's results table, from the JSON the benchmark scripts wrote to benchmarks/results/.
 table: setup
 	$(PY) benchmarks/make_table.py
+
+# On a GPU machine: CUDA tests, mixed-precision training, losses and encoding measured (< 8 min).
+gpu-check: setup
+	$(PY) benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -240,9 +240,10 @@ def gpu_check(j: dict) -> list[Row]:
         reached = run["time_to_target_s"]
         peer = ""
         if precision != "float32" and base.get("status") == "ok":
+            base_reached = base["time_to_target_s"]
             peer = (f"float32 same run: {base['train_images_per_s']:,.0f} images/s, "
-                    + (f"{_pct(target)} at {base['time_to_target_s']:.0f} s"
-                       if base["time_to_target_s"] else f"final {_pct(base['final_test_accuracy'], 2)}"))
+                    + (f"{_pct(target)} at {base_reached:.0f} s" if base_reached
+                       else f"final {_pct(base['final_test_accuracy'], 2)}"))
         rows.append((f"{gpu}: MNIST default image model, {precision}"
                      + (" AMP" if precision != "float32" else "")
                      + f": time to {_pct(target)} test accuracy",

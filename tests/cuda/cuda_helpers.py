@@ -1,4 +1,4 @@
-"""What the CUDA tests share: the ``cuda`` marker with its skip, and small learnable data and models.
+"""What the CUDA tests share: the ``cuda`` marker with its skip, small learnable data and models.
 
 Every test here is marked ``cuda`` and skips, saying why, where torch sees no GPU (CI, our 2-core
 machines). ``python benchmarks/gpu_check.py`` runs them on a GPU machine (``pytest -m cuda
