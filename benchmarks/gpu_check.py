@@ -76,8 +76,18 @@ TARGET_ACCURACY = 0.995
 ENV_BUDGET_S = 60  # imports, an offline pip install of a few wheels, nvidia-smi
 
 
-class OutOfTime(Exception):
-    """A part ran past its hard limit (its budget plus a grace period)."""
+class OutOfTime(BaseException):
+    """A part ran past its hard limit (its budget plus a grace period). Not an ``Exception``, so
+    that the ``except Exception`` keeping one precision's or dtype's failure from the others does
+    not swallow it: it ends the whole part."""
+
+
+class PartFailed(Exception):
+    """A part that ran but did not succeed; ``result`` keeps what it measured."""
+
+    def __init__(self, result: dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 # ---- env ----------------------------------------------------------------------------------------
@@ -118,12 +128,9 @@ def part_env(args: argparse.Namespace, size: dict[str, Any], budget: float,
         raise RuntimeError(f"torch is not installed; a CUDA build: {INSTALL_HINT}")
     import torch
 
-    from _machine import machine_info
-
     cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     out.update(torch=torch.__version__, torch_cuda=torch.version.cuda, cudnn=cudnn,
                cuda_available=torch.cuda.is_available(), device=size["device"])
-    out["machine"] = machine_info()
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
         out["gpu"] = {"name": props.name, "count": torch.cuda.device_count(),
@@ -131,18 +138,31 @@ def part_env(args: argparse.Namespace, size: dict[str, Any], budget: float,
                       "memory_gib": round(props.total_memory / 2**30, 1),
                       "multiprocessors": props.multi_processor_count,
                       "bf16_supported": torch.cuda.is_bf16_supported(),
-                      "nccl": ".".join(map(str, torch.cuda.nccl.version()))
-                      if hasattr(torch.cuda, "nccl") else None,
+                      "nccl": nccl_version(),
                       "driver": nvidia_smi("driver_version")}
     if missing:
-        raise RuntimeError(f"missing Python packages {', '.join(NEEDS[m] for m in missing)}: "
-                           f"{INSTALL_HINT}, or --wheels DIR with their wheels")
+        raise PartFailed(out, f"missing Python packages {', '.join(NEEDS[m] for m in missing)}: "
+                              f"{INSTALL_HINT}, or --wheels DIR with their wheels")
     if size["device"] == "cuda" and not torch.cuda.is_available():
         build = "a CPU build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
-        raise RuntimeError(f"CUDA is not available (torch {torch.__version__} is {build}): on a "
-                           f"GPU machine install a CUDA build with {INSTALL_HINT}; without a GPU "
-                           "use --dry-run")
+        raise PartFailed(out, f"CUDA is not available (torch {torch.__version__} is {build}): on "
+                              f"a GPU machine install a CUDA build with {INSTALL_HINT}; without a "
+                              "GPU use --dry-run")
+    from _machine import machine_info  # imports siamkit, which needs the packages above
+
+    out["machine"] = machine_info()
     return out
+
+
+def nccl_version() -> str | None:
+    """NCCL's version as torch reports it (a tuple in recent torch, an int in old ones)."""
+    try:
+        import torch.cuda.nccl as nccl
+
+        version = nccl.version()
+    except Exception:  # noqa: BLE001 - a build without NCCL: say so, measure the rest
+        return None
+    return ".".join(map(str, version)) if isinstance(version, tuple) else str(version)
 
 
 def nvidia_smi(field: str) -> str | None:
@@ -192,14 +212,6 @@ def junit_counts(path: Path) -> dict[str, Any]:
         detail = next((c.get("message", "") for c in case if c.tag == kind), "")
         outcome[key].append(name if key == "passed" else f"{name}: {detail[:300]}")
     return {**{k: len(v) for k, v in outcome.items()}, "cases": outcome}
-
-
-class PartFailed(Exception):
-    """A part that ran but did not succeed; ``result`` keeps what it measured."""
-
-    def __init__(self, result: dict[str, Any], message: str) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 # ---- train --------------------------------------------------------------------------------------
@@ -299,47 +311,57 @@ def part_losses(args: argparse.Namespace, size: dict[str, Any], budget: float,
                 record: Callable[[dict], None]) -> dict[str, Any]:
     """benchmarks/losses.py's cases on the device: memory per implementation, then the two
     implementations timed call by call. A case that runs out of GPU memory is recorded as such;
-    cases left when the budget is spent are listed as skipped."""
+    cases left when the budget is spent are listed as skipped. batch_all goes last at each size:
+    pytorch-metric-learning enumerates its B^2 K triplets, the slowest case by far."""
+    import pytorch_metric_learning
     import torch
 
     lb = bench_module("losses")
     device, sizes = size["device"], size["loss_sizes"]
     out: dict[str, Any] = {"device": device, "sizes": sizes, "dim": lb.DIM, "k_per_class": lb.K,
-                           "margins": lb.MARGIN, "repeats": size["loss_repeats"], "cases": [],
-                           "skipped": []}
-    started = time.perf_counter()
+                           "margins": lb.MARGIN, "repeats": size["loss_repeats"],
+                           "pytorch_metric_learning": pytorch_metric_learning.__version__,
+                           "cases": [], "skipped": []}
+    order = sorted(lb.LOSSES, key=lambda name: name == "batch_all")
+    deadline = time.perf_counter() + budget
     for batch in sizes:
-        for loss in lb.LOSSES:
-            if time.perf_counter() - started > budget:
+        for loss in order:
+            if time.perf_counter() > deadline:
                 out["skipped"].append(f"{loss} B={batch}: budget spent")
                 continue
-            out["cases"] += loss_cases(lb, loss, batch, size["loss_repeats"], device)
+            out["cases"] += loss_cases(lb, loss, batch, size["loss_repeats"], device, deadline)
             if device == "cuda":
                 torch.cuda.empty_cache()
+            # the rows so far: a later case that overruns the hard limit keeps these
+            out.update(lb.summarise([c for c in out["cases"] if "time_s" in c], sizes))
             record(out)
-    import pytorch_metric_learning
-
-    out["pytorch_metric_learning"] = pytorch_metric_learning.__version__
-    out.update(lb.summarise([c for c in out["cases"] if "error" not in c], sizes))
     return out
 
 
-def loss_cases(lb: Any, loss: str, batch: int, repeats: int, device: str) -> list[dict]:
+def loss_cases(lb: Any, loss: str, batch: int, repeats: int, device: str,
+               deadline: float) -> list[dict]:
+    """Both implementations of one loss at one batch: memory (one call each), then timing, with
+    fewer repeats where the first calls show that ``repeats`` would not end before ``deadline``."""
     import statistics
 
     import torch
 
-    cases = []
+    cases, slowest = [], 0.0
     for impl in lb.IMPLS:
         case = {"loss": loss, "impl": impl, "batch": batch}
+        t0 = time.perf_counter()
         try:
             case.update(lb.measure_cuda_memory(loss, impl, batch, device) if device == "cuda"
                         else lb.measure_memory(loss, impl, batch))
         except torch.cuda.OutOfMemoryError as exc:
             case["error"] = f"out of GPU memory: {str(exc).splitlines()[0][:200]}"
+        slowest = max(slowest, time.perf_counter() - t0)
         cases.append(case)
     if all("error" in c for c in cases):
         return cases
+    # each round calls both implementations; one warm-up round comes first
+    fits = int((deadline - time.perf_counter()) / (2 * max(slowest, 1e-3))) - 1
+    repeats = max(1, min(repeats, fits))
     try:
         timing = lb.measure_time(loss, batch, repeats, device)
     except torch.cuda.OutOfMemoryError as exc:
@@ -349,7 +371,8 @@ def loss_cases(lb: Any, loss: str, batch: int, repeats: int, device: str) -> lis
             case.setdefault("error", timing["error"])
         elif "error" not in case:
             ts = timing["times_s"][case["impl"]]
-            case.update(time_s=statistics.median(ts), min_time_s=min(ts), times_s=ts)
+            case.update(time_s=statistics.median(ts), min_time_s=min(ts), times_s=ts,
+                        repeats=repeats)
         shown = (f"{1e3 * case['time_s']:9.2f} ms, {case['peak_mib']} MiB" if "time_s" in case
                  else case.get("error", ""))
         print(f"  losses {loss:14s} {case['impl']:8s} B={batch:6d} {shown}", flush=True)
@@ -448,7 +471,9 @@ def text_throughput(args: argparse.Namespace, size: dict[str, Any]) -> dict[str,
 
     try:
         train = load_dataset("kjv-web", "train", args.data_dir, val_fraction=0.1, seed=0)
-        texts, source = list(train.x1) + list(train.x2), "kjv-web Old Testament verses (KJV + WEB)"
+        half = size["sentences"] // 2  # as many KJV verses as WEB ones (the WEB's are longer)
+        texts = list(train.x1[:half]) + list(train.x2[:size["sentences"] - half])
+        source = "kjv-web Old Testament verses, half KJV, half WEB"
     except SiamkitError:
         if not args.dry_run:
             raise
@@ -605,8 +630,9 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
             "siamkit_ms": round(1e3 * row["siamkit_s"], 3), "pml_ms": round(1e3 * row["pml_s"], 3),
             "speedup_vs_pml": row["speedup_vs_pml"]}
     for kind in ("images", "sentences"):
-        runs = parts.get("encode", {}).get(kind, {}).get("runs", {})
-        out[f"encode_{kind}_per_s"] = {k: r.get("embeddings_per_s") for k, r in runs.items()}
+        runs = parts.get("encode", {}).get(kind, {}).get("runs")
+        if runs:
+            out[f"encode_{kind}_per_s"] = {k: r.get("embeddings_per_s") for k, r in runs.items()}
     return out
 
 

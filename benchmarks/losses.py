@@ -89,7 +89,7 @@ def _pml(loss: str):
     miner = miners.BatchEasyHardMiner("easy", "semihard", distance=cos)
 
     def hard_negative(v1, v2):
-        ids, ref_ids = torch.arange(len(v1)), torch.arange(len(v1))
+        ids = ref_ids = torch.arange(len(v1), device=v1.device)
         closest_sum = closest(v1, ids, miner(v1, ids, v2, ref_ids), v2, ref_ids)
         scores = cos(v1, v2)
         positive = scores.diagonal()
