@@ -96,8 +96,10 @@ def _digits_as_mnist() -> tuple[LabelledData, LabelledData]:
 
 @torch.no_grad()
 def embed_images(encode: Callable[[Tensor], Tensor], x: Tensor, batch_size: int = 1000) -> Tensor:
-    """Embeddings of uint8 images ``x`` through ``encode`` (called on uint8 batches), in batches."""
-    return torch.cat([encode(x[i:i + batch_size]).float() for i in range(0, len(x), batch_size)])
+    """Embeddings of uint8 images ``x`` through ``encode`` (called on uint8 batches), in batches,
+    on the CPU (a model on a GPU returns GPU tensors, and the scoring below goes through NumPy)."""
+    return torch.cat([encode(x[i:i + batch_size]).float().cpu()
+                      for i in range(0, len(x), batch_size)])
 
 
 def pair_scores(embeddings: Tensor, pairs: tuple[Tensor, Tensor, Tensor],

@@ -44,8 +44,9 @@ DIM, K = 128, 4
 RESULTS = Path(__file__).resolve().parent / "results" / "losses.json"
 
 
-def build(loss: str, impl: str, batch: int):
-    """``(fn, inputs)``: a callable returning the loss, and its leaf inputs."""
+def build(loss: str, impl: str, batch: int, device: str = "cpu"):
+    """``(fn, inputs)``: a callable returning the loss, and its leaf inputs (drawn on the CPU, so
+    every device sees the same numbers, then moved to ``device``)."""
     import torch
 
     gen = torch.Generator().manual_seed(batch)
@@ -54,6 +55,7 @@ def build(loss: str, impl: str, batch: int):
         inputs = [v1, v1 + torch.randn(batch, DIM, generator=gen)]
     else:
         inputs = [torch.randn(batch, DIM, generator=gen), torch.arange(batch) // K]
+    inputs = [x.to(device) for x in inputs]
     inputs[0].requires_grad_()
     if loss == "hard_negative":
         inputs[1].requires_grad_()
@@ -87,7 +89,7 @@ def _pml(loss: str):
     miner = miners.BatchEasyHardMiner("easy", "semihard", distance=cos)
 
     def hard_negative(v1, v2):
-        ids, ref_ids = torch.arange(len(v1)), torch.arange(len(v1))
+        ids = ref_ids = torch.arange(len(v1), device=v1.device)
         closest_sum = closest(v1, ids, miner(v1, ids, v2, ref_ids), v2, ref_ids)
         scores = cos(v1, v2)
         positive = scores.diagonal()
@@ -114,22 +116,46 @@ def measure_memory(loss: str, impl: str, batch: int) -> dict:
     return {"value": float(value.detach()), "peak_mib": round(peak, 1), "memory_method": method}
 
 
-def measure_time(loss: str, batch: int, repeats: int) -> dict:
+def measure_time(loss: str, batch: int, repeats: int, device: str = "cpu") -> dict:
     """Forward + backward seconds of both implementations, alternating call by call so that a
-    busy machine slows both alike; one warm-up call each first."""
+    busy machine slows both alike; one warm-up call each first. On a GPU each call is timed to
+    the end of its kernels (the device is synchronised before the clock is read)."""
     import torch
 
-    built = {impl: build(loss, impl, batch) for impl in IMPLS}
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    built = {impl: build(loss, impl, batch, device) for impl in IMPLS}
     times: dict[str, list[float]] = {impl: [] for impl in IMPLS}
     for round_ in range(repeats + 1):
         for impl, (fn, inputs) in built.items():
             for x in inputs:
                 x.grad = None
+            sync()
             start = time.perf_counter()
             fn(*inputs).backward()
+            sync()
             if round_:
                 times[impl].append(time.perf_counter() - start)
     return {"threads": torch.get_num_threads(), "times_s": times}
+
+
+def measure_cuda_memory(loss: str, impl: str, batch: int, device: str = "cuda") -> dict:
+    """Peak GPU memory allocated by one forward + backward above what its inputs hold (torch's
+    allocator statistics), and the loss value: the GPU counterpart of :func:`measure_memory`.
+    A call on a batch of 8 first takes one-time allocations (cuBLAS workspaces) out."""
+    import torch
+
+    fn, inputs = build(loss, impl, 8, device)
+    fn(*inputs).backward()
+    fn, inputs = build(loss, impl, batch, device)
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    value = fn(*inputs)
+    value.backward()
+    torch.cuda.synchronize(device)
+    peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    return {"value": float(value.detach()), "peak_mib": round(peak, 1),
+            "memory_method": "torch.cuda.max_memory_allocated above the inputs"}
 
 
 def _subprocess(args: list[str]) -> dict:

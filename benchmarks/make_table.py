@@ -2,7 +2,9 @@
 
 Each benchmark script writes its own JSON; one small function per benchmark here turns it into
 table rows: what was measured, siamkit's figure, the peer's figure in the same run, and the target
-(met or missed). A benchmark whose JSON is absent is listed as not run, never silently dropped.
+(met or missed). A benchmark whose JSON is absent is listed as not run, never silently dropped;
+the one exception is the GPU check (benchmarks/gpu_check.py), which needs a machine most never have:
+its rows, each marked "GPU (<device>)", appear once a run on a GPU has written its JSON.
 
     python benchmarks/make_table.py            # rewrite the block between the README's markers
     python benchmarks/make_table.py --print    # print the table only
@@ -205,6 +207,67 @@ def one_shot_mnist(j: dict) -> list[Row]:
     return rows
 
 
+def _ms(seconds: float) -> str:
+    return f"{1e3 * seconds:.2f} ms"
+
+
+def gpu_check(j: dict) -> list[Row]:
+    """Rows of a GPU run; a dry run (CPU, toy sizes) gives none, a failed part says so."""
+    if j.get("dry_run"):
+        return []
+    parts = j["parts"]
+    env = parts.get("env", {})
+    gpu = f"GPU ({env.get('gpu', {}).get('name', 'unknown')}, torch {env.get('torch')})"
+    rows: list[Row] = []
+    for name, part in parts.items():
+        if part.get("status") != "ok":
+            reason = (part.get("error") or part.get("reason") or "").splitlines()
+            rows.append((f"{gpu}: `{name}` part", f"**{part.get('status')}**",
+                         reason[0][:120].replace("|", "/") if reason else "", ""))
+    tests = parts.get("tests", {})
+    if "passed" in tests:
+        rows.append((f"{gpu}: CUDA tests (`pytest -m cuda tests/cuda`)",
+                     f"{tests['passed']} passed, {tests['failed']} failed, {tests['errors']} "
+                     f"errors, {tests['skipped']} skipped", "", _met(not tests["failed"]
+                                                                    and not tests["errors"])))
+    train = parts.get("train", {})
+    runs = train.get("runs", {})
+    base = runs.get("float32", {})
+    target = train.get("target_test_accuracy", 0.995)
+    for precision, run in runs.items():
+        if run.get("status") != "ok":
+            continue
+        reached = run["time_to_target_s"]
+        peer = ""
+        if precision != "float32" and base.get("status") == "ok":
+            base_reached = base["time_to_target_s"]
+            peer = (f"float32 same run: {base['train_images_per_s']:,.0f} images/s, "
+                    + (f"{_pct(target)} at {base_reached:.0f} s" if base_reached
+                       else f"final {_pct(base['final_test_accuracy'], 2)}"))
+        rows.append((f"{gpu}: MNIST default image model, {precision}"
+                     + (" AMP" if precision != "float32" else "")
+                     + f": time to {_pct(target)} test accuracy",
+                     (f"{reached:.0f} s" if reached else "not reached")
+                     + f" (final {_pct(run['final_test_accuracy'], 2)} after "
+                     f"{run['summary']['final_train_s']:.0f} s), "
+                     f"{run['train_images_per_s']:,.0f} images/s", peer,
+                     f">= {_pct(target)}: {_met(reached is not None)}"))
+    for r in parts.get("losses", {}).get("rows", []):
+        rows.append((f"{gpu}: loss `{r['loss']}`, batch {r['batch']:,}, forward+backward",
+                     f"{_ms(r['siamkit_s'])}, {r['siamkit_peak_mib']:,} MiB",
+                     f"pytorch-metric-learning {_ms(r['pml_s'])} ({r['speedup_vs_pml']:.1f}x), "
+                     f"{r['pml_peak_mib']:,} MiB", f"same value (abs diff {r['abs_diff']:.0e})"))
+    for kind, what in (("images", "MNIST images"), ("sentences", "kjv-web sentences")):
+        e = parts.get("encode", {}).get(kind)
+        if not e:
+            continue
+        figures = [f"{name} {r['embeddings_per_s']:,.0f}/s" for name, r in e["runs"].items()
+                   if "embeddings_per_s" in r]
+        rows.append((f"{gpu}: encode {e['count']:,} {what}, batch {e['batch_size']:,}",
+                     ", ".join(figures) or "none ran", e["model"].split(" (")[0], ""))
+    return rows
+
+
 TABLES: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "mnist_pairs": (mnist_pairs, "benchmarks/mnist_pairs.py"),
     "one_shot_mnist": (one_shot_mnist, "benchmarks/one_shot_mnist.py"),
@@ -217,7 +280,9 @@ TABLES: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "scaling": (scaling, "benchmarks/scaling.py"),
     "tracking": (tracking, "benchmarks/tracking.py"),
     "anomaly": (anomaly, "benchmarks/anomaly.py"),
+    "gpu_check": (gpu_check, "benchmarks/gpu_check.py"),
 }
+OPTIONAL = {"gpu_check"}  # not listed as "not run" while absent (see the module docstring)
 
 
 def table(results: Path = RESULTS) -> str:
@@ -226,7 +291,8 @@ def table(results: Path = RESULTS) -> str:
     for name, (make_rows, script) in TABLES.items():
         path = results / f"{name}.json"
         if not path.exists():
-            lines.append(f"| `{script}` | not run | | |")
+            if name not in OPTIONAL:
+                lines.append(f"| `{script}` | not run | | |")
             continue
         try:
             rows = make_rows(json.loads(path.read_text(encoding="utf-8")))
