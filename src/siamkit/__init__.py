@@ -7,7 +7,7 @@ similar**.
 """
 
 from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
-from ._version import __version__
+from .version import __version__
 from .errors import (
     ConfigError,
     DataError,

@@ -25,8 +25,8 @@ from typing import Any, Iterable
 import torch
 from torch import Tensor, nn
 
-from ._io import atomic_path, atomic_write_json
-from ._version import __version__
+from .atomic import atomic_path, atomic_write_json
+from .version import __version__
 from .adapters import Adapter, TensorAdapter, adapter_from_config
 from .distances import Distance, ScoreScale, get_distance
 from .encoders.base import Encoder, create_encoder
@@ -243,8 +243,8 @@ class SiameseNetwork(nn.Module):
                         metadata=config.get("metadata"))
         except ConfigError as exc:
             raise ModelFileError(f"{where}: {CONFIG_FILE}: {exc}") from None
-        state = _read_weights(path / WEIGHTS_FILE)
-        _check_keys(model, state, where)
+        state = read_weights(path / WEIGHTS_FILE)
+        check_state_keys(model, state, where)
         model.load_state_dict(state)
         return model.to(map_location).eval()
 
@@ -275,7 +275,8 @@ def read_model_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def _read_weights(file: Path) -> dict[str, Tensor]:
+def read_weights(file: Path) -> dict[str, Tensor]:
+    """The tensors of a safetensors ``file``; a pickle or corrupt file is a ModelFileError."""
     from safetensors.torch import load_file
 
     with open(file, "rb") as fh:
@@ -289,7 +290,8 @@ def _read_weights(file: Path) -> dict[str, Tensor]:
         raise ModelFileError(f"{file}: not a readable safetensors file ({exc})") from None
 
 
-def _check_keys(model: nn.Module, state: dict[str, Tensor], where: str) -> None:
+def check_state_keys(model: nn.Module, state: dict[str, Tensor], where: str) -> None:
+    """Refuse weights whose names do not match ``model``'s, naming ``where`` and the keys."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text
-from ._version import __version__
+from .atomic import atomic_write_text
+from .version import __version__
 
 PLOTS = (("loss.png", "Training and validation loss"), ("roc.png", "ROC curve (test pairs)"),
          ("score_histograms.png", "Scores of same and different test pairs, with the threshold"),

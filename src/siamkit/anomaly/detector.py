@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .._io import atomic_write_json
+from ..atomic import atomic_write_json
 from ..errors import ConfigError, DataError, ModelFileError, NotCalibratedError
 from ..gallery import Gallery
 from .scoring import AGGREGATES, aggregate_neighbours, dissimilarity, false_alarm_threshold

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from .._version import __version__
+from ..version import __version__
 from ..errors import SiamkitError
 from . import anomaly, demo, embed, evaluate, gallery, serve, track, train, verify
 from ._common import HelpFormatter, Parser

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_path
+from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..inputs import read_inputs
 from ._common import add_command, add_json_flag, emit, load_model

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write_json, atomic_write_text
+from ..atomic import atomic_write_json, atomic_write_text
 from .checks import check_config
 from .fields import from_dict, to_dict
 from .overrides import apply_overrides

@@ -27,8 +27,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .._io import atomic_path
-from .._version import __version__
+from ..atomic import atomic_path
+from ..version import __version__
 from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
 from . import _inputs, search
 from .exceptions import ModelMismatchError, UnknownIdentityError

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_path, atomic_write_json
+from ..atomic import atomic_path, atomic_write_json
 from .index import VectorIndex
 from .store import Store
 

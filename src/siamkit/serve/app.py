@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from .._version import __version__
+from ..version import __version__
 from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError
 from ..gallery import UnknownIdentityError
 from .limits import BodyLimitMiddleware, Limits, api_key_dependency

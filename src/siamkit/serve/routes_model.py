@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
-from .._version import __version__
+from ..version import __version__
 from . import inputs as convert
 from .schemas import Embeddings, Health, Inputs, ModelInfo, PairRequest, Scores
 from .state import ServiceState

@@ -27,11 +27,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._io import atomic_path, atomic_write_json
-from .._version import __version__
+from ..atomic import atomic_path, atomic_write_json
+from ..version import __version__
 from ..encoders.base import Encoder, create_encoder
 from ..errors import ConfigError, ModelFileError
-from ..model import CONFIG_FILE, WEIGHTS_FILE, _check_keys, _read_weights
+from ..model import CONFIG_FILE, WEIGHTS_FILE, check_state_keys, read_weights
 from .files import FORMAT, FORMAT_VERSION, read_config, upgrade_version_1
 from .params import TrackingParams
 from .xcorr import cross_correlation
@@ -177,7 +177,7 @@ class SiamFCTracker(nn.Module):
         """Rebuild a saved tracker (in eval mode)."""
         path = Path(path)
         config = read_config(path)
-        state = _read_weights(path / WEIGHTS_FILE)
+        state = read_weights(path / WEIGHTS_FILE)
         if int(config.get("format_version", 1)) < 2:
             upgrade_version_1(config, state, path)
         try:
@@ -192,6 +192,6 @@ class SiamFCTracker(nn.Module):
             )
         except (ConfigError, KeyError, TypeError) as exc:
             raise ModelFileError(f"tracker {path}: {CONFIG_FILE}: {exc}") from None
-        _check_keys(model, state, f"tracker {path}")
+        check_state_keys(model, state, f"tracker {path}")
         model.load_state_dict(state)
         return model.to(map_location).eval()

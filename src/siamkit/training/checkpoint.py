@@ -4,7 +4,7 @@
 (epochs done, batches done in the current epoch, optimizer steps), the random number generator
 states of torch (CPU and CUDA), numpy and Python, the loader's ``state_dict`` when it has one, the
 callbacks' states, the history so far and the best metric. It is written to a temporary file in the
-same folder and renamed over the old one (:func:`siamkit._io.atomic_path`), so a crash while saving
+same folder and renamed over the old one (:func:`siamkit.atomic.atomic_path`), so a crash while saving
 leaves the previous checkpoint intact. Everything in it is a tensor, a number, a string, a list or a
 dict, so it is read back with ``torch.load(weights_only=True)``: reading a checkpoint never runs code.
 """
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._io import atomic_path
-from .._version import __version__
+from ..atomic import atomic_path
+from ..version import __version__
 from ..errors import ConfigError, ModelFileError
 from . import distributed
 

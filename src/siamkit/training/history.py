@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from .._io import atomic_write_json
+from ..atomic import atomic_write_json
 from ..errors import DataError
 
 FORMAT = "siamkit-history"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from siamkit._io import atomic_path, atomic_write_json
+from siamkit.atomic import atomic_path, atomic_write_json
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
