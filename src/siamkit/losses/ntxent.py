@@ -11,8 +11,8 @@ positive pair (i, p) (same class, i != p) is one term, scored against i's negati
 SimCLR is the case of two views per sample: ``loss(torch.cat([v1, v2]), torch.arange(B).repeat(2))``
 (every other sample and view a negative), which is what pytorch-metric-learning's
 ``SelfSupervisedLoss(NTXentLoss())`` computes from ``(v1, v2)``. Each term is
-``softplus(logsumexp_n s_in - s_ip)``: one masked log-sum-exp per anchor over the ``[B, B]``
-matrix, then the positive pairs gathered.
+``logaddexp(logsumexp_n s_in, s_ip) - s_ip``: one masked log-sum-exp per anchor over the
+``[B, B]`` matrix, then the positive pairs gathered.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ class NTXentLoss(SiamkitLoss):
         logits = (z / self.temperature) @ z.T
         negatives = torch.logsumexp(logits.masked_fill(same, float("-inf")), dim=1)
         a, p = pos.nonzero(as_tuple=True)
-        return F.softplus(negatives[a] - logits[a, p]).mean()
+        positive = logits[a, p]
+        return (torch.logaddexp(negatives[a], positive) - positive).mean()
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}"
