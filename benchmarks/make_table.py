@@ -68,7 +68,7 @@ def softmax_losses(found: list[dict]) -> list[Row]:
                  if r.get("floor_s") else "")
         peer = (f"pytorch-metric-learning {1e3 * r['pml_s']:.2f} ms ({r['speedup_vs_pml']:.1f}x), "
                 f"{r['pml_peak_mib']} MiB" if r["pml_s"] else
-                f"pytorch-metric-learning {r['pml_skipped'].removeprefix('skipped: ')}")
+                f"not run: {r['pml_skipped'].removeprefix('skipped: ')}")
         rows.append((f"loss `{r['loss']}`, batch {r['batch']}, forward+backward",
                      f"{1e3 * r['siamkit_s']:.2f} ms, {r['siamkit_peak_mib']} MiB", peer + floor,
                      f">= 2x, <= memory: {_met(r['target_met']) or 'no peer'}"

@@ -79,23 +79,26 @@ class LearnedWeightsLoss(SiamkitLoss):
                             f"has weights for n_classes = {self.n_classes} classes)")
         return labels
 
-    def cosines(self, embeddings: Tensor, labels: Tensor | None = None, scale: float = 1.0
-                ) -> tuple[Tensor, Tensor | None]:
-        """``scale * cos(embedding_i, class c)`` ``[B, n_classes]`` and, given ``labels``, ``scale
-        * cos(embedding_i, class labels_i)`` ``[B]``; with several vectors per class, the closest
-        one's (sub-centers, Deng et al. 2020). The scale multiplies the normalised embeddings,
-        before the product (``B x D`` work, not ``B x C``). The own-class cosines are row-wise
-        products with the gathered class vectors rather than a gather from the matrix, whose
-        gradient would cost another dense ``[B, C]`` pass."""
+    def normalized(self, embeddings: Tensor, scale: float = 1.0) -> tuple[Tensor, Tensor]:
+        """``(scale * normalised embeddings [B, D], normalised weight rows)``: the scale goes on
+        the embeddings, before any product with the weights (``B x D`` work, not ``B x C``)."""
         z = F.normalize(embeddings, dim=1) * scale
-        w = F.normalize(self.weight.to(z.dtype), dim=1)
+        return z, F.normalize(self.weight.to(z.dtype), dim=1)
+
+    def cosines(self, z: Tensor, w: Tensor) -> Tensor:
+        """``[B, n_classes]`` products of :meth:`normalized`'s rows with every class; with several
+        vectors per class, the closest one's (sub-centers, Deng et al. 2020)."""
         cos = z @ w.T
         if self.per_class > 1:
             cos = cos.view(len(z), self.n_classes, self.per_class).max(dim=2).values
-        if labels is None:
-            return cos, None
+        return cos
+
+    def own_cosines(self, z: Tensor, w: Tensor, labels: Tensor) -> Tensor:
+        """``[B]``: each row's product with its own class (the closest of its vectors), as row-wise
+        products with the gathered class vectors, whose gradient costs ``B x D`` where a gather
+        from the ``[B, C]`` matrix would cost another dense pass."""
         own = w.view(self.n_classes, self.per_class, -1)[labels]  # [B, K, D]
-        return cos, (own * z.unsqueeze(1)).sum(dim=2).max(dim=1).values
+        return (own * z.unsqueeze(1)).sum(dim=2).max(dim=1).values
 
     def extra_repr(self) -> str:
         per = f", per_class={self.per_class}" if self.per_class > 1 else ""

@@ -46,8 +46,8 @@ class ProxyNCALoss(LearnedWeightsLoss):
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = self.check_batch(embeddings, labels)
-        logits, own = self.cosines(embeddings, labels, 2 * self.scale)
-        return margin_cross_entropy(logits, labels, own)
+        z, w = self.normalized(embeddings, 2 * self.scale)
+        return margin_cross_entropy(z, w, labels, self.own_cosines(z, w, labels))
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, scale={self.scale}"
