@@ -26,8 +26,8 @@ benchmarks/results/losses.json.
 
     PYTHONPATH=src python benchmarks/losses.py            # 256, 1024, 4096 (minutes)
     PYTHONPATH=src python benchmarks/losses.py --quick    # a tiny in-process slice (seconds)
-    PYTHONPATH=src python benchmarks/losses.py --losses arcface supcon   # some losses; the others'
-                                                 # cases are kept from the JSON already there
+    PYTHONPATH=src python benchmarks/losses.py --losses arcface --sizes 4096   # a slice; the
+                                    # other cases are kept from the JSON already there
 
 Timings from a machine where others are working are not to be trusted; re-run on a quiet one.
 """
@@ -223,7 +223,8 @@ def run_size(loss: str, batch: int, repeats: int, in_process: bool) -> list[dict
             else measure_memory(loss, impl, batch) if in_process
             else _subprocess(["--memory-case", loss, impl, str(batch)])
         )
-        cases.append({"loss": loss, "impl": impl, "batch": batch, **memory})
+        cases.append({"loss": loss, "impl": impl, "batch": batch,
+                      "when": time.strftime("%Y-%m-%dT%H:%M:%S"), **memory})
     timing = (
         measure_time(loss, batch, repeats)
         if in_process
@@ -305,14 +306,17 @@ def softmax_rows(by: dict, sizes: list[int]) -> list[dict]:
     return rows
 
 
-def _merge_earlier(output: Path, run: tuple[str, ...], cases: list[dict]) -> tuple[list, dict]:
-    """With ``--losses``: the cases of the other losses from the JSON already at ``output``."""
-    if set(run) == set(ALL_LOSSES) or not output.is_file():
+def _merge_earlier(output: Path, run: tuple[str, ...], sizes: list[int], cases: list[dict]
+                   ) -> tuple[list, dict]:
+    """With ``--losses`` or ``--sizes``: the cases of the other losses and sizes from the JSON
+    already at ``output``."""
+    if (set(run) == set(ALL_LOSSES) and sizes == [256, 1024, 4096]) or not output.is_file():
         return cases, {}
     earlier = json.loads(output.read_text())
-    kept = [c for c in earlier.get("cases", []) if c["loss"] not in run]
-    kept_losses = sorted({c["loss"] for c in kept})
-    note = {"losses": kept_losses, "when": earlier.get("when"), "threads": earlier.get("threads")}
+    kept = [{"when": earlier.get("when"), **c} for c in earlier.get("cases", [])
+            if c["loss"] not in run or c["batch"] not in sizes]
+    note = {"losses": sorted({c["loss"] for c in kept}), "sizes": sorted({c["batch"] for c in kept}),
+            "when": sorted({str(c["when"]) for c in kept}), "threads": earlier.get("threads")}
     return kept + cases, (note if kept else {})
 
 
@@ -323,8 +327,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--losses", nargs="+", choices=ALL_LOSSES, default=list(ALL_LOSSES),
-                        help="the losses to run (default all); the other losses' cases are "
-                             "kept from the JSON at --output")
+                        help="the losses to run (default all); the cases of other losses and "
+                             "sizes are kept from the JSON at --output")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
@@ -363,7 +367,7 @@ def main(argv: list[str] | None = None) -> dict:
     import pytorch_metric_learning
     import torch
 
-    all_cases, earlier = _merge_earlier(args.output, tuple(args.losses), cases)
+    all_cases, earlier = _merge_earlier(args.output, tuple(args.losses), sizes, cases)
     all_sizes = sorted({c["batch"] for c in all_cases} | set(sizes))
     result = {
         "benchmark": "losses",

@@ -69,6 +69,12 @@ def softmax_losses(found: list[dict]) -> list[Row]:
         peer = (f"pytorch-metric-learning {1e3 * r['pml_s']:.2f} ms ({r['speedup_vs_pml']:.1f}x), "
                 f"{r['pml_peak_mib']} MiB" if r["pml_s"] else
                 f"not run: {r['pml_skipped'].removeprefix('skipped: ')}")
+        ran = [x for x in found if x["loss"] == r["loss"] and x["pml_s"]]
+        if not r["pml_s"] and ran:  # the largest batch where the peer could run
+            x = max(ran, key=lambda x: x["batch"])
+            peer += (f"; at batch {x['batch']}: {1e3 * x['siamkit_s']:.2f} vs "
+                     f"{1e3 * x['pml_s']:.2f} ms ({x['speedup_vs_pml']:.1f}x), "
+                     f"{x['siamkit_peak_mib']} vs {x['pml_peak_mib']} MiB")
         rows.append((f"loss `{r['loss']}`, batch {r['batch']}, forward+backward",
                      f"{1e3 * r['siamkit_s']:.2f} ms, {r['siamkit_peak_mib']} MiB", peer + floor,
                      f">= 2x, <= memory: {_met(r['target_met']) or 'no peer'}"
