@@ -72,7 +72,8 @@ def build_softmax(loss: str, impl: str, batch: int, dim: int, k: int, device: st
     fn = ours if impl == "siamkit" else _pml(loss, dim)
     if impl == "pml" and loss in WEIGHTED:
         weight = ours.weight.detach().clone()
-        getattr(fn, WEIGHTED[loss]).data = weight.T.contiguous() if WEIGHTED[loss] == "W" else weight
+        layout_dc = WEIGHTED[loss] == "W"  # PML's margin losses keep [D, C]
+        getattr(fn, WEIGHTED[loss]).data = weight.T.contiguous() if layout_dc else weight
     fn = fn.to(device)
     inputs = [x.to(device) for x in inputs]
     inputs[0].requires_grad_()

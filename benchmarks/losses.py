@@ -315,7 +315,8 @@ def _merge_earlier(output: Path, run: tuple[str, ...], sizes: list[int], cases: 
     earlier = json.loads(output.read_text())
     kept = [{"when": earlier.get("when"), **c} for c in earlier.get("cases", [])
             if c["loss"] not in run or c["batch"] not in sizes]
-    note = {"losses": sorted({c["loss"] for c in kept}), "sizes": sorted({c["batch"] for c in kept}),
+    note = {"losses": sorted({c["loss"] for c in kept}),
+            "sizes": sorted({c["batch"] for c in kept}),
             "when": sorted({str(c["when"]) for c in kept}), "threads": earlier.get("threads")}
     return kept + cases, (note if kept else {})
 

@@ -37,8 +37,8 @@ def test_hand_worked_example():
     # a, b in class 0 at 90 degrees, c in class 1 opposite a; temperature 1
     x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=torch.float64)
     labels = torch.tensor([0, 0, 1])
-    a = math.log(math.exp(0.0) + math.exp(-1.0)) - 0.0    # anchor a: positive b (0), negative c (-1)
-    b = math.log(math.exp(0.0) + math.exp(0.0)) - 0.0     # anchor b: positive a (0), negative c (0)
+    a = math.log(math.exp(0.0) + math.exp(-1.0)) - 0.0  # anchor a: positive b 0, negative c -1
+    b = math.log(math.exp(0.0) + math.exp(0.0)) - 0.0   # anchor b: positive a 0, negative c 0
     # c has no positive: left out of the mean
     assert SupConLoss(1.0)(x, labels).item() == pytest.approx((a + b) / 2, abs=1e-12)
 

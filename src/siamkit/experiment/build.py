@@ -107,6 +107,7 @@ def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
     wanted = getattr(cls, "data_arguments", lambda _: None)(args)
     accepted = inspect.signature(cls.__init__).parameters
     keys = list(wanted if wanted is not None else list(facts)[:1])
+
     def cannot(key: str) -> str:
         return (f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
                 f"{splits.modality} data (it takes no {key})")

@@ -1,10 +1,11 @@
-"""The body of the additive-margin softmax losses (CosFace, ArcFace, sub-center ArcFace).
+"""The body of the additive-margin softmax losses (CosFace, ArcFace, sub-center ArcFace; ProxyNCA
+uses its cross-entropy with no margin).
 
 Each is a softmax cross-entropy over classes whose logits are scaled cosines between the
 normalised embedding and the normalised class weights, with a margin applied to the cosine of the
 sample's own class only:
 
-    L = mean_i -log( exp(s * f(cos_i,y_i)) / (exp(s * f(cos_i,y_i)) + sum_{c != y_i} exp(s * cos_i,c)) )
+    L = mean_i -log( exp(s f(cos_iy)) / (exp(s f(cos_iy)) + sum_{c != y_i} exp(s cos_ic)) )
 
 The losses differ only in ``f``, the margin on the target cosine. The cost is the ``[B, C]`` matrix
 product (three of them with the backward pass); what comes after it is kept to a few passes over

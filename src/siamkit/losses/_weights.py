@@ -85,14 +85,6 @@ class LearnedWeightsLoss(SiamkitLoss):
         z = F.normalize(embeddings, dim=1) * scale
         return z, F.normalize(self.weight.to(z.dtype), dim=1)
 
-    def cosines(self, z: Tensor, w: Tensor) -> Tensor:
-        """``[B, n_classes]`` products of :meth:`normalized`'s rows with every class; with several
-        vectors per class, the closest one's (sub-centers, Deng et al. 2020)."""
-        cos = z @ w.T
-        if self.per_class > 1:
-            cos = cos.view(len(z), self.n_classes, self.per_class).max(dim=2).values
-        return cos
-
     def own_cosines(self, z: Tensor, w: Tensor, labels: Tensor) -> Tensor:
         """``[B]``: each row's product with its own class (the closest of its vectors), as row-wise
         products with the gathered class vectors, whose gradient costs ``B x D`` where a gather

@@ -63,7 +63,7 @@ class ProxyAnchorLoss(LearnedWeightsLoss):
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = self.check_batch(embeddings, labels)
         z, w = self.normalized(embeddings, self.alpha)
-        scaled, own = self.cosines(z, w), self.own_cosines(z, w, labels)  # alpha * s(x, p)
+        scaled, own = z @ w.T, self.own_cosines(z, w, labels)  # alpha * s(x, p)
         column = labels.unsqueeze(1)
         ad = self.alpha * self.margin
         pos = log1p_sum_exp_by_class(ad - own, labels, self.n_classes)

@@ -29,7 +29,7 @@ NO_PAIR = "no anchor has both a positive and a negative (every class appears onc
 
 
 def class_sums(z: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-    """``(S[labels], counts[labels])``: for each row, the sum of its class's rows and their number."""
+    """``(S[labels], counts[labels])``: each row's class's sum of rows, and its number of rows."""
     ids, inverse = torch.unique(labels, return_inverse=True)
     sums = z.new_zeros(len(ids), z.shape[1]).index_add(0, inverse, z)
     counts = torch.bincount(inverse, minlength=len(ids))
