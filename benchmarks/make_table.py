@@ -49,10 +49,36 @@ def losses(j: dict) -> list[Row]:
                      f"pytorch-metric-learning {1e3 * r['pml_s']:.2f} ms "
                      f"({r['speedup_vs_pml']:.1f}x), {r['pml_peak_mib']} MiB", "same value "
                      f"(abs diff {r['abs_diff']:.0e})"))
+    rows += softmax_losses(j.get("softmax_rows", []))
     m = j.get("batch_all_over_batch_hard_peak_memory")
     if m:
         rows.append((f"batch-all vs batch-hard peak memory, batch {m['batch']}", f"{m['ratio']}x",
                      "", "O(B^2) memory, not O(B^3)"))
+    return rows
+
+
+def softmax_losses(found: list[dict]) -> list[Row]:
+    """The class-weight, proxy and contrastive-softmax losses at their largest batch, against the
+    issue's target: >= 2x PML's speed with no more peak memory."""
+    rows = []
+    for r in found:
+        if r["batch"] != max(x["batch"] for x in found if x["loss"] == r["loss"]):
+            continue
+        floor = (f"; the 3 matrix products alone {1e3 * r['floor_s']:.2f} ms"
+                 if r.get("floor_s") else "")
+        peer = (f"pytorch-metric-learning {1e3 * r['pml_s']:.2f} ms ({r['speedup_vs_pml']:.1f}x), "
+                f"{r['pml_peak_mib']} MiB" if r["pml_s"] else
+                f"not run: {r['pml_skipped'].removeprefix('skipped: ')}")
+        ran = [x for x in found if x["loss"] == r["loss"] and x["pml_s"]]
+        if not r["pml_s"] and ran:  # the largest batch where the peer could run
+            x = max(ran, key=lambda x: x["batch"])
+            peer += (f"; at batch {x['batch']}: {1e3 * x['siamkit_s']:.2f} vs "
+                     f"{1e3 * x['pml_s']:.2f} ms ({x['speedup_vs_pml']:.1f}x), "
+                     f"{x['siamkit_peak_mib']} vs {x['pml_peak_mib']} MiB")
+        rows.append((f"loss `{r['loss']}`, batch {r['batch']}, forward+backward",
+                     f"{1e3 * r['siamkit_s']:.2f} ms, {r['siamkit_peak_mib']} MiB", peer + floor,
+                     f">= 2x, <= memory: {_met(r['target_met']) or 'no peer'}"
+                     + (f" (abs diff {r['abs_diff']:.0e})" if r["abs_diff"] is not None else "")))
     return rows
 
 

@@ -41,7 +41,8 @@ def help_listing() -> str:
     width = max(len(n) for n in LOSSES.names())
     for e in LOSSES.entries():
         kinds = ", ".join(batch_kinds_for(e["input_kind"]))
-        lines.append(f"    {e.name:<{width}}  {e['input_kind']}; {kinds}")
+        learns = f"; learns {e['learns']}, sized by the data" if e.get("learns") else ""
+        lines.append(f"    {e.name:<{width}}  {e['input_kind']}; {kinds}{learns}")
     encoders = ", ".join(f"{e.name} ({e.get('modality', '?')})" for e in ENCODERS.entries())
     lines.append(f"  [encoder] name: auto, {encoders}")
     lines += [f"  {key}: {', '.join(names)}" for key, names in _named_keys()
@@ -60,8 +61,12 @@ def markdown() -> str:
             "|---|---|---|---|---|---|"]
     for e in LOSSES.entries():
         kinds = ", ".join(f"`{k}`" for k in batch_kinds_for(e["input_kind"]))
+        takes = e.get("inputs", "")
+        if e.get("learns"):  # trained with the model, sized from the data, not saved with it
+            data = ", ".join(f"`{a}`" for a in e.get("data_args", ()))
+            takes += f"; learns {e['learns']} ({data} from the data)"
         rows.append(_cells(f"`{e.name}`", f"`{e.obj.__name__}`", f"`{e['input_kind']}`", kinds,
-                           e.get("inputs", ""), e.get("paper", "")))
+                           takes, e.get("paper", "")))
     rows += ["", _cells("`[encoder] name`", "class", "reads", "returns", "from the data",
                         "what it is"), "|---|---|---|---|---|---|"]
     for e in ENCODERS.entries():

@@ -14,6 +14,7 @@ EXPECTED = {"mnist_contrastive.toml": ("mnist", "contrastive", "pairs"),
             "mnist_batch_hard.toml": ("mnist", "batch_hard", "labelled"),
             "kjv_web_lstm.toml": ("kjv-web", "hard_negative", "duplicates"),
             "digits_mlp.toml": ("digits", "contrastive", "auto"),
+            "digits_arcface.toml": ("digits", "arcface", "labelled"),
             "image_folder_verification.toml": ("digits", "contrastive", "auto")}
 
 

@@ -18,6 +18,10 @@ def _emb(b: int, seed: int) -> torch.Tensor:
     return torch.randn(b, 5, generator=torch.Generator().manual_seed(seed)).requires_grad_()
 
 
+# What a config takes from the data for a loss that names them in its entry's ``data_args`` (the
+# labelled batch below: 3 classes, 5-dimensional embeddings).
+DATA_FACTS = {"n_classes": 3, "embedding_dim": 5}
+
 # One batch maker per input kind (labels: 1 = same, 0 = different): a loss with a new input kind
 # fails test_every_input_kind_has_a_batch until one is added here.
 BATCHES = {
@@ -45,10 +49,23 @@ def test_input_kind_is_the_class_attribute_and_some_batch_kind_feeds_it(name):
 
 @pytest.mark.parametrize("name", LOSSES.names())
 def test_defaults_build_and_a_batch_gives_a_finite_scalar_with_gradients(name):
-    loss = LOSSES.get(name)()
+    entry = LOSSES.entry(name)
+    loss = entry.obj(**{key: DATA_FACTS[key] for key in entry.get("data_args", ())})
     inputs = BATCHES[loss.input_kind](6)
     value = loss(*inputs)
     assert value.dim() == 0 and torch.isfinite(value)
     value.backward()
     grads = [x.grad for x in inputs if x.requires_grad]
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+@pytest.mark.parametrize("name", LOSSES.names())
+def test_learned_parameters_get_finite_gradients(name):
+    entry = LOSSES.entry(name)
+    loss = entry.obj(**{key: DATA_FACTS[key] for key in entry.get("data_args", ())})
+    params = list(loss.parameters())
+    if entry.get("data_args"):
+        assert params, "a loss whose sizes come from the data learns something of that size"
+    if params:
+        loss(*BATCHES[loss.input_kind](6)).backward()
+        assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in params)

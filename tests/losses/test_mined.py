@@ -10,7 +10,7 @@ from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning import miners as pml_miners
 from pytorch_metric_learning import reducers as pml_reducers
 
-from siamkit.errors import SiamkitWarning
+from siamkit.errors import ConfigError, SiamkitWarning
 from siamkit.losses import BatchHardTripletLoss, MinedTripletLoss, TripletLoss
 from siamkit.miners import AllTripletsMiner, HardTripletMiner, SemiHardTripletMiner
 
@@ -52,3 +52,21 @@ def test_nothing_mined_is_degenerate():
     assert value.item() == 0 and loss.degenerate_batches == 1
     assert torch.equal(emb.grad, torch.zeros_like(emb))
     assert loss.input_kind == "labelled"
+
+
+def test_from_a_config_margin_and_distance_reach_the_loss_and_a_named_miner():
+    loss = MinedTripletLoss(miner="semihard", margin=0.4, distance="cosine")
+    assert loss.loss.margin == 0.4 and loss.loss.distance.name == "cosine"
+    assert loss.miner.margin == 0.4 and loss.miner.distance.name == "cosine"
+    hard = MinedTripletLoss(miner="hard", margin=0.4)  # the hard miner takes no margin
+    assert hard.loss.margin == 0.4 and hard.miner.distance.name == "euclidean"
+    emb, labels = labelled_batch(24, torch.float64, seed=3)
+    ours = value_and_grad(lambda e: loss(e, labels), emb)
+    direct = value_and_grad(lambda e: MinedTripletLoss(
+        TripletLoss(0.4, "cosine"), SemiHardTripletMiner(0.4, "cosine"))(e, labels), emb)
+    assert_same(ours, direct, torch.float64)
+
+
+def test_margin_with_a_loss_module_is_an_error():
+    with pytest.raises(ConfigError, match="set them on it"):
+        MinedTripletLoss(TripletLoss(0.5), margin=0.3)

@@ -13,6 +13,7 @@ from ._run_output import print_run
 EXAMPLES = """\
   siamkit train examples/mnist_contrastive.toml --out runs/mnist
   siamkit train examples/digits_mlp.toml --epochs 3 --set loss.args.margin=0.5
+  siamkit train examples/digits_arcface.toml --loss cosface   any registered loss by name
   siamkit train exp.toml --out runs/exp --resume        continue an interrupted run
   siamkit train exp.toml --dry-run                      check the config, print it resolved
 
@@ -21,6 +22,7 @@ plots/ and report.html. See examples/*.toml for configs; every key is optional."
 
 # flag -> (config key, type, help)
 FLAGS = {
+    "--loss": ("loss.name", str, "the loss, by its registered name (listed below)"),
     "--epochs": ("training.epochs", int, "training epochs"),
     "--lr": ("training.lr", float, "learning rate"),
     "--batch-size": ("batches.batch_size", int, "samples (or pairs) per training batch"),

@@ -1,16 +1,17 @@
 """From a config and the training data to the objects that train: model, loss, loaders.
 
 The input adapter learns from the training data only (image or vector statistics, the tokenizer's
-vocabulary), so nothing about validation or test data leaks into the model. Encoder arguments that
-the data decide (``in_channels``, ``input_dim``, ``vocab_size``) are filled in; when given they must
-agree with the data.
+vocabulary), so nothing about validation or test data leaks into the model. Constructor arguments
+that the data decide are filled in, for encoders (``in_channels``, ``input_dim``, ``vocab_size``)
+and for losses (``n_classes``, ``embedding_dim`` of a loss with class weights or proxies): each
+registry entry names them in its ``data_args``; when given they must agree with the data.
 """
 
 from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -63,6 +64,24 @@ def data_facts(modality: str, adapter: Any) -> dict[str, Any]:
     return {"vocab_size": adapter.tokenizer.vocab_size}
 
 
+def fill_from_data(args: dict[str, Any], keys: Any, facts: dict[str, Any], prefix: str,
+                   missing: Callable[[str], str]) -> dict[str, Any]:
+    """``args`` with each of ``keys`` set to what the data give (``facts``); a value the user set
+    must agree. A key the data do not give keeps the user's value, else ``missing(key)`` is the
+    ConfigError's message."""
+    for key in keys:
+        if key not in facts:
+            if key in args:
+                continue
+            raise ConfigError(missing(key))
+        value = facts[key]
+        if key in args and args[key] != value:
+            raise ConfigError(f"{prefix} {key}: {args[key]!r} was set, but the data give {value!r}; "
+                              f"leave it out to take it from the data")
+        args[key] = value
+    return args
+
+
 def auto_encoder(modality: str) -> str:
     """The encoder ``[encoder] name = "auto"`` picks: the one registered ``auto`` for the data."""
     names = ENCODERS.names(auto=True, modality=modality)
@@ -87,15 +106,16 @@ def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
     facts = data_facts(splits.modality, adapter)
     wanted = getattr(cls, "data_arguments", lambda _: None)(args)
     accepted = inspect.signature(cls.__init__).parameters
-    for key in wanted if wanted is not None else list(facts)[:1]:
+    keys = list(wanted if wanted is not None else list(facts)[:1])
+
+    def cannot(key: str) -> str:
+        return (f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
+                f"{splits.modality} data (it takes no {key})")
+
+    for key in keys:
         if key not in facts or key not in accepted:
-            raise ConfigError(f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
-                              f"{splits.modality} data (it takes no {key})")
-        value = facts[key]
-        if key in args and args[key] != value:
-            raise ConfigError(f"{prefix} {key}: {args[key]!r} was set, but the data give {value!r}; "
-                              f"leave it out to take it from the data")
-        args[key] = value
+            raise ConfigError(cannot(key))
+    fill_from_data(args, keys, facts, prefix, cannot)
     try:
         return create_encoder(name, **args)
     except ConfigError as exc:
@@ -121,16 +141,34 @@ def build_model(cfg: ExperimentConfig, splits: Splits, metadata: dict[str, Any])
                           metadata=metadata)
 
 
-def build_loss(cfg: ExperimentConfig) -> Any:
-    cls = LOSSES.get(cfg.loss.name, f"{where(cfg.source, 'loss')} name:")
+def loss_facts(splits: Splits, model: Any) -> dict[str, Any]:
+    """The loss arguments the data decide: the training data's number of classes (samples with
+    classes only) and the size of the model's embeddings (when its encoder says it)."""
+    facts: dict[str, Any] = {}
+    if splits.labelled:
+        facts["n_classes"] = int(splits.train.n_classes)
+    if getattr(model, "embedding_dim", None) is not None:
+        facts["embedding_dim"] = int(model.embedding_dim)
+    return facts
+
+
+def build_loss(cfg: ExperimentConfig, facts: dict[str, Any] | None = None) -> Any:
+    """The configured loss; the arguments its registry entry names in ``data_args`` (class
+    weights' ``n_classes`` and ``embedding_dim``) come from ``facts`` (:func:`loss_facts`)."""
+    entry = LOSSES.entry(cfg.loss.name, f"{where(cfg.source, 'loss')} name:")
+    cls, prefix = entry.obj, where(cfg.source, "loss.args")
     args = dict(cfg.loss.args)
-    check_arguments(cls, args, where(cfg.source, "loss.args"), f"loss {cfg.loss.name!r}")
+    check_arguments(cls, args, prefix, f"loss {cfg.loss.name!r}")
     if "distance" in inspect.signature(cls.__init__).parameters and "distance" not in args:
         args["distance"] = cfg.model.distance  # the loss measures what the model will score
+    fill_from_data(args, entry.get("data_args", ()), facts or {}, prefix,
+                   lambda key: f"{prefix} {key}: loss {cfg.loss.name!r} needs it and the data do "
+                               f"not give it (n_classes: samples with classes; embedding_dim: an "
+                               f"encoder with an embedding_dim); set it")
     try:
         return cls(**args)
     except (ConfigError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{where(cfg.source, 'loss.args')} {exc}") from None
+        raise ConfigError(f"{prefix} {exc}") from None
 
 
 def batch_kind(cfg: ExperimentConfig, splits: Splits) -> str:

@@ -32,7 +32,7 @@ from ..errors import ConfigError, SiamkitWarning
 from ..evaluation import evaluate_model, write_metrics_json
 from ..evaluation.plots import plot_loss_curves
 from ..report import write_report
-from .build import batch_kind, build_loaders, build_loss, build_model
+from .build import batch_kind, build_loaders, build_loss, build_model, loss_facts
 from .data import Splits, load_splits
 
 log = logging.getLogger("siamkit.experiment")
@@ -173,8 +173,8 @@ def _run(cfg: ExperimentConfig, out_dir: str | os.PathLike, resume: bool, overwr
     info("loading data (%s)", cfg.data.name if cfg.data.source == "dataset" else cfg.data.path)
     splits = load_splits(cfg.data, cfg.source)
     kind = batch_kind(cfg, splits)
-    loss = build_loss(cfg)
     model = build_model(cfg, splits, {"experiment": config_to_dict(cfg), "name": cfg.name})
+    loss = build_loss(cfg, loss_facts(splits, model))  # class weights drawn after the model's
     loaders = build_loaders(cfg, splits, model, kind)
     sizes = ", ".join(f"{k} {v}" for k, v in splits.sizes().items())
     info("training %s on %s (%s), %s batches of %d, %s", type(model.encoder).__name__,

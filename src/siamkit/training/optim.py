@@ -9,27 +9,69 @@ a ``torch.optim.Optimizer`` already built on the model's parameters, or a factor
 "step" (x0.1 every third of the epochs); "plateau" (x0.1 after 2 epochs without improvement of
 the monitored metric); a factory ``optimizer -> scheduler``; or a scheduler built on the optimizer
 the user passed. Schedulers step once per epoch.
+
+A loss with parameters of its own (class weights, proxies) trains them with the model; a loss with
+an ``lr_multiplier`` other than 1 gets a parameter group of its own at ``lr * lr_multiplier``
+(Proxy-Anchor's proxies at 100x, Kim et al. 2020), for a named optimizer or a factory alike.
+Schedulers scale every group alike, so the ratio stays.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SiamkitWarning
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cosine", "step", "plateau")
 
 
+def parameter_groups(model: nn.Module, loss: nn.Module) -> list[Any]:
+    """What the optimizer trains: the model's parameters and the loss's, as one list, or as two
+    groups when the loss asks for its own rate (``loss.lr_multiplier`` != 1); the loss's group
+    carries ``lr_multiplier``, applied by :func:`build_optimizer`."""
+    ours = [p for p in model.parameters() if p.requires_grad]
+    theirs = [p for p in loss.parameters() if p.requires_grad]
+    multiplier = float(getattr(loss, "lr_multiplier", 1.0))
+    if not theirs or multiplier == 1.0:
+        return ours + theirs  # one group, as checkpoints without a loss group have it
+    return [{"params": ours}, {"params": theirs, "lr_multiplier": multiplier}]
+
+
 def build_optimizer(
-    spec: Any, params: Iterable[nn.Parameter], lr: float, weight_decay: float
+    spec: Any, params: Iterable[Any], lr: float, weight_decay: float
 ) -> torch.optim.Optimizer:
-    params = [p for p in params if p.requires_grad]
+    """The optimizer over ``params`` (parameters, or groups from :func:`parameter_groups`)."""
     if isinstance(spec, torch.optim.Optimizer):
-        return spec
+        _warn_if_left_out(spec, params)
+        return spec  # the user's own, on the parameters the user chose
+    params = [p for p in params if not isinstance(p, torch.Tensor) or p.requires_grad]
+    optimizer = _new_optimizer(spec, params, lr, weight_decay)
+    for group in optimizer.param_groups:
+        if "lr_multiplier" in group:
+            group["lr"] = group["lr"] * group["lr_multiplier"]
+    return optimizer
+
+
+def _warn_if_left_out(optimizer: torch.optim.Optimizer, params: Iterable[Any]) -> None:
+    """Warn when the user's own optimizer leaves out parameters the trainer would train (a loss's
+    class weights are easy to forget: they are not the model's)."""
+    wanted = [p for item in params for p in (item["params"] if isinstance(item, dict) else [item])]
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    missing = sum(1 for p in wanted if p.requires_grad and id(p) not in held)
+    if missing:
+        warnings.warn(f"optimizer: {missing} parameter tensor(s) of the model or the loss (class "
+                      f"weights, proxies) are not in the optimizer you passed, so they will not "
+                      f"train; pass a factory params -> optimizer instead", SiamkitWarning,
+                      stacklevel=4)
+
+
+def _new_optimizer(spec: Any, params: list[Any], lr: float, weight_decay: float
+                   ) -> torch.optim.Optimizer:
     if isinstance(spec, str):
         name = spec.lower()
         if name == "adam":

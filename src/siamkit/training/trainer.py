@@ -56,7 +56,7 @@ from .loaders import (
     start_epoch,
     warn_if_sharded,
 )
-from .optim import current_lr, step_scheduler
+from .optim import current_lr, parameter_groups, step_scheduler
 from .progress import ProgressBar, log_epoch
 from .resume import resume_run
 from .runtime import EpochStats, GracefulInterrupt, resolve_amp, resolve_device
@@ -388,8 +388,9 @@ class Trainer:
         seed_everything(rt.seed)
         self.model.to(self.device_)
         self.loss.to(self.device_)
-        # a loss with parameters (a head, class proxies) trains along with the model
-        params = [*self.model.parameters(), *self.loss.parameters()]
+        # a loss with parameters (class weights, proxies) trains along with the model, at its
+        # own rate when it has an lr_multiplier
+        params = parameter_groups(self.model, self.loss)
         self.optimizer_, self.scheduler_ = opt.build(params, self.epochs, self.mode_ or "min")
         # float16 needs the scaler against gradient underflow; bfloat16 and float32 do not
         self.scaler_ = torch.amp.GradScaler(
