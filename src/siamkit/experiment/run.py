@@ -166,9 +166,6 @@ def _run(cfg: ExperimentConfig, out_dir: str | os.PathLike, resume: bool, overwr
     _check_out_dir(out, resume, overwrite)
     if resume:
         _warn_if_changed(cfg, out)
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(cfg, out)
     info = log.info if main else (lambda *args: None)
     info("loading data (%s)", cfg.data.name if cfg.data.source == "dataset" else cfg.data.path)
     splits = load_splits(cfg.data, cfg.source)
@@ -180,6 +177,12 @@ def _run(cfg: ExperimentConfig, out_dir: str | os.PathLike, resume: bool, overwr
     info("training %s on %s (%s), %s batches of %d, %s", type(model.encoder).__name__,
          splits.modality, sizes, kind, cfg.batches.batch_size, type(loss).__name__)
     trainer = _trainer(cfg, model, loss, kind, out)
+    if main:
+        # Written once the data and model are built, just before the checkpoints it describes: a
+        # resume that fails earlier (a wrong path) leaves the interrupted run's config in place,
+        # so that the next --resume is compared with the run it continues.
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out)
     history = trainer.fit(*loaders, resume=resume)
     if not main:
         return RunResult(out, out / MODEL_DIR, out / "report.html", {}, history, model, cfg,
