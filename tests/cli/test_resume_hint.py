@@ -60,3 +60,21 @@ def test_a_failed_resume_leaves_the_run_config_in_place(cli, tmp_path, monkeypat
     right = cli(*run, *overrides, "--resume")
     assert right.code == 0, right.err
     assert "config differs" not in right.err
+
+
+def test_an_older_run_folder_with_keys_of_other_sources_resumes_quietly(tmp_path):
+    """Run folders written before keys of other sources were left out still compare equal."""
+    import json
+    import warnings
+
+    from siamkit.config import config_to_dict, parse_config
+    from siamkit.errors import SiamkitWarning
+    from siamkit.experiment.run import _warn_if_changed
+
+    cfg = parse_config({"data": {"source": "image_folder", "path": str(tmp_path)}})
+    older = config_to_dict(cfg)
+    older["data"].update(name="digits", options={})
+    (tmp_path / "config.json").write_text(json.dumps(older))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SiamkitWarning)
+        _warn_if_changed(cfg, tmp_path)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ExperimentConfig, config_to_dict, save_config
+from ..config import ExperimentConfig, config_from_json, config_to_dict, save_config
 from ..errors import ConfigError, SiamkitWarning
 from ..evaluation import evaluate_model, write_metrics_json
 from ..evaluation.plots import plot_loss_curves
@@ -67,7 +67,14 @@ def _warn_if_changed(cfg: ExperimentConfig, out: Path) -> None:
     saved = out / "config.json"
     if not saved.is_file():
         return
-    before, now = json.loads(saved.read_text(encoding="utf-8")), config_to_dict(cfg)
+    # Both sides resolved the same way, so that a run folder written by an older siamkit (which
+    # kept keys of other sources) compares equal to the same config today.
+    text = saved.read_text(encoding="utf-8")
+    try:
+        before = config_to_dict(config_from_json(text, str(saved)))
+    except ConfigError:  # a config this siamkit cannot read: compare what it says
+        before = json.loads(text)
+    now = config_to_dict(cfg)
     changed = [f"{section}.{key}" for section, values in now.items() if isinstance(values, dict)
                for key in sorted(set(values) | set(before.get(section, {})))
                if values.get(key) != before.get(section, {}).get(key)
