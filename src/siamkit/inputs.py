@@ -4,7 +4,8 @@ The one reader of the command line, the HTTP service and the gallery's raw sampl
 
 * image models: image files, folders (every image file inside, recursively, sorted), and the
   bytes of an image file (an upload, or base64 text as JSON carries it), decoded under a pixel
-  limit;
+  limit; images that the model's adapter must convert (colour to grey, another aspect ratio) are
+  read with a :class:`~siamkit.errors.SiamkitWarning` (:mod:`siamkit.image_checks`);
 * text models: the texts themselves; ``--from-file`` reads one text per line. An empty text is
   an error; a text none of whose words the model knows, or one that looks like a file path, is
   read with a :class:`~siamkit.errors.SiamkitWarning` (:mod:`siamkit.text_checks`);
@@ -32,6 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import DataError, InputTooLargeError, SiamkitError, SiamkitWarning
+from .image_checks import image_warnings  # noqa: F401 - the service's too
 from .text_checks import check_texts, text_names, text_warnings  # noqa: F401 - the service's too
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
@@ -158,6 +160,8 @@ def read_inputs(model: Any, items: Sequence[str], from_file: str | Path | None =
     kind = modality(model)
     if kind == "image":
         paths = image_paths(items)
+        for line in image_warnings(model, paths, paths, what):
+            warnings.warn(line, SiamkitWarning, stacklevel=2)
         return paths, paths
     if kind == "text":
         names = text_names(items, what)

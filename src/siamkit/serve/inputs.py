@@ -72,10 +72,15 @@ def _text_names(texts: list[str], where: str) -> list[str]:
 
 def input_warnings(model: Any, items: Any, where: str = "") -> list[str]:
     """What the command line would warn about these (checked) inputs: for a text model, texts none
-    of whose words it knows and texts that look like file paths (:mod:`siamkit.text_checks`)."""
-    if modality(model) != "text":
-        return []
-    return reader.text_warnings(model, items, _text_names(items, where))
+    of whose words it knows and texts that look like file paths (:mod:`siamkit.text_checks`); for
+    an image model, images its adapter converts (:mod:`siamkit.image_checks`)."""
+    kind = modality(model)
+    if kind == "text":
+        return reader.text_warnings(model, items, _text_names(items, where))
+    if kind == "image":
+        names = [f"images[{i}]" for i in range(len(items))]
+        return reader.image_warnings(model, items, names, where.rstrip(": ") or "images")
+    return []
 
 
 def decode_image(data: bytes, what: str, limits: Limits) -> Any:

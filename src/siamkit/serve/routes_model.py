@@ -116,6 +116,7 @@ def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
 
 
 def upload_pair_scores(state: ServiceState, a: UploadFile, b: UploadFile, decide: bool) -> Scores:
-    u = state.embed(uploaded_images([a], state, "a"), "a")
-    v = state.embed(uploaded_images([b], state, "b"), "b")
-    return _scores(state, u, v, decide)
+    images_a, images_b = uploaded_images([a], state, "a"), uploaded_images([b], state, "b")
+    said = (convert.input_warnings(state.model, images_a, "a: ")
+            + convert.input_warnings(state.model, images_b, "b: "))
+    return _scores(state, state.embed(images_a, "a"), state.embed(images_b, "b"), decide, said)
