@@ -33,8 +33,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import DataError, InputTooLargeError, SiamkitError, SiamkitWarning
-from .image_checks import image_warnings  # noqa: F401 - the service's too
-from .text_checks import check_texts, text_names, text_warnings  # noqa: F401 - the service's too
+# The service reads these through this module too, so that both run the same checks.
+from .image_checks import image_warnings
+from .text_checks import check_texts, text_names, text_warnings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
                   ".pbm"}
