@@ -4,8 +4,11 @@ The one reader of the command line, the HTTP service and the gallery's raw sampl
 
 * image models: image files, folders (every image file inside, recursively, sorted), and the
   bytes of an image file (an upload, or base64 text as JSON carries it), decoded under a pixel
-  limit;
-* text models: the texts themselves; ``--from-file`` reads one text per line;
+  limit; images that the model's adapter must convert (colour to grey, another aspect ratio) are
+  read with a :class:`~siamkit.errors.SiamkitWarning` (:mod:`siamkit.image_checks`);
+* text models: the texts themselves; ``--from-file`` reads one text per line. An empty text is
+  an error; a text none of whose words the model knows, or one that looks like a file path, is
+  read with a :class:`~siamkit.errors.SiamkitWarning` (:mod:`siamkit.text_checks`);
 * vector models, and tensor models (a user encoder without an adapter, fed vectors): ``.npy``
   files (one vector ``[D]`` or rows ``[N, D]``), ``.csv``/``.tsv``/``.txt`` files of
   comma-separated rows (a first line that is not numbers is a header), a literal
@@ -23,12 +26,16 @@ import base64
 import binascii
 import csv
 import io
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import DataError, InputTooLargeError, SiamkitError
+from .errors import DataError, InputTooLargeError, SiamkitError, SiamkitWarning
+# The service reads these through this module too, so that both run the same checks.
+from .image_checks import image_warnings
+from .text_checks import check_texts, text_names, text_warnings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
                   ".pbm"}
@@ -154,15 +161,21 @@ def read_inputs(model: Any, items: Sequence[str], from_file: str | Path | None =
     kind = modality(model)
     if kind == "image":
         paths = image_paths(items)
+        for line in image_warnings(model, paths, paths, what):
+            warnings.warn(line, SiamkitWarning, stacklevel=2)
         return paths, paths
     if kind == "text":
+        names = text_names(items, what)
+        check_texts(model, items, names)
+        for line in text_warnings(model, items, names):
+            warnings.warn(line, SiamkitWarning, stacklevel=2)
         return items, items
     return read_vectors(items, input_dim(model))
 
 
 def read_one(model: Any, item: str, what: str) -> tuple[Any, str]:
     """Exactly one input (``verify``'s A or B): ``(batch of one, name)``."""
-    inputs, names = read_inputs(model, [item])
+    inputs, names = read_inputs(model, [item], what=what)
     if len(names) != 1:
         raise DataError(f"{what}: {item} holds {len(names)} inputs; verify compares exactly one "
                         "with one")

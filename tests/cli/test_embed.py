@@ -32,7 +32,7 @@ def test_embed_image_folder_to_csv(cli, image_model, images, tmp_path):
     result = cli("embed", image_model, images[0].parent, "--out", out)
     assert result.code == 0, result.err
     assert "wrote 3 embeddings of dimension 5" in result.out
-    rows = list(csv.reader(out.open()))
+    rows = list(csv.reader(out.read_text().splitlines()))
     assert rows[0] == ["input", "e0", "e1", "e2", "e3", "e4"]
     assert [r[0] for r in rows[1:]] == [str(p) for p in images]  # sorted folder order
     model = SiameseNetwork.load(image_model)

@@ -43,3 +43,16 @@ def test_saved_config_reloads_equal(tmp_path):
     assert config_to_dict(cfg)["training"]["grad_clip"] == 0.5
     assert "grad_clip" not in config_to_dict(ExperimentConfig())["training"]  # None is left out
     assert config_to_toml(cfg).startswith("# siamkit experiment config, resolved from exp.toml")
+
+
+def test_a_resolved_config_leaves_out_the_keys_of_other_sources(tmp_path):
+    """An image-folder config's dry run showed name = "digits" (issue 18, item 7)."""
+    from siamkit.config import config_to_dict, config_to_toml, parse_config
+
+    folder = parse_config({"data": {"source": "image_folder", "path": str(tmp_path)}})
+    data = config_to_dict(folder)["data"]
+    assert data["source"] == "image_folder" and "name" not in data and "options" not in data
+    assert "color" in data and 'name = "digits"' not in config_to_toml(folder)
+    named = config_to_dict(parse_config({"data": {"name": "digits"}}))["data"]
+    assert named["name"] == "digits" and "color" not in named and "on_error" not in named
+    assert parse_config(config_to_dict(folder)) == folder  # what it leaves out is the default

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import threading
 from pathlib import Path
 
@@ -12,13 +11,9 @@ import pytest
 
 
 @pytest.fixture
-def real_data() -> Path:
-    """The real-data folder named by SIAMKIT_DATA (mnist/, paraphrase/); skip where absent."""
-    root = os.environ.get("SIAMKIT_DATA")
-    if not root or not Path(root).is_dir():
-        pytest.skip("real data not available: set SIAMKIT_DATA to a folder holding mnist/ and "
-                    "paraphrase/ (see ../shared/data/README.md)")
-    return Path(root)
+def real_data(shared_data: Path) -> Path:
+    """The real-data folder (mnist/, paraphrase/) that tests/conftest.py finds; skip where absent."""
+    return shared_data
 
 
 def _need(root: Path, relative: str) -> Path:

@@ -40,7 +40,7 @@ class Spy:
 def test_threshold_from_validation_figures_on_test(tmp_path):
     model, val, test = _model(), _data(0), _data(1)
     spy = Spy(model)
-    ev = EvaluationConfig(threshold_rule="eer", episodes=40, retrieval_ks=[1, 3])
+    ev = EvaluationConfig(threshold_rule="eer", n_way=6, episodes=40, retrieval_ks=[1, 3])
     out = evaluate_model(model, test, val, config=ev, plots=tmp_path)
     vp = verification_pairs(val, ev.pairs_seed, "validation data")
     expected, _ = choose_threshold(pair_scores(model, vp.x1, vp.x2), vp.y, "eer")

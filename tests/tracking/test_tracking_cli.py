@@ -50,7 +50,7 @@ def test_track_writes_boxes_and_gif(folder, capsys):
         == 0
     )
     assert '"frames": 5' in capsys.readouterr().out
-    rows = list(csv.reader(open(path / "out" / "boxes.csv")))
+    rows = list(csv.reader((path / "out" / "boxes.csv").read_text().splitlines()))
     assert len(rows) == 6 and rows[1][0] == "0.png"
     np.testing.assert_allclose([float(v) for v in rows[1][1:]], seq.boxes[0], atol=0.01)
     with Image.open(path / "out" / "track.gif") as gif:

@@ -63,7 +63,7 @@ def test_folder_errors(tmp_path):
 def test_csv_and_gif(tmp_path):
     boxes = np.array([[1, 2, 3, 4], [2.5, 3, 3, 4]])
     write_boxes_csv(tmp_path / "b.csv", boxes, ["f1.png", "f2.png"])
-    rows = list(csv.reader(open(tmp_path / "b.csv")))
+    rows = list(csv.reader((tmp_path / "b.csv").read_text().splitlines()))
     assert rows == [
         ["frame", "x", "y", "w", "h"],
         ["f1.png", "1.00", "2.00", "3.00", "4.00"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,23 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
         if value is not None:
             out.append(f"{key}={value}")
     return out
+
+
+def override_flags(args: argparse.Namespace) -> list[str]:
+    """The overrides as they were given on the command line (``--set K=V``, ``--epochs 3``,
+    ``--no-progress``), to repeat them in the resume hint."""
+    out = [part for text in args.overrides for part in ("--set", text)]
+    for flag, (key, _kind, _help) in FLAGS.items():
+        value = getattr(args, f"flag_{key}", None)
+        if value is not None:
+            out += [flag, str(value)]
+    return out + (["--no-progress"] if args.no_progress else [])
+
+
+def resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The shell line that continues this run exactly: the same config and overrides, quoted."""
+    return shlex.join(["siamkit", "train", str(args.config), "--out", str(out), "--resume",
+                       *override_flags(args)])
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -98,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_experiment(cfg, out, resume=args.resume, overwrite=args.overwrite)
     except KeyboardInterrupt:
         saved = (out / "checkpoints" / "last.pt").is_file()
-        again = f"siamkit train {args.config} --out {out} --resume"
-        raise KeyboardInterrupt(f"training stopped; {'continue it with: ' + again if saved else 'no checkpoint was written yet'}") from None
+        again = f"continue it with: {resume_command(args, out)}" if saved else "no checkpoint was written yet"
+        raise KeyboardInterrupt(f"training stopped; {again}") from None
     if result.metrics:  # under torchrun only rank 0 reports
         print_run(args, result)
     return 0

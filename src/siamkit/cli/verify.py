@@ -1,5 +1,9 @@
 """``siamkit verify MODEL A B``: are two inputs the same? Prints the score, the threshold and the
-decision (same iff score >= threshold; scores are higher = more similar)."""
+decision (same iff score >= threshold; scores are higher = more similar).
+
+For a text model an empty A or B is an error, and a text none of whose words the model knows
+gets a warning and no decision: the model sees only unknown-word placeholders, so its score is
+not evidence (:mod:`siamkit.text_checks`); the score is still printed."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import argparse
 from typing import Any
 
 from ..inputs import read_one
+from ..text_checks import knows_no_word
 from ._common import add_command, add_json_flag, describe_threshold, emit, load_model, score_meaning
 
 EXAMPLES = """\
@@ -43,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
         score = float(model.similarity(a, b)[0])
     threshold = args.threshold if args.threshold is not None else model.threshold
     info = {"rule": "given on the command line"} if args.threshold is not None else model.threshold_info
-    same = None if threshold is None else bool(score >= threshold)
+    blind = [w for w, x in (("A", args.a), ("B", args.b)) if knows_no_word(model, x)]
+    same = None if threshold is None or blind else bool(score >= threshold)
     data = {"a": name_a, "b": name_b, "score": score, "score_kind": model.score_kind,
             "threshold": threshold, "threshold_info": info or None, "same": same}
+    if blind:
+        data["no_decision"] = f"{' and '.join(blind)}: no word the model knows"
     if threshold is None:
         lines = [f"score      {score:.6g}  ({score_meaning(model)}; higher = more similar)",
                  ("threshold  none: the model is not calibrated (train it with siamkit train, "
@@ -54,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         lines = [f"score      {score:.6g}  ({score_meaning(model)}; higher = more similar)",
                  f"threshold  {threshold:.6g}  ({describe_threshold(info)})",
-                 f"decision   {'same' if same else 'different'}"]
+                 f"decision   {'same' if same else 'different'}" if same is not None else
+                 f"decision   none: {data['no_decision']} (the score is not evidence)"]
     emit(args, data, "\n".join(lines))
     return 0

@@ -36,15 +36,28 @@ def check_config(cfg: ExperimentConfig) -> ExperimentConfig:
     return cfg
 
 
+def readers_of_keys() -> dict[str, list[str]]:
+    """Each reader-specific ``[data]`` key -> the sources (READERS names) that read it."""
+    read_by: dict[str, list[str]] = {}
+    for entry in READERS.entries():
+        for key in entry["keys"]:
+            read_by.setdefault(key, []).append(entry.name)
+    return read_by
+
+
+def keys_of_other_sources(d: DataConfig) -> set[str]:
+    """The ``[data]`` keys that only other sources read (``name`` for an image folder): they
+    mean nothing for ``d.source`` and are left out of a resolved config."""
+    own = set(READERS.entry(d.source)["keys"])
+    return {key for key in readers_of_keys() if key not in own}
+
+
 def _check_data(d: DataConfig, source: str) -> None:
     """The source must be a registered reader (:data:`siamkit.registry.READERS`), and every
     reader-specific key that is set must be one the reader reads."""
     need = _Checker(source, "data")
     reader = READERS.entry(d.source, f"{where(source, 'data')} source:")
-    read_by: dict[str, list[str]] = {}
-    for entry in READERS.entries():
-        for key in entry["keys"]:
-            read_by.setdefault(key, []).append(entry.name)
+    read_by = readers_of_keys()
     defaults = DataConfig()
     for key in (f.name for f in fields(DataConfig)):
         set_here = getattr(d, key) != getattr(defaults, key)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write_json, atomic_write_text
-from .checks import check_config
+from .checks import check_config, keys_of_other_sources
 from .fields import from_dict, to_dict
 from .overrides import apply_overrides
 from .schema import ExperimentConfig
@@ -66,8 +66,13 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> Exper
 
 
 def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
-    """The resolved config as plain data (what config.json holds; optional keys left unset omitted)."""
-    return to_dict(cfg)
+    """The resolved config as plain data (what config.json holds; optional keys left unset omitted,
+    and the ``[data]`` keys that only other sources read, such as a dataset ``name`` for an image
+    folder, left out: they would show a default that plays no part)."""
+    data = to_dict(cfg)
+    other = keys_of_other_sources(cfg.data)
+    data["data"] = {k: v for k, v in data["data"].items() if k not in other}
+    return data
 
 
 def config_to_toml(cfg: ExperimentConfig) -> str:

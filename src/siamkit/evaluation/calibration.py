@@ -8,11 +8,13 @@ choosing. Decision rule: same iff ``score >= threshold``; labels: 1 = same, 0 = 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from ..errors import NotCalibratedError
+from ..errors import NotCalibratedError, SiamkitWarning
 from ._validate import check_scores_labels
 from .model_scores import pair_scores
+from .threshold_checks import threshold_warnings
 from .thresholds import check_rule, choose_threshold, rates_at_threshold
 from .verification import verification_metrics
 
@@ -46,10 +48,19 @@ def calibrate_on_scores(
     description: str = "validation pairs",
 ) -> float:
     """Choose the threshold on validation ``scores`` (labels 1 = same, 0 = different), set it with
-    ``model.set_threshold`` and return it; ``description`` names the pairs in ``chosen_on``."""
+    ``model.set_threshold`` and return it; ``description`` names the pairs in ``chosen_on``.
+
+    A threshold that does not mean what its rule promised (see :mod:`.threshold_checks`: too few
+    pairs for the target FAR, most same pairs rejected) is set all the same, but each problem is a
+    :class:`~siamkit.errors.SiamkitWarning` and a line of ``threshold_info["warnings"]``."""
     check_rule(rule, target_far)
     threshold, info = choose_threshold(scores, labels, rule=rule, target_far=target_far)
     record = threshold_info(info, description)
+    problems = threshold_warnings(scores, labels, info, description)
+    if problems:
+        record["warnings"] = problems
+    for line in problems:
+        warnings.warn(line, SiamkitWarning, stacklevel=2)
     del record["value"]  # set_threshold records the value itself
     model.set_threshold(threshold, **record)
     return float(threshold)

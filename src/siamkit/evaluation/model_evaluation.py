@@ -11,12 +11,14 @@ higher = more similar.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from ..errors import SiamkitWarning
 from .calibration import calibrate_on_scores
 from .model_scores import embed_all, pair_scores
 from .one_shot import one_shot_accuracy_from_embeddings
@@ -62,6 +64,10 @@ def evaluate_model(model: Any, test: Any, val: Any = None, *, config: Evaluation
     test_pairs = verification_pairs(test, ev.pairs_seed + 1, "test data")
     out["test"] = verification(model, test_pairs, ev, batch_size, folder)
     out.update(evaluate_test_embeddings(model, test, ev, batch_size, folder))
+    said = (out["validation"].get("warnings", []) if "validation" in out else [])
+    said += [out["one_shot"]["note"]] if "note" in (out.get("one_shot") or {}) else []
+    if said:
+        out["warnings"] = said
     return out
 
 
@@ -79,8 +85,12 @@ def calibrate(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, batch_
     threshold = calibrate_on_scores(model, scores, pairs.y, rule=ev.threshold_rule,
                                     target_far=ev.target_far, description=description)
     figures = verification_metrics(scores, pairs.y, threshold=threshold, far_targets=ev.far_targets)
-    return {"pairs": pairs.note, **rates_at_threshold(scores, pairs.y, threshold),
-            "roc_auc": figures["roc_auc"], "eer": figures["eer"]}
+    out = {"pairs": pairs.note, **rates_at_threshold(scores, pairs.y, threshold),
+           "roc_auc": figures["roc_auc"], "eer": figures["eer"]}
+    said = (model.threshold_info or {}).get("warnings")
+    if said:
+        out["warnings"] = list(said)
+    return out
 
 
 def verification(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, batch_size: int,
@@ -120,7 +130,9 @@ def one_shot(model: Any, emb: torch.Tensor, labels: np.ndarray, ev: EvaluationCo
                                                k_shot=ev.k_shot, episodes=ev.episodes,
                                                seed=ev.pairs_seed, classes=eligible)
     if n_way < ev.n_way:
-        result["note"] = f"n_way lowered from {ev.n_way} to the {n_way} eligible test classes"
+        result["note"] = (f"one-shot: n_way lowered from {ev.n_way} to {n_way}: only {n_way} test "
+                          f"classes have the {ev.k_shot + 1} samples an episode needs")
+        warnings.warn(result["note"], SiamkitWarning, stacklevel=2)
     return result
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ExperimentConfig, config_to_dict, save_config
+from ..config import ExperimentConfig, config_from_json, config_to_dict, save_config
 from ..errors import ConfigError, SiamkitWarning
 from ..evaluation import evaluate_model, write_metrics_json
 from ..evaluation.plots import plot_loss_curves
@@ -67,7 +67,14 @@ def _warn_if_changed(cfg: ExperimentConfig, out: Path) -> None:
     saved = out / "config.json"
     if not saved.is_file():
         return
-    before, now = json.loads(saved.read_text(encoding="utf-8")), config_to_dict(cfg)
+    # Both sides resolved the same way, so that a run folder written by an older siamkit (which
+    # kept keys of other sources) compares equal to the same config today.
+    text = saved.read_text(encoding="utf-8")
+    try:
+        before = config_to_dict(config_from_json(text, str(saved)))
+    except ConfigError:  # a config this siamkit cannot read: compare what it says
+        before = json.loads(text)
+    now = config_to_dict(cfg)
     changed = [f"{section}.{key}" for section, values in now.items() if isinstance(values, dict)
                for key in sorted(set(values) | set(before.get(section, {})))
                if values.get(key) != before.get(section, {}).get(key)
@@ -166,9 +173,6 @@ def _run(cfg: ExperimentConfig, out_dir: str | os.PathLike, resume: bool, overwr
     _check_out_dir(out, resume, overwrite)
     if resume:
         _warn_if_changed(cfg, out)
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(cfg, out)
     info = log.info if main else (lambda *args: None)
     info("loading data (%s)", cfg.data.name if cfg.data.source == "dataset" else cfg.data.path)
     splits = load_splits(cfg.data, cfg.source)
@@ -180,6 +184,12 @@ def _run(cfg: ExperimentConfig, out_dir: str | os.PathLike, resume: bool, overwr
     info("training %s on %s (%s), %s batches of %d, %s", type(model.encoder).__name__,
          splits.modality, sizes, kind, cfg.batches.batch_size, type(loss).__name__)
     trainer = _trainer(cfg, model, loss, kind, out)
+    if main:
+        # Written once the data and model are built, just before the checkpoints it describes: a
+        # resume that fails earlier (a wrong path) leaves the interrupted run's config in place,
+        # so that the next --resume is compared with the run it continues.
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out)
     history = trainer.fit(*loaders, resume=resume)
     if not main:
         return RunResult(out, out / MODEL_DIR, out / "report.html", {}, history, model, cfg,

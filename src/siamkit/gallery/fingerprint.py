@@ -53,3 +53,22 @@ def describe_model(model: Any) -> dict[str, Any]:
         "distance": config.get("distance"),
         "head": (config.get("head") or {}).get("name") if config.get("head") else None,
     }
+
+
+# The described fields that shape an embedding (distance and head only compare embeddings).
+EMBEDDING_FIELDS = ("encoder", "adapter", "embedding_dim")
+_WORDS = {"encoder": "encoder", "adapter": "input", "embedding_dim": "embedding size"}
+
+
+def mismatch_message(where: str, stored: Any, stored_fp: str, given: Any, given_fp: str) -> str:
+    """One readable line: which of the models' fields differ, or that only the weights do.
+    ``stored`` / ``given``: :func:`describe_model` dicts (a gallery's may be older or missing)."""
+    stored = stored if isinstance(stored, dict) else {}
+    differ = [f"{_WORDS[key]} {stored.get(key)} (gallery) vs {given.get(key)} (given model)"
+              for key in EMBEDDING_FIELDS if key in stored and stored.get(key) != given.get(key)]
+    if not differ:
+        kind = ", ".join(f"{_WORDS[k]} {given.get(k)}" for k in EMBEDDING_FIELDS)
+        differ = [f"same {kind}, but other weights (fingerprint {stored_fp[:12]} vs "
+                  f"{given_fp[:12]})"]
+    return (f"{where}: its references were embedded by another model: {'; '.join(differ)}. "
+            f"Open it with the model that enrolled them, or enroll into a new gallery")

@@ -32,7 +32,7 @@ from ..version import __version__
 from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
 from . import _inputs, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
-from .fingerprint import describe_model, model_fingerprint
+from .fingerprint import describe_model, mismatch_message, model_fingerprint
 from .index import KINDS, VectorIndex
 from .members import Members
 from .persist import DB_FILE, MODEL_PATH_KEY, read_index, write_index
@@ -127,11 +127,9 @@ class Gallery:
                                ("siamkit_version", __version__)):
                 self._store.set_meta(key, value)
         elif stored != self.fingerprint_:
-            raise ModelMismatchError(
-                f"gallery {self.path}: its references were embedded by another model "
-                f"({self._store.get_meta('model')}, fingerprint {stored[:12]}); the given model "
-                f"({describe_model(self.model)}) has fingerprint {self.fingerprint_[:12]}. Open "
-                "it with the model that enrolled them, or enroll into a new gallery")
+            raise ModelMismatchError(mismatch_message(
+                f"gallery {self.path}", self._store.get_meta("model"), stored,
+                describe_model(self.model), self.fingerprint_))
 
     def _new_index(self) -> VectorIndex:
         return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,

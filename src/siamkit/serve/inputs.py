@@ -61,8 +61,26 @@ def raw_inputs(inputs: Inputs, model: Any, limits: Limits, where: str = "") -> A
             if len(text) > limits.max_text_chars:
                 raise HTTPException(413, f"{where}texts[{i}]: {len(text)} characters exceed "
                                          f"the limit of {limits.max_text_chars}")
+        reader.check_texts(model, items, _text_names(items, where))  # an empty text: 422
         return list(items)
     return reader.vector_rows(items, reader.input_dim(model), f"{where}vectors")
+
+
+def _text_names(texts: list[str], where: str) -> list[str]:
+    return [f"{where}texts[{i}] ({text[:60]!r})" for i, text in enumerate(texts)]
+
+
+def input_warnings(model: Any, items: Any, where: str = "") -> list[str]:
+    """What the command line would warn about these (checked) inputs: for a text model, texts none
+    of whose words it knows and texts that look like file paths (:mod:`siamkit.text_checks`); for
+    an image model, images its adapter converts (:mod:`siamkit.image_checks`)."""
+    kind = modality(model)
+    if kind == "text":
+        return reader.text_warnings(model, items, _text_names(items, where))
+    if kind == "image":
+        names = [f"images[{i}]" for i in range(len(items))]
+        return reader.image_warnings(model, items, names, where.rstrip(": ") or "images")
+    return []
 
 
 def decode_image(data: bytes, what: str, limits: Limits) -> Any:

@@ -94,14 +94,15 @@ def uploaded_images(files: list[UploadFile], state: ServiceState, field: str = "
             for i, f in enumerate(files)]
 
 
-def _scores(state: ServiceState, u, v, decide: bool) -> Scores:
+def _scores(state: ServiceState, u, v, decide: bool, warnings: list[str] | None = None) -> Scores:
     threshold = state.model.threshold
     if decide and threshold is None:
         raise HTTPException(409, "this model has no decision threshold: calibrate it, "
                                  "or use /api/similarity")
     scores = state.pair_scores(u, v)
     return Scores(scores=scores, score_kind=state.model.score_kind, threshold=threshold,
-                  same=None if threshold is None else [s >= threshold for s in scores])
+                  same=None if threshold is None else [s >= threshold for s in scores],
+                  warnings=warnings or [])
 
 
 def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
@@ -110,10 +111,12 @@ def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
     if len(a) != len(b):
         raise HTTPException(422, "a and b must hold as many inputs (pairs a[i], b[i]); "
                                  f"got {len(a)} and {len(b)}")
-    return _scores(state, state.embed(a, "a"), state.embed(b, "b"), decide)
+    said = convert.input_warnings(state.model, a, "a: ") + convert.input_warnings(state.model, b, "b: ")
+    return _scores(state, state.embed(a, "a"), state.embed(b, "b"), decide, said)
 
 
 def upload_pair_scores(state: ServiceState, a: UploadFile, b: UploadFile, decide: bool) -> Scores:
-    u = state.embed(uploaded_images([a], state, "a"), "a")
-    v = state.embed(uploaded_images([b], state, "b"), "b")
-    return _scores(state, u, v, decide)
+    images_a, images_b = uploaded_images([a], state, "a"), uploaded_images([b], state, "b")
+    said = (convert.input_warnings(state.model, images_a, "a: ")
+            + convert.input_warnings(state.model, images_b, "b: "))
+    return _scores(state, state.embed(images_a, "a"), state.embed(images_b, "b"), decide, said)

@@ -85,6 +85,11 @@ class Scores(BaseModel):
     threshold: Optional[float]
     same: Optional[list[bool]] = Field(None,
                                        description="score >= threshold; null without a threshold.")
+    warnings: list[str] = Field(default_factory=list,
+                                description="Inputs scored but not to be trusted, one line "
+                                            "each: a text none of whose words the model knows, a "
+                                            "file path given to a text model, an image the model "
+                                            "converts (colour dropped, aspect ratio squeezed).")
 
 
 class Enrolled(BaseModel):

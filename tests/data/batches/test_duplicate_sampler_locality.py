@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siamkit.data import DuplicateBatchSampler, PairData, make_loader
-from siamkit.errors import ConfigError, DataError
+from siamkit.errors import ConfigError, DataError, SiamkitWarning
 
 
 @settings(max_examples=60, deadline=None)
@@ -20,8 +22,12 @@ def test_no_group_twice_fixed_count_and_rows_once(sizes, batch, n_loc, share, se
     rng = np.random.default_rng(seed)
     localities = rng.integers(0, n_loc, len(groups))  # groups repeat inside localities too
     n = len(groups)
-    sampler = DuplicateBatchSampler(groups, batch, seed=seed, localities=localities,
-                                    local_share=share)
+    with warnings.catch_warnings(record=True) as caught:  # many drawn cases leave rows out
+        warnings.simplefilter("always")
+        sampler = DuplicateBatchSampler(groups, batch, seed=seed, localities=localities,
+                                        local_share=share)
+    said = [w for w in caught if issubclass(w.category, SiamkitWarning)]
+    assert len(said) == (1 if sampler.left_out else 0)  # said exactly when rows are left out
     batches = list(sampler)
     assert len(batches) == len(sampler) == -(-n // batch)
     for b in batches:
