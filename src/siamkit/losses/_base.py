@@ -19,7 +19,7 @@ from typing import ClassVar
 from torch import Tensor, nn
 
 from ..distances import Distance, get_distance
-from ..errors import DataError, SiamkitWarning
+from ..errors import ConfigError, DataError, SiamkitWarning
 # The batch checks live with the in-batch geometry; the losses take them from here.
 from ..geometry import check_embeddings, check_labelled, check_vector  # noqa: F401
 
@@ -74,3 +74,10 @@ def check_same_shape(a: Tensor, b: Tensor, names: tuple[str, str]) -> None:
         raise DataError(
             f"{names[1]}: shape {tuple(b.shape)} does not match {names[0]} {tuple(a.shape)}"
         )
+
+
+def positive_float(value: object, name: str) -> float:
+    """``value`` as a float, or a ConfigError naming ``name`` when it is not > 0."""
+    if not float(value) > 0:  # type: ignore[arg-type]
+        raise ConfigError(f"{name}: must be > 0, got {value!r}")
+    return float(value)  # type: ignore[arg-type]

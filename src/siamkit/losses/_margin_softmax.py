@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
+from ._base import positive_float
 from ._weights import LearnedWeightsLoss
 
 
@@ -79,8 +80,7 @@ class MarginSoftmaxLoss(LearnedWeightsLoss):
                  sub_centers: int = 1, lr_multiplier: float = 1.0) -> None:
         super().__init__(n_classes, embedding_dim, per_class=sub_centers,
                          lr_multiplier=lr_multiplier)
-        if not float(scale) > 0:
-            raise ConfigError(f"scale: must be > 0, got {scale!r}")
+        positive_float(scale, "scale")
         if float(margin) < 0:
             raise ConfigError(f"margin: must be >= 0, got {margin!r}")
         self.margin, self.scale = float(margin), float(scale)

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError
 from ..geometry import check_labelled
-from ._base import SiamkitLoss
+from ._base import SiamkitLoss, positive_float
 
 DATA_ARGS = ("n_classes", "embedding_dim")
 INIT = {
@@ -58,8 +58,7 @@ class LearnedWeightsLoss(SiamkitLoss):
         self.n_classes = _positive_int(n_classes, "n_classes")
         self.embedding_dim = _positive_int(embedding_dim, "embedding_dim")
         self.per_class = _positive_int(per_class, "per_class")
-        if not float(lr_multiplier) > 0:
-            raise ConfigError(f"lr_multiplier: must be > 0, got {lr_multiplier!r}")
+        positive_float(lr_multiplier, "lr_multiplier")
         if init not in INIT:
             raise ConfigError(f"init: must be one of {', '.join(INIT)}, got {init!r}")
         self.lr_multiplier = float(lr_multiplier)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError
 from ..registry import LOSSES
+from ._base import positive_float
 from ._weights import DATA_ARGS, LearnedWeightsLoss
 
 
@@ -56,9 +56,7 @@ class ProxyAnchorLoss(LearnedWeightsLoss):
     def __init__(self, n_classes: int, embedding_dim: int, margin: float = 0.1,
                  alpha: float = 32.0, lr_multiplier: float = 100.0) -> None:
         super().__init__(n_classes, embedding_dim, lr_multiplier=lr_multiplier, init="kaiming")
-        if not float(alpha) > 0:
-            raise ConfigError(f"alpha: must be > 0, got {alpha!r}")
-        self.margin, self.alpha = float(margin), float(alpha)
+        self.margin, self.alpha = float(margin), positive_float(alpha, "alpha")
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = self.check_batch(embeddings, labels)

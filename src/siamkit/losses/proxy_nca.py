@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ..errors import ConfigError
 from ..registry import LOSSES
+from ._base import positive_float
 from ._margin_softmax import margin_cross_entropy
 from ._weights import DATA_ARGS, LearnedWeightsLoss
 
@@ -40,9 +40,7 @@ class ProxyNCALoss(LearnedWeightsLoss):
     def __init__(self, n_classes: int, embedding_dim: int, scale: float = 1.0,
                  lr_multiplier: float = 1.0) -> None:
         super().__init__(n_classes, embedding_dim, lr_multiplier=lr_multiplier)
-        if not float(scale) > 0:
-            raise ConfigError(f"scale: must be > 0, got {scale!r}")
-        self.scale = float(scale)
+        self.scale = positive_float(scale, "scale")
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = self.check_batch(embeddings, labels)

@@ -19,10 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..errors import ConfigError
 from ..geometry import check_labelled
 from ..registry import LOSSES
-from ._base import SiamkitLoss
+from ._base import SiamkitLoss, positive_float
 
 NO_PAIR = "no anchor has both a positive and a negative (every class appears once, or all "\
           "samples share one class)"
@@ -58,9 +57,7 @@ class SupConLoss(SiamkitLoss):
 
     def __init__(self, temperature: float = 0.1) -> None:
         super().__init__()
-        if not float(temperature) > 0:
-            raise ConfigError(f"temperature: must be > 0, got {temperature!r}")
-        self.temperature = float(temperature)
+        self.temperature = positive_float(temperature, "temperature")
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         labels = check_labelled(embeddings, labels)

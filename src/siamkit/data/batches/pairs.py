@@ -63,6 +63,15 @@ class ClassIndex:
             raise DataError(f"{self.what}: class {cls} has a single sample (index {lonely[0]}); a "
                             f"positive pair needs two. Drop such classes or give more samples")
 
+    def usable_anchors(self, anchors: Any = None) -> np.ndarray:
+        """``anchors`` (default: every sample) as indices, checked to have a negative (a second
+        class) and a positive (a second sample of their own class)."""
+        self.require_negatives()
+        a = (np.arange(len(self.dense)) if anchors is None
+             else as_index(anchors, len(self.dense), "anchors").numpy())
+        self.require_positives(a)
+        return a
+
     def positives(self, anchors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A random other sample of each anchor's class."""
         c = self.dense[anchors]
@@ -86,10 +95,7 @@ def balanced_pair_indices(labels: Tensor | np.ndarray, seed: SeedLike = 0, ancho
     single class or for an anchor whose class has one sample.
     """
     index = ClassIndex(labels, what, classes)
-    index.require_negatives()
-    a = (np.arange(len(index.dense)) if anchors is None
-         else as_index(anchors, len(index.dense), "anchors").numpy())
-    index.require_positives(a)
+    a = index.usable_anchors(anchors)
     rng = as_rng(seed)
     pos, neg = index.positives(a, rng), index.negatives(a, rng)
     i1 = np.repeat(a, 2)

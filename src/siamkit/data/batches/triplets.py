@@ -23,7 +23,6 @@ from ...distances import get_distance
 from ...errors import ConfigError, DataError
 from ...geometry import hardest_negative, hardest_positive, label_masks, semihard_negative
 from ..containers import LabelledData
-from ..samples import as_index
 from ..seeding import SeedLike, as_rng
 from .pairs import ClassIndex
 
@@ -34,10 +33,7 @@ def random_triplet_indices(labels: Tensor | np.ndarray, seed: SeedLike = 0, anch
                            *, classes: list[str] | None = None, what: str = "labels") -> Triplets:
     """``(anchor, positive, negative)`` int64 indices; one triplet per anchor (default: all)."""
     index = ClassIndex(labels, what, classes)
-    index.require_negatives()
-    a = (np.arange(len(index.dense)) if anchors is None
-         else as_index(anchors, len(index.dense), "anchors").numpy())
-    index.require_positives(a)
+    a = index.usable_anchors(anchors)
     rng = as_rng(seed)
     return (torch.from_numpy(a.copy()), torch.from_numpy(index.positives(a, rng)),
             torch.from_numpy(index.negatives(a, rng)))
