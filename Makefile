@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # constraints-gpu.txt on a machine with an NVIDIA GPU (a CUDA build of torch): make setup CONSTRAINTS=...
 CONSTRAINTS ?= constraints.txt
+# The optional towers and backends the tests exercise (vision lives in .venv-vision: test-vision).
+EXTRAS ?= test,text,onnx,milvus
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
 .PHONY: setup demo test test-slow test-all table components gpu-check clean
@@ -13,7 +15,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e ".[test]"
+	$(PIP_INSTALL) -e ".[$(EXTRAS)]"
 	touch $@
 
 demo: setup

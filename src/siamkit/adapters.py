@@ -23,10 +23,16 @@ import torch
 from torch import Tensor, nn
 
 from .errors import ConfigError, DataError
+from .registry import ADAPTERS, did_you_mean
 
 
 class Adapter(nn.Module):
-    """Base class. ``type`` names the adapter in ``config.json``."""
+    """Base class. ``type`` names the adapter in ``config.json`` and in :data:`siamkit.registry.ADAPTERS`.
+
+    An adapter whose state does not fit in JSON (a Hugging Face tokenizer's files) writes it with
+    :meth:`save_files` into the model folder and reads it back in :meth:`from_saved`; the default
+    keeps everything in ``to_config()``.
+    """
 
     type: str = ""
 
@@ -36,7 +42,22 @@ class Adapter(nn.Module):
     def to_config(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def save_files(self, folder: Path) -> None:
+        """Write files beside ``config.json`` (none by default). ``folder`` is the model folder."""
 
+    @classmethod
+    def from_saved(cls, config: dict[str, Any], folder: Path | None = None) -> "Adapter":
+        """Rebuild from ``to_config()`` minus ``type`` (and the model ``folder`` it was saved in)."""
+        return cls(**config)
+
+
+def register_adapter(cls: type[Adapter]) -> type[Adapter]:
+    """Class decorator: make ``cls`` rebuildable from a ``config.json`` that names its ``type``."""
+    ADAPTERS.add(cls.type, cls)
+    return cls
+
+
+@register_adapter
 class TensorAdapter(Adapter):
     """No preprocessing: for user encoders that take tensors as they are."""
 
@@ -52,6 +73,7 @@ class TensorAdapter(Adapter):
         return {"type": self.type}
 
 
+@register_adapter
 class ImageAdapter(Adapter):
     """Images of ``channels`` (1 = grayscale, 3 = RGB) at ``image_size`` (H, W).
 
@@ -149,6 +171,7 @@ def _to_unit_float(x: Tensor) -> Tensor:
     return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
 
 
+@register_adapter
 class VectorAdapter(Adapter):
     """Feature vectors of ``input_dim``, standardised with ``mean`` / ``std`` learned by ``fit``."""
 
@@ -197,6 +220,7 @@ class VectorAdapter(Adapter):
         return {"type": self.type, "input_dim": self.input_dim, "mean": self.mean, "std": self.std}
 
 
+@register_adapter
 class TextAdapter(Adapter):
     """Texts, tokenised by a fitted :class:`siamkit.data.Tokenizer` to int64 ids padded with 0."""
 
@@ -224,22 +248,22 @@ class TextAdapter(Adapter):
     def to_config(self) -> dict[str, Any]:
         return {"type": self.type, "max_length": self.max_length, "tokenizer": self.tokenizer.to_dict()}
 
+    @classmethod
+    def from_saved(cls, config: dict[str, Any], folder: Path | None = None) -> "TextAdapter":
+        from .data.text import Tokenizer
 
-def adapter_from_config(config: dict[str, Any]) -> Adapter:
-    """Rebuild an adapter from its ``to_config()`` dict (as stored in ``config.json``)."""
+        return cls(Tokenizer.from_dict(config["tokenizer"]), config.get("max_length"))
+
+
+def adapter_from_config(config: dict[str, Any], folder: Path | None = None) -> Adapter:
+    """Rebuild an adapter from its ``to_config()`` dict (as stored in ``config.json``); ``folder`` is
+    the model folder, for adapters that saved files there."""
     config = dict(config)
     kind = config.pop("type", None)
+    if not isinstance(kind, str) or kind not in ADAPTERS:
+        hint = did_you_mean(str(kind), ADAPTERS.names(True))
+        raise ConfigError(f"adapter: unknown type {kind!r}{hint}; expected {', '.join(ADAPTERS.names())}")
     try:
-        if kind == "tensor":
-            return TensorAdapter()
-        if kind == "image":
-            return ImageAdapter(**config)
-        if kind == "vector":
-            return VectorAdapter(**config)
-        if kind == "text":
-            from .data.text import Tokenizer
-
-            return TextAdapter(Tokenizer.from_dict(config["tokenizer"]), config.get("max_length"))
+        return ADAPTERS.get(kind).from_saved(config, folder)
     except (TypeError, KeyError) as exc:
         raise ConfigError(f"adapter {kind!r}: bad settings ({exc})") from None
-    raise ConfigError(f"adapter: unknown type {kind!r}; expected tensor, image, vector or text")

@@ -29,7 +29,7 @@ from .atomic import atomic_path, atomic_write_json
 from .version import __version__
 from .adapters import Adapter, TensorAdapter, adapter_from_config
 from .distances import Distance, ScoreScale, get_distance
-from .encoders.base import Encoder, create_encoder
+from .encoders.base import Encoder, get_encoder_class
 from .errors import ConfigError, ModelFileError, NotCalibratedError
 from .heads import create_head, head_scores
 
@@ -211,6 +211,9 @@ class SiameseNetwork(nn.Module):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        if isinstance(self.encoder, Encoder):
+            self.encoder.save_files(path)
+        self.adapter.save_files(path)
         with atomic_path(path / WEIGHTS_FILE) as tmp:
             save_file(state, str(tmp), metadata={"format": "pt", "siamkit_version": __version__})
         atomic_write_json(path / CONFIG_FILE, self.to_config())
@@ -232,11 +235,11 @@ class SiameseNetwork(nn.Module):
                         f"{where}: its encoder is a user module ({enc_cfg.get('class')}) that is not in "
                         "siamkit's registry; pass an instance: SiameseNetwork.load(path, encoder=...)"
                     )
-                encoder = create_encoder(enc_cfg["name"], **enc_cfg.get("config", {}))
+                encoder = get_encoder_class(enc_cfg["name"]).from_saved(enc_cfg.get("config", {}), path)
             head = None
             if config.get("head"):
                 head = create_head(config["head"]["name"], **config["head"].get("config", {}))
-            adapter = adapter_from_config(config.get("adapter") or {"type": "tensor"})
+            adapter = adapter_from_config(config.get("adapter") or {"type": "tensor"}, path)
             threshold = config.get("threshold") or {}
             model = cls(encoder, distance=config["distance"], head=head, adapter=adapter,
                         threshold=threshold.get("value"), threshold_info=threshold,

@@ -204,8 +204,9 @@ MINERS = Registry("miner", ("siamkit.miners",))
 DATASETS = Registry("dataset", ("siamkit.data",),
                     normalize=lambda name: name.strip().lower().replace("_", "-"))
 READERS = Registry("data source", ("siamkit.data",))
+ADAPTERS = Registry("adapter", ("siamkit.adapters",))
 
 REGISTRIES: dict[str, Registry] = {
     "encoders": ENCODERS, "losses": LOSSES, "heads": HEADS, "distances": DISTANCES,
-    "miners": MINERS, "datasets": DATASETS, "readers": READERS,
+    "miners": MINERS, "datasets": DATASETS, "readers": READERS, "adapters": ADAPTERS,
 }

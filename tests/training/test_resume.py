@@ -205,7 +205,17 @@ def test_a_checkpoint_written_before_the_restructure_resumes_the_same_run(straig
     ckpt = load_checkpoint(folder)
     assert (ckpt["epoch"], ckpt["batch"], ckpt["step"]) == (2, 4, 16)
     trainer, model = run(folder, resume=True, model_seed=7)
-    assert_same_weights(model, straight["model"], atol=1e-5)
+    # The last layer's bias moves every embedding alike, so no distance (and no loss) sees it: its
+    # gradient is rounding noise that Adam scales up, and it differs from machine to machine. The
+    # run is the same when everything the loss sees is: the other weights and the distances.
+    weights = {k: v for k, v in model.state_dict().items() if k != "encoder.net.3.bias"}
+    assert_same_weights(weights, {k: straight["model"][k] for k in weights}, atol=1e-5)
+    again = tiny_model(dropout=0.2)
+    again.load_state_dict(straight["model"])
+    x1, x2, _ = batches("pairs", 1, seed=3)[0]
+    with torch.no_grad():
+        torch.testing.assert_close(model.eval().distance(x1, x2), again.eval().distance(x1, x2),
+                                   atol=1e-5, rtol=0)
     got = trainer.history_.to_dict()
     want = straight["history"]
     assert [e["steps"] for e in got["epochs"]] == [e["steps"] for e in want["epochs"]]

@@ -13,6 +13,7 @@ adds it to :data:`siamkit.registry.ENCODERS`).
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 import torch.nn.functional as F
@@ -53,6 +54,18 @@ class Encoder(nn.Module):
             value = getattr(self, key)
             config[key] = list(value) if isinstance(value, tuple) else value
         return config
+
+    def save_files(self, folder: Path) -> None:
+        """Write what this encoder needs beside ``config.json`` into the model ``folder`` (nothing
+        by default). A pretrained backbone writes its architecture config (and a tokenizer its
+        files) here, so that the folder reloads without the hub or the original checkpoint."""
+
+    @classmethod
+    def from_saved(cls, config: dict[str, Any], folder: Path | None = None) -> "Encoder":
+        """The encoder, before its weights are loaded, from ``get_config()`` and the model
+        ``folder`` it was saved in. Overrides must not run code or unpickle anything from
+        ``folder``: a model folder is data."""
+        return create_encoder(cls.name, **config)
 
     @classmethod
     def data_arguments(cls, args: Mapping[str, Any]) -> tuple[str, ...] | None:
