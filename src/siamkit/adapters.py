@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from . import image_checks
 from .errors import ConfigError, DataError
 from .registry import ADAPTERS, did_you_mean
 
@@ -128,18 +129,16 @@ class ImageAdapter(Adapter):
         return torch.stack([self._prepare_one(item, i) for i, item in enumerate(items)])
 
     def _prepare_one(self, item: Any, index: int) -> Tensor:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
 
         if isinstance(item, (str, Path)):
             path = Path(item)
             if not path.is_file():
                 raise DataError(f"image {path}: no such file")
-            try:
-                with Image.open(path) as img:
-                    img.load()
-                    image = img.copy()
-            except (UnidentifiedImageError, OSError, ValueError) as exc:
-                raise DataError(f"image {path}: not a readable image ({exc.__class__.__name__})") from None
+            # The header first: a file claiming too many pixels is refused before it is decoded.
+            with image_checks.open_image(path, f"image {path}", image_checks.max_image_pixels(),
+                                         f"set {image_checks.MAX_PIXELS_ENV} to raise it") as img:
+                image = image_checks.load_image(img, f"image {path}").copy()
         elif isinstance(item, Image.Image):
             image = item
         else:

@@ -25,16 +25,15 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import io
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import DataError, InputTooLargeError, SiamkitError, SiamkitWarning
+from .errors import DataError, SiamkitError, SiamkitWarning
 # The service reads these through this module too, so that both run the same checks.
-from .image_checks import image_warnings
+from .image_checks import image_warnings, load_image, open_image
 from .text_checks import check_texts, text_names, text_warnings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
@@ -195,27 +194,10 @@ def base64_bytes(text: str, what: str) -> bytes:
         raise DataError(f"{what}: not valid base64") from None
 
 
-def decode_image(data: bytes, what: str, max_pixels: int | None = None) -> Any:
+def decode_image(data: bytes, what: str, max_pixels: int | None = None, hint: str = "") -> Any:
     """The bytes of an image file -> a loaded PIL image. The size is checked before the pixels are
     decoded, so that a small file claiming a huge image (a decompression bomb) costs nothing."""
-    from PIL import Image
-
-    if not data:
-        raise DataError(f"{what}: empty file")
-    try:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise InputTooLargeError(f"{what}: {width}x{height} pixels exceed the limit of "
-                                     f"{max_pixels}")
-        image.load()
-    except InputTooLargeError:
-        raise
-    except Image.DecompressionBombError:
-        raise InputTooLargeError(f"{what}: too many pixels (decompression bomb)") from None
-    except Exception as exc:  # any decoder failure on outside bytes is a bad input, never a crash
-        raise DataError(f"{what}: not a readable image ({type(exc).__name__})") from None
-    return image
+    return load_image(open_image(data, what, max_pixels, hint), what)
 
 
 def vector_rows(rows: Sequence[Sequence[float]], dim: int | None, what: str = "vectors"

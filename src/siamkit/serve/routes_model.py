@@ -90,8 +90,8 @@ def uploaded_images(files: list[UploadFile], state: ServiceState, field: str = "
     if len(files) > state.limits.max_batch:
         raise HTTPException(413, f"{len(files)} files exceed the batch limit of "
                                  f"{state.limits.max_batch}")
-    return [convert.decode_image(f.file.read(), f"{field}[{i}] ({f.filename})", state.limits)
-            for i, f in enumerate(files)]
+    return convert.checked_images([(f.file.read(), f"{field}[{i}] ({f.filename})")
+                                   for i, f in enumerate(files)], state.limits)
 
 
 def _scores(state: ServiceState, u, v, decide: bool, warnings: list[str] | None = None) -> Scores:
@@ -108,6 +108,8 @@ def _scores(state: ServiceState, u, v, decide: bool, warnings: list[str] | None 
 def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
     a = convert.raw_inputs(body.a, state.model, state.limits, "a: ")
     b = convert.raw_inputs(body.b, state.model, state.limits, "b: ")
+    if isinstance(a, convert.Images):
+        convert.check_request_pixels([a, b], state.limits)
     if len(a) != len(b):
         raise HTTPException(422, "a and b must hold as many inputs (pairs a[i], b[i]); "
                                  f"got {len(a)} and {len(b)}")
@@ -117,6 +119,7 @@ def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
 
 def upload_pair_scores(state: ServiceState, a: UploadFile, b: UploadFile, decide: bool) -> Scores:
     images_a, images_b = uploaded_images([a], state, "a"), uploaded_images([b], state, "b")
+    convert.check_request_pixels([images_a, images_b], state.limits)
     said = (convert.input_warnings(state.model, images_a, "a: ")
             + convert.input_warnings(state.model, images_b, "b: "))
     return _scores(state, state.embed(images_a, "a"), state.embed(images_b, "b"), decide, said)
