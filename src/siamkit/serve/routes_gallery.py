@@ -3,7 +3,8 @@
 The writes (their names are :data:`siamkit.serve.auth.WRITE_ROUTES`) need the admin key and are
 recorded in the audit log. ``DELETE /api/gallery/identities/{identity}`` takes the rest of the
 path, so that any name that could be enrolled can be removed: ``dept/ann`` as ``dept%2Fann`` (what
-``urllib.parse.quote(name, safe="")`` sends) or ``dept/ann``.
+``urllib.parse.quote(name, safe="")`` sends) or ``dept/ann``. The two names no URL path can carry,
+``.`` and ``..`` (clients resolve them as folder steps), are refused at enrollment over HTTP.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .schemas import (
     Verified,
 )
 from .state import ServiceState
+
+DOT_SEGMENTS = (".", "..")
 
 
 def gallery_router() -> APIRouter:
@@ -107,6 +110,10 @@ def gallery_router() -> APIRouter:
 def _enroll(request: Request, identity: str, raw: list, metadata: dict | None) -> Enrolled:
     state = state_of(request)
     gallery = state.require_gallery()
+    if identity in DOT_SEGMENTS:
+        raise HTTPException(422, f"identity {identity!r}: a URL path cannot hold it (clients "
+                                 "resolve it as a folder step), so it could not be removed over "
+                                 "HTTP; choose another name")
     emb = state.embed(raw, f"samples of {identity!r}")
     ids = gallery.enroll_embeddings(identity, emb, metadata)
     audit.record(request, "enroll", identity=identity, reference_ids=ids)
