@@ -14,7 +14,7 @@ chunk's images (so freeing their pixels) before the next is decoded.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 import numpy as np
 from fastapi import HTTPException
@@ -132,10 +132,11 @@ def check_request_pixels(batches: list[Images], limits: Limits) -> None:
                                  f"limit of {limits.max_request_pixels} (--max-request-pixels)")
 
 
-def embed_images(images: Images, embed: Callable[[list], np.ndarray],
-                 chunk_pixels: int) -> np.ndarray:
+def embed_images(images: Images, embed: Callable[[list], np.ndarray], chunk_pixels: int,
+                 lock: ContextManager) -> np.ndarray:
     """Embeddings of ``images``, decoded and embedded in chunks of at most ``chunk_pixels`` (or
-    one image): at most one chunk of decoded pixels is held at a time."""
+    one image), each chunk decoded and embedded while holding ``lock`` (the model's): the
+    service as a whole holds at most one chunk of decoded pixels at a time."""
     out, start = [], 0
     try:
         while start < len(images):
@@ -144,11 +145,12 @@ def embed_images(images: Images, embed: Callable[[list], np.ndarray],
                                           <= chunk_pixels):
                 pixels += _pixels(images[stop])
                 stop += 1
-            chunk = [image_checks.load_image(images[i], images.names[i])
-                     for i in range(start, stop)]
-            out.append(embed(chunk))
-            for image in chunk:
-                image.close()  # frees the decoded pixels now, not when the request ends
+            with lock:
+                chunk = [image_checks.load_image(images[i], images.names[i])
+                         for i in range(start, stop)]
+                out.append(embed(chunk))
+                for image in chunk:
+                    image.close()  # frees the decoded pixels now, not when the request ends
             start = stop
     finally:
         for image in images[start:]:

@@ -32,14 +32,11 @@ class ServiceState:
     def embed(self, raw: list[Any], what: str = "inputs") -> np.ndarray:
         """Embeddings ``[n, D]`` of checked raw inputs (DataError -> 422 by the app's handler).
         Images (:class:`~siamkit.serve.inputs.Images`) are decoded and embedded a chunk at a
-        time, each chunk under the model lock, so that the decoded pixels the whole service holds
-        at once are one chunk's."""
+        time, each chunk decoded under the model lock too, so that the decoded pixels the whole
+        service holds at once are one chunk's."""
         if isinstance(raw, Images):
-            return embed_images(raw, lambda chunk: self._encode(chunk, what),
-                                self.limits.max_image_pixels)
-        return self._encode(raw, what)
-
-    def _encode(self, raw: list[Any], what: str) -> np.ndarray:
+            return embed_images(raw, lambda chunk: encode(self.model, chunk, what),
+                                self.limits.max_image_pixels, self.model_lock)
         with self.model_lock:
             return encode(self.model, raw, what)
 
