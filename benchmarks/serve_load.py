@@ -57,7 +57,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "serve_load.json"
 SIDE = 28
 ADMIN_KEY, READ_KEY = "load-admin-key-0123456789abcdef", "load-read-key-0123456789abcdef"
 RSS_BUDGET_MB = 1536
-MIX = (("enroll", 0.40), ("identify", 0.32), ("delete", 0.16), ("heavy", 0.10), ("hostile", 0.02))
+MIX = (("enroll", 0.42), ("identify", 0.36), ("delete", 0.18), ("heavy", 0.03), ("hostile", 0.01))
 
 
 def save_tiny_model(folder: Path) -> Path:
@@ -103,8 +103,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model_dir: Path, gallery_dir: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1",
+def start_server(model_dir: Path, gallery_dir: Path, port: int, log: Path,
+                 src: Path = ROOT / "src") -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1",
            "SIAMKIT_API_KEY": ADMIN_KEY, "SIAMKIT_READ_KEY": READ_KEY}
     cmd = [sys.executable, "-m", "siamkit.serve", "serve", str(model_dir),
            "--gallery", str(gallery_dir), "--port", str(port), "--log-level", "warning"]
@@ -340,6 +341,29 @@ def run_load(clients: int = 16, duration: float = 60.0, workdir: Path | None = N
     }
 
 
+def hostile_alone(workdir: Path, src: Path) -> dict:
+    """The issue's request alone (64 PNGs of 4096 x 4096 in one identify) against a fresh server
+    run from ``src``: its answer and the server's peak RSS before and after it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    model_dir = save_tiny_model(workdir / "model")
+    port = free_port()
+    proc = start_server(model_dir, workdir / "gallery", port, workdir / "server.log", src)
+    big = blank_png(4096, 4096)
+    try:
+        before = proc_status_kb(proc.pid, "VmHWM") or 0
+        t = time.perf_counter()
+        r = httpx.post(f"http://127.0.0.1:{port}/api/gallery/identify/upload", timeout=600,
+                       headers={"X-API-Key": ADMIN_KEY}, data={"k": "1"},
+                       files=[("files", (f"big{i}.png", big, "image/png")) for i in range(64)])
+        seconds = time.perf_counter() - t
+        after = proc_status_kb(proc.pid, "VmHWM") or 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+    return {"src": str(src), "status": r.status_code, "seconds": round(seconds, 2),
+            "peak_rss_mb_before": round(before / 1024, 1), "peak_rss_mb_after": round(after / 1024, 1)}
+
+
 def passed(result: dict) -> bool:
     return (result["failures"] == 0 and result["wrong_identifications"] == 0
             and result["lost"] == 0 and result["deletions_undone"] == 0
@@ -353,11 +377,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     parser.add_argument("--quick", action="store_true", help="4 clients for 5 s")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--baseline-src", type=Path,
+                        help="also send the issue's 64-image request alone to a server run from "
+                             "this source tree (e.g. the commit before the limits, from "
+                             "`git archive de9edb9 src | tar -x -C /tmp/before`), beside this one")
     args = parser.parse_args(argv)
     clients, duration = (4, 5.0) if args.quick else (args.clients, args.duration)
     result = {"benchmark": "serve_load", "machine": platform.platform(), "cpus": os.cpu_count(),
               **run_load(clients, duration)}
     result["passed"] = passed(result)
+    if args.baseline_src is not None:
+        tmp = Path(tempfile.mkdtemp(prefix="siamkit-hostile-"))
+        result["hostile_request_alone"] = {
+            "this": hostile_alone(tmp / "this", ROOT / "src"),
+            "baseline": hostile_alone(tmp / "baseline", args.baseline_src.resolve())}
     print(json.dumps(result, indent=2))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -124,6 +124,15 @@ def test_enrollment_metadata_has_a_size_limit():
     assert r.status_code == 413 and "metadata" in r.json()["detail"]
 
 
+def test_the_limits_are_described_by_the_model_route():
+    client = make_client(vector_model(), limits=Limits(queue_timeout_s=2.5, max_concurrent=3))
+    limits = client.get("/api/model").json()["limits"]
+    assert limits["queue_timeout_s"] == 2.5 and limits["max_concurrent"] == 3
+    assert limits["max_request_pixels"] == 4 * 4096 * 4096 and limits["max_metadata_bytes"] == 16384
+    with pytest.raises(ValueError, match="max_concurrent"):
+        Limits(max_concurrent=0)
+
+
 def test_model_running_requests_beyond_the_slots_get_503_with_retry_after():
     async def slow_app(scope, receive, send):
         await asyncio.sleep(0.5)

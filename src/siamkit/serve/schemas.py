@@ -8,7 +8,7 @@ vector model. Exactly one of the three per request; image endpoints also take mu
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +70,7 @@ class ModelInfo(BaseModel):
     score_kind: str
     threshold: Optional[float]
     threshold_info: dict[str, Any]
-    limits: dict[str, int]
+    limits: dict[str, Union[int, float]]
     gallery: Optional[dict[str, Any]]
 
 
