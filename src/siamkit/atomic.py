@@ -26,13 +26,15 @@ from typing import Any, Callable, Iterator
 from .errors import WriteError
 
 _CHUNK = 1 << 20
+_FULL = 1 << 20  # less room than this left after a failed write: the device is full
 
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, *, min_size: int = 1,
                 check: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` for a writer to fill; when the block ends, the file
-    must hold at least ``min_size`` bytes and pass ``check(path)`` (which raises if it does not);
+    must hold at least ``min_size`` bytes and pass ``check(path)`` (a reader that raises on a bad
+    file);
     then it replaces ``target`` durably. On any error it is removed and ``target`` is left as it
     was; an OSError of the writer becomes a :class:`WriteError` naming ``target``."""
     target = Path(target)
@@ -44,7 +46,11 @@ def atomic_path(target: str | os.PathLike, *, min_size: int = 1,
             raise WriteError(f"{target}: the writer produced {size} bytes (at least {min_size} "
                              f"expected){_room(target)}; the previous file is kept")
         if check is not None:
-            check(tmp)
+            try:
+                check(tmp)
+            except Exception as exc:  # noqa: BLE001 - whatever the reader raises: unusable
+                raise WriteError(f"{target}: the written file is unusable ({exc}){_room(target)}; "
+                                 "the previous file is kept") from None
         _fsync_file(tmp)
         os.replace(tmp, target)
         fsync_folder(target.parent)
@@ -109,6 +115,8 @@ def write_failure(target: str | os.PathLike, exc: BaseException) -> str:
     else:
         text = str(exc).strip().splitlines()
         what = f"{type(exc).__name__}: {text[0][:200] if text else ''}"
+        if _free(target) is not None and _free(target) < _FULL:  # a library's words for ENOSPC
+            what = f"the device is full; {what}"
     return f"{target}: could not be written ({what}){_room(target)}; the previous file is kept"
 
 
@@ -154,10 +162,16 @@ def _discard(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _room(target: Path) -> str:
+def _free(target: Path) -> int | None:
     try:
-        free = shutil.disk_usage(Path(target).parent).free
+        return shutil.disk_usage(Path(target).parent).free
     except OSError:
+        return None
+
+
+def _room(target: Path) -> str:
+    free = _free(target)
+    if free is None:
         return ""
     return f" ({_size(free)} free on its filesystem)"
 

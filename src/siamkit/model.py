@@ -25,12 +25,12 @@ from typing import Any, Iterable
 import torch
 from torch import Tensor, nn
 
-from .atomic import atomic_path, atomic_write_json
+from .atomic import atomic_path, atomic_write_json, write_failure
 from .version import __version__
 from .adapters import Adapter, TensorAdapter, adapter_from_config
 from .distances import Distance, ScoreScale, get_distance
 from .encoders.base import Encoder, get_encoder_class
-from .errors import ConfigError, ModelFileError, NotCalibratedError
+from .errors import ConfigError, ModelFileError, NotCalibratedError, SiamkitError, WriteError
 from .heads import create_head, head_scores
 
 CONFIG_FILE = "config.json"
@@ -214,8 +214,14 @@ class SiameseNetwork(nn.Module):
         if isinstance(self.encoder, Encoder):
             self.encoder.save_files(path)
         self.adapter.save_files(path)
-        with atomic_path(path / WEIGHTS_FILE) as tmp:
-            save_file(state, str(tmp), metadata={"format": "pt", "siamkit_version": __version__})
+        try:
+            with atomic_path(path / WEIGHTS_FILE, check=_readable_weights) as tmp:
+                save_file(state, str(tmp), metadata={"format": "pt",
+                                                     "siamkit_version": __version__})
+        except (SiamkitError, OSError):
+            raise
+        except Exception as exc:  # safetensors raises its own type for a failed write
+            raise WriteError(write_failure(path / WEIGHTS_FILE, exc)) from None
         atomic_write_json(path / CONFIG_FILE, self.to_config())
         return path
 
@@ -276,6 +282,14 @@ def read_model_config(path: Path) -> dict[str, Any]:
         if key not in config:
             raise ModelFileError(f"model {path}: {CONFIG_FILE} lacks the key {key!r}")
     return config
+
+
+def _readable_weights(file: Path) -> None:
+    """A safetensors file whose header and sizes check out (read without loading the tensors)."""
+    from safetensors import safe_open
+
+    with safe_open(str(file), framework="pt") as fh:
+        fh.keys()
 
 
 def read_weights(file: Path) -> dict[str, Tensor]:
