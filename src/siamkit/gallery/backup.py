@@ -8,7 +8,8 @@ that is older than the database is detected at the first open and rebuilt from t
 which is the truth. ``backup.json`` records the snapshot's counts and the SHA-256 of the copied
 database, which :func:`restore_gallery` checks before it writes anything.
 
-A backup folder is itself a gallery (it opens with :class:`~siamkit.gallery.Gallery`).
+A backup folder is itself a gallery (it opens with :class:`~siamkit.gallery.Gallery`), but opening
+it writes to it, after which it no longer matches its manifest: restore it, and open the copy.
 """
 
 from __future__ import annotations
