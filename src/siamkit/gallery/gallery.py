@@ -113,7 +113,11 @@ class Gallery:
         self.index_kind_ = self.index or stored_kind or "flat"
         if self.index_kind_ != stored_kind:
             self._store.set_meta("index", self.index_kind_)
-        self._index = self._new_index()
+        try:
+            self._index = self._new_index()
+        except ConfigError as exc:
+            self._store.close()
+            raise DataError(f"{self._where()}: {DB_FILE}: meta index: {exc}") from None
         self._fill_checksums()
         self._load_maps()
         if self.path is not None:
@@ -177,6 +181,10 @@ class Gallery:
             raise ModelMismatchError(mismatch_message(
                 f"gallery {self.path}", self._store.get_meta("model"), stored,
                 describe_model(self.model), self.fingerprint_))
+        dim = self._store.get_meta("dim")
+        if dim is not None and dim != self.dim_:
+            raise DataError(f"{self._where()}: {DB_FILE}: meta dim is {dim!r}, but the model "
+                            f"(whose fingerprint matches) gives {self.dim_}-dim embeddings")
 
     def _new_index(self) -> VectorIndex:
         return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,

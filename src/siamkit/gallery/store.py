@@ -79,7 +79,10 @@ class Store:
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", SCHEMA_VERSION)
-        elif int(version) > SCHEMA_VERSION:
+        elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise DataError(f"gallery database {file}: meta schema_version: expected a whole "
+                            f"number >= 1, got {version!r}")
+        elif version > SCHEMA_VERSION:
             raise DataError(f"gallery database {file}: written by a newer siamkit "
                             f"(schema {version}); upgrade")
 
@@ -106,7 +109,13 @@ class Store:
 
     def get_meta(self, key: str) -> Any:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except (TypeError, ValueError):
+            raise DataError(f"gallery database {self.file}: meta {key}: not valid JSON "
+                            f"({str(row[0])[:60]!r})") from None
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as db:

@@ -171,9 +171,34 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise ModelFileError(
             f"checkpoint {path}: not a siamkit training checkpoint (no format: {FORMAT})"
         )
-    if int(state.get("format_version", 0)) > FORMAT_VERSION:
+    version = state.get("format_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"checkpoint {path}: format_version: expected a whole number >= 1, "
+                             f"got {version!r}")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"checkpoint {path}: written by a newer siamkit "
             f"({state.get('siamkit_version')}); upgrade siamkit"
         )
+    check_position(state, path)
     return state
+
+
+def check_position(state: dict[str, Any], path: Path) -> None:
+    """The header fields a resumed run trusts: where the run is (whole numbers >= 0) and its
+    ``run`` record, so that a tampered checkpoint is refused in one line, not deep in ``fit``."""
+    for key in ("epoch", "batch", "step"):
+        value = state.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ModelFileError(f"checkpoint {path}: {key}: expected a whole number >= 0, "
+                                 f"got {value!r}")
+    run = state.get("run")
+    if run is not None:
+        if not isinstance(run, dict):
+            raise ModelFileError(f"checkpoint {path}: run: expected a dict, got {run!r}"[:200])
+        for key in ("seed", "world_size", "epochs"):
+            value = run.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or (key != "seed" and value < 1)):
+                raise ModelFileError(f"checkpoint {path}: run.{key}: expected a whole number"
+                                     f"{'' if key == 'seed' else ' >= 1'}, got {value!r}")
