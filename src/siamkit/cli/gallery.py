@@ -1,5 +1,5 @@
 """``siamkit gallery enroll|identify|verify|remove|list`` (and ``check|backup|restore``, in
-:mod:`siamkit.cli.gallery_admin`): the gallery from the shell.
+:mod:`siamkit.cli._gallery_admin`): the gallery from the shell.
 
 ``add_parser(subparsers)`` registers the command on the main ``siamkit`` parser; each subcommand
 sets ``func(args) -> int``. Samples and probes are read by :mod:`siamkit.inputs`, the way the model
@@ -21,7 +21,7 @@ from ..gallery import AGGREGATES, Gallery
 from ..gallery.index import KINDS
 from ..gallery.persist import DB_FILE, recorded_model_path
 from ..inputs import read_inputs
-from . import gallery_admin
+from . import _gallery_admin
 from ._common import HelpFormatter, add_command, add_json_flag, emit
 
 DESCRIPTION = (
@@ -82,7 +82,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("identities", nargs="+")
 
     command("list", "list the enrolled identities", _list)
-    gallery_admin.add_subcommands(sub, command)
+    _gallery_admin.add_subcommands(sub, command)
     return parser
 
 
