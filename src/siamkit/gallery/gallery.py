@@ -60,6 +60,11 @@ class Gallery:
         shortlist: references rescored by a head model per probe.
         batch_size: inputs embedded per forward pass.
 
+    Opening checks the folder (:mod:`siamkit.gallery.integrity`): rows that cannot be used refuse
+    the open; an index that differs from the database is rebuilt, with a warning. When the rebuilt
+    index cannot be saved (a full disk), the gallery opens read-only: ``read_only_`` says why,
+    searches work, and enroll and remove raise :class:`~siamkit.errors.WriteError`.
+
     Call :meth:`close` (or use ``with``) when done with a gallery kept in a folder: it saves the
     search index; otherwise the next open rebuilds the index from the stored embeddings (with a
     :class:`~siamkit.errors.SiamkitWarning`), which loses nothing but takes time.
