@@ -94,6 +94,14 @@ def gallery(j: dict) -> list[Row]:
     return rows
 
 
+def gallery_integrity(j: dict) -> list[Row]:
+    return [(f"gallery open with the index verified against SQLite, {r['references']:,} refs x "
+             f"{r['dim']}-d (load {_load(j)})",
+             f"{1e3 * r['open_verified_s']:.0f} ms; full check {r['full_check_s']:.2f} s",
+             f"open unverified {1e3 * r['open_unverified_s']:.0f} ms ({r['open_ratio']:.2f}x)",
+             "") for r in j["rows"]]
+
+
 def serve_load(j: dict) -> list[Row]:
     rss = j["server_rss_mb"]
     load = j.get("load_average_1min", {}).get("before")
@@ -320,6 +328,7 @@ TABLES: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "digits_mlp": (digits_mlp, "benchmarks/digits_mlp.py"),
     "losses": (losses, "benchmarks/losses.py"),
     "gallery": (gallery, "benchmarks/gallery.py"),
+    "gallery_integrity": (gallery_integrity, "benchmarks/gallery_integrity.py"),
     "serve_load": (serve_load, "benchmarks/serve_load.py"),
     "data_loading": (data_loading, "benchmarks/data_loading.py"),
     "scaling": (scaling, "benchmarks/scaling.py"),

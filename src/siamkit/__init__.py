@@ -17,6 +17,7 @@ from .errors import (
     SiamkitError,
     SiamkitWarning,
     TrainingError,
+    WriteError,
 )
 from .gallery import Gallery
 from .heads import L1SigmoidHead
@@ -47,4 +48,5 @@ __all__ = [
     "SiamkitError",
     "SiamkitWarning",
     "TrainingError",
+    "WriteError",
 ]

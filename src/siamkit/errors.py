@@ -31,6 +31,11 @@ class ModelFileError(SiamkitError):
     (siamkit never unpickles a user's file)."""
 
 
+class WriteError(SiamkitError, OSError):
+    """A file could not be written completely (a full disk, a quota, a short write); the message
+    names the file and the problem, and the file's previous content was kept."""
+
+
 class DownloadError(SiamkitError):
     """A dataset could not be downloaded or failed its checksum."""
 

@@ -1,4 +1,5 @@
-"""``siamkit gallery enroll|identify|verify|remove|list``: the gallery from the shell.
+"""``siamkit gallery enroll|identify|verify|remove|list`` (and ``check|backup|restore``, in
+:mod:`siamkit.cli._gallery_admin`): the gallery from the shell.
 
 ``add_parser(subparsers)`` registers the command on the main ``siamkit`` parser; each subcommand
 sets ``func(args) -> int``. Samples and probes are read by :mod:`siamkit.inputs`, the way the model
@@ -20,6 +21,7 @@ from ..gallery import AGGREGATES, Gallery
 from ..gallery.index import KINDS
 from ..gallery.persist import DB_FILE, recorded_model_path
 from ..inputs import read_inputs
+from . import _gallery_admin
 from ._common import HelpFormatter, add_command, add_json_flag, emit
 
 DESCRIPTION = (
@@ -34,7 +36,9 @@ EXAMPLES = """\
   siamkit gallery enroll -g gallery/ bob --from-file bob_photos.txt --metadata '{"team": "b"}'
   siamkit gallery identify -g gallery/ probe.png -k 5       "unknown" below the threshold
   siamkit gallery verify -g gallery/ alice probe.png --json
-  siamkit gallery list -g gallery/"""
+  siamkit gallery list -g gallery/
+  siamkit gallery check -g gallery/ --repair
+  siamkit gallery backup gallery/ backups/monday && siamkit gallery restore backups/monday g2/"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -78,6 +82,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("identities", nargs="+")
 
     command("list", "list the enrolled identities", _list)
+    _gallery_admin.add_subcommands(sub, command)
     return parser
 
 

@@ -18,6 +18,8 @@ and refuses :meth:`Gallery.verify` with :class:`~siamkit.errors.NotCalibratedErr
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 import warnings
@@ -29,8 +31,8 @@ import torch
 
 from ..atomic import atomic_path
 from ..version import __version__
-from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
-from . import _inputs, search
+from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning, WriteError
+from . import _inputs, integrity, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, mismatch_message, model_fingerprint
 from .index import KINDS, VectorIndex
@@ -40,6 +42,7 @@ from .results import Identifications, IdentityInfo, Match, Verification
 from .store import Store
 
 AGGREGATES = ("max", "mean")
+log = logging.getLogger("siamkit.gallery")
 
 
 class Gallery:
@@ -56,6 +59,11 @@ class Gallery:
         hnsw_m, ef_search: HNSW graph degree and search breadth.
         shortlist: references rescored by a head model per probe.
         batch_size: inputs embedded per forward pass.
+
+    Opening checks the folder (:mod:`siamkit.gallery.integrity`): rows that cannot be used refuse
+    the open; an index that differs from the database is rebuilt, with a warning. When the rebuilt
+    index cannot be saved (a full disk), the gallery opens read-only: ``read_only_`` says why,
+    searches work, and enroll and remove raise :class:`~siamkit.errors.WriteError`.
 
     Call :meth:`close` (or use ``with``) when done with a gallery kept in a folder: it saves the
     search index; otherwise the next open rebuilds the index from the stored embeddings (with a
@@ -97,9 +105,12 @@ class Gallery:
             if self.path.exists() and not self.path.is_dir():
                 raise DataError(f"gallery {self.path}: exists and is not a folder")
             self.path.mkdir(parents=True, exist_ok=True)
-        self._store = Store(None if self.path is None else self.path / DB_FILE, dim)
+        self.read_only_: str | None = None
+        self._store = Store(None if self.path is None else self.path / DB_FILE, dim,
+                            self._checksums)
         try:
             self._check_model()
+            self._check_rows()
         except BaseException:
             self._store.close()
             raise
@@ -107,7 +118,12 @@ class Gallery:
         self.index_kind_ = self.index or stored_kind or "flat"
         if self.index_kind_ != stored_kind:
             self._store.set_meta("index", self.index_kind_)
-        self._index = self._new_index()
+        try:
+            self._index = self._new_index()
+        except ConfigError as exc:
+            self._store.close()
+            raise DataError(f"{self._where()}: {DB_FILE}: meta index: {exc}") from None
+        self._fill_checksums()
         self._load_maps()
         if self.path is not None:
             reason = read_index(self.path, self._index, self._store, self.fingerprint_)
@@ -116,7 +132,46 @@ class Gallery:
                 warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from "
                               f"the {count} stored embeddings", SiamkitWarning, stacklevel=3)
             if reason:
-                self._rebuild_index()
+                try:
+                    self._rebuild_index()
+                except WriteError as exc:
+                    self._go_read_only(f"the rebuilt search index could not be saved: {exc}")
+
+    def _checksums(self, embeddings: np.ndarray) -> np.ndarray:
+        return integrity.vector_checksums(self._index.stored(embeddings))
+
+    def _check_rows(self) -> None:
+        problems = integrity.row_problems(self._store.conn, self.dim_)
+        if problems:
+            what = "; ".join(p.message for p in problems)
+            raise DataError(f"{self._where()}: {what}; `siamkit gallery check --gallery "
+                            f"{self.path} --repair` deletes them")
+
+    def _fill_checksums(self) -> None:
+        """Checksums for the rows of a gallery written before they existed (once)."""
+        if self._store.get_meta("checksums") == integrity.CHECKSUM_VERSION:
+            return
+        try:
+            with self._store.transaction() as db:
+                filled = integrity.fill_checksums(db, self.dim_, self._index.stored)
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                           ("checksums", str(integrity.CHECKSUM_VERSION)))
+        except (WriteError, sqlite3.OperationalError) as exc:
+            self._go_read_only(f"the checksums of older references could not be stored ({exc})")
+            return
+        if filled:
+            log.info("%s: computed the checksums of %d reference(s) written by an older siamkit, "
+                     "from the stored embeddings", self._where(), filled)
+
+    def _go_read_only(self, reason: str) -> None:
+        self.read_only_ = reason
+        warnings.warn(f"{self._where()}: {reason}; the gallery is open read-only (searches work, "
+                      "enroll and remove are refused); free some space and open it again",
+                      SiamkitWarning, stacklevel=4)
+
+    def _check_writable(self) -> None:
+        if self.read_only_ is not None:
+            raise WriteError(f"{self._where()} is open read-only: {self.read_only_}")
 
     def _check_model(self) -> None:
         stored = self._store.get_meta("fingerprint")
@@ -124,12 +179,17 @@ class Gallery:
             for key, value in (("fingerprint", self.fingerprint_),
                                ("model", describe_model(self.model)),
                                ("dim", self.dim_), ("created", time.time()),
-                               ("siamkit_version", __version__)):
+                               ("siamkit_version", __version__),
+                               ("checksums", integrity.CHECKSUM_VERSION)):
                 self._store.set_meta(key, value)
         elif stored != self.fingerprint_:
             raise ModelMismatchError(mismatch_message(
                 f"gallery {self.path}", self._store.get_meta("model"), stored,
                 describe_model(self.model), self.fingerprint_))
+        dim = self._store.get_meta("dim")
+        if dim is not None and dim != self.dim_:
+            raise DataError(f"{self._where()}: {DB_FILE}: meta dim is {dim!r}, but the model "
+                            f"(whose fingerprint matches) gives {self.dim_}-dim embeddings")
 
     def _new_index(self) -> VectorIndex:
         return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,
@@ -178,6 +238,7 @@ class Gallery:
         refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb),
                                           f"enroll {identity!r}")
         with self._lock:
+            self._check_writable()
             ident, ids = self._store.add(identity, emb, meta, refs)
             self._index.add(ids, emb)
             self._members.add(np.full(len(ids), ident), ids, [identity] * len(ids))
@@ -204,6 +265,7 @@ class Gallery:
         refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb),
                                           "enroll_many")
         with self._lock:
+            self._check_writable()
             idents, ids = self._store.add_many(names, emb, refs)
             self._index.add(ids, emb)
             self._members.add(idents, ids, names)
@@ -212,6 +274,7 @@ class Gallery:
     def remove(self, identity: str) -> int:
         """Delete ``identity`` and all its references; returns how many references were removed."""
         with self._lock:
+            self._check_writable()
             removed = self._store.remove(identity)
             if removed is None:
                 raise UnknownIdentityError(
@@ -359,10 +422,17 @@ class Gallery:
         with self._lock:
             if self._store is None:
                 return
-            if self.path is not None:
-                write_index(self.path, self._index, self.fingerprint_)
-            self._store.close()
-            self._store = None
+            try:
+                if self.path is not None and self.read_only_ is None:
+                    write_index(self.path, self._index, self.fingerprint_)
+            except WriteError as exc:
+                # The database holds every change; the next open rebuilds the index from it.
+                warnings.warn(f"{self._where()}: the search index was not saved ({exc}); the "
+                              "next open rebuilds it from the database", SiamkitWarning,
+                              stacklevel=2)
+            finally:
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> "Gallery":
         return self

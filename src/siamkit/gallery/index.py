@@ -24,6 +24,7 @@ import numpy as np
 
 from ..distances import INDEX_METRICS, faiss_metric
 from ..errors import ConfigError
+from .faiss_io import write_faiss_index
 
 KINDS = ("flat", "ivf", "hnsw")
 _IVF_MIN_PER_LIST = 39
@@ -155,14 +156,21 @@ class VectorIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.index.reconstruct_batch(ids)
 
+    def stored(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` as the index keeps them (normalised where it normalises): what
+        :meth:`reconstruct` gives back once they are added (the gallery checksums this form)."""
+        return self._prep(vectors)
+
     def export(self) -> tuple[np.ndarray, np.ndarray]:
         ids = self.ids()
         return ids, self.reconstruct(ids)
 
     # ---- files ------------------------------------------------------------------------------
 
-    def write(self, file: str) -> None:
-        faiss.write_index(self.index, file)
+    def write(self, file: str, target: str | None = None) -> None:
+        """Serialise into ``file``, raising :class:`~siamkit.errors.WriteError` (naming
+        ``target``, default ``file``) when not every byte reached it."""
+        write_faiss_index(self.index, file, target)
 
     def read(self, file: str) -> None:
         """Replace the index by the one in ``file`` (raises RuntimeError if unreadable)."""

@@ -1,9 +1,13 @@
 """The gallery folder: ``gallery.sqlite`` (the truth), ``index.faiss`` and ``index.json`` (a cache).
 
-The index file is written atomically (temporary file, fsync, rename) and described by
+The index file is written atomically and durably (temporary file, every byte checked, fsync,
+rename, fsync of the folder; :mod:`siamkit.atomic`), so a full disk raises
+:class:`~siamkit.errors.WriteError` and leaves the previous index in place. It is described by
 ``index.json``: the index settings, the number of vectors, a checksum of their ids and a checksum of
-the file itself. On opening, an index that is missing, corrupt, built with other settings or holding
-other ids than the database is not trusted; the caller rebuilds it from the stored embeddings.
+the file itself. On opening, an index that is missing, corrupt, built with other settings, holding
+other ids than the database or other vectors than the database's checksums say
+(:func:`siamkit.gallery.integrity.index_mismatch`) is not trusted; the caller rebuilds it from the
+stored embeddings.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 
 from ..atomic import atomic_path, atomic_write_json
 from .index import VectorIndex
+from .integrity import index_mismatch
 from .store import Store
 
 DB_FILE = "gallery.sqlite"
@@ -57,7 +62,7 @@ def write_index(folder: Path, index: VectorIndex, fingerprint: str) -> None:
     """Write ``index.faiss`` then ``index.json``; a crash between the two leaves a description
     that no longer matches, which the next open detects."""
     with atomic_path(folder / INDEX_FILE) as tmp:
-        index.write(str(tmp))
+        index.write(str(tmp), str(folder / INDEX_FILE))
         file_sha = _sha256_file(tmp)
     ids = index.ids()
     atomic_write_json(folder / INDEX_META_FILE, {
@@ -93,4 +98,4 @@ def read_index(folder: Path, index: VectorIndex, store: Store, fingerprint: str)
         if len(held) != len(db_ids):
             return f"the index holds {len(held)} vectors but the database {len(db_ids)} references"
         return "the index holds other references than the database"
-    return None
+    return index_mismatch(index, store.conn)

@@ -17,7 +17,8 @@ Randomness: ``fit`` seeds every generator from ``seed``, and each epoch reseeds 
 (seed, epoch, rank); the model's initial weights are the caller's (seed before building it).
 A loss or gradient that is not finite stops training with a TrainingError before the update is
 applied, so the model keeps the weights of the last good step and the last checkpoint stays as it
-was.
+was; a finite loss that explodes by orders of magnitude is warned about and recorded in the
+history (:mod:`siamkit.training.divergence`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import torch
 from ..errors import ModelFileError, TrainingError
 from . import distributed
 from .best import BestEpoch
+from .divergence import DivergenceWatch
 from .callbacks import Callback, CallbackList, EarlyStopping
 from .checkpoint import (
     BEST_DIR,
@@ -98,7 +100,8 @@ class Trainer:
 
     Learned: ``history_``, ``best_metric_``, ``best_epoch_`` (from 1), ``epoch_`` (epochs done),
     ``step_`` (optimizer steps), ``stop_reason_``, ``monitor_``, ``device_``, ``optimizer_``,
-    ``scheduler_``, ``scaler_``, ``batch_kind_``. The checkpoint is :meth:`state_dict`.
+    ``scheduler_``, ``scaler_``, ``batch_kind_``, ``divergence_``. The checkpoint is
+    :meth:`state_dict`.
     """
 
     def __init__(
@@ -216,6 +219,8 @@ class Trainer:
         # Checked before backward, on the value every rank shares, so that all ranks stop alike.
         if not math.isfinite(value):
             self._non_finite(epoch, index, f"the loss became {value}")
+        if self.divergence_.update(value, epoch, index, self.step_ + 1) is not None:
+            self.history_.meta.update(divergence=self.divergence_.found)
         # The scaler multiplies the loss against float16 underflow (it is off otherwise).
         self.scaler_.scale(loss).backward()
         bad_norm = clip_and_check(self.optimizer_, self.scaler_, self.optimization.grad_clip)
@@ -228,6 +233,8 @@ class Trainer:
         return value, n, interrupted
 
     def _end_epoch(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.divergence_.end_epoch():
+            logs["diverging"] = True
         self.best_.update(epoch + 1, logs, self.model)  # writes best/ before last.pt below
         self.history_.meta.update(best_epoch=self.best_.epoch, best_metric=self.best_.metric)
         entry = self.history_.append(logs)
@@ -317,6 +324,7 @@ class Trainer:
             "callbacks": self.callbacks_.state_dict(),
             "history": self.history_.state_dict(),
             "best": self.best_.state_dict(),
+            "divergence": self.divergence_.state_dict(),
             # what must match for a resumed run to repeat this one (see resume.py)
             "run": {
                 "seed": self.runtime.seed,
@@ -347,6 +355,7 @@ class Trainer:
         load_loader_state(self.train_loader_raw_, state["loader"])
         self.history_.load_state_dict(state["history"], where=where)
         self.best_.load_state_dict(state["best"])
+        self.divergence_.load_state_dict(state.get("divergence"))
         self.epoch_, self.step_ = state["epoch"], state["step"]
         self.stop_reason_ = state["stop_reason"]
         if state["batch"]:  # mid-epoch: _train_epoch continues there
@@ -409,6 +418,7 @@ class Trainer:
         writes = ckpt.checkpoint_dir is not None and self.rank_ == 0
         best_dir = Path(ckpt.checkpoint_dir) / BEST_DIR if writes else None
         self.best_ = BestEpoch(self.monitor_, self.mode_, mon.keep_best, best_dir)
+        self.divergence_ = DivergenceWatch()
         self.epoch_, self.step_, self.stop_reason_, self.stop_training = 0, 0, None, False
         self._stats: EpochStats | None = None  # the running figures, during an epoch
         self._resumed_rng: dict[str, Any] | None = None
