@@ -197,3 +197,17 @@ def test_a_raw_slash_works_too_and_an_unknown_name_is_404():
     assert client.delete("/api/gallery/identities/team/b/carl").json()["removed"] == 1
     r = client.delete("/api/gallery/identities/team%2Fnobody")
     assert r.status_code == 404 and "team/nobody" in r.json()["detail"]
+
+
+def test_an_enrollment_the_disk_refuses_is_a_507_naming_the_file(monkeypatch):
+    from siamkit.errors import WriteError
+    from siamkit.gallery import Gallery
+
+    def full_disk(self, *args, **kwargs):
+        raise WriteError("gallery/refs.sqlite: could not be written (the device is full)")
+
+    client = make_client(vector_model())
+    monkeypatch.setattr(Gallery, "enroll_embeddings", full_disk)
+    r = client.post("/api/gallery/enroll", json={"identity": "ann",
+                                                 "vectors": random_vectors(1).tolist()})
+    assert r.status_code == 507 and "device is full" in r.json()["detail"]

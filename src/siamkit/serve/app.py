@@ -10,7 +10,8 @@ Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``):
 
 Errors are JSON ``{"detail": message}``: 401 missing or wrong API key, 403 a read key on a write,
 404 unknown identity or no gallery, 409 a decision asked of a model without threshold, 413 over a
-limit, 422 bad input (wrong modality, shape, type, undecodable image), 503 busy (``Retry-After``).
+limit, 422 bad input (wrong modality, shape, type, undecodable image), 503 busy (``Retry-After``),
+507 a write the server's disk refused (full; the gallery keeps its previous state).
 Bad input never gives a 500. Who may call what: :mod:`siamkit.serve.auth`; the audit log of
 writes: :mod:`siamkit.serve.audit`; limits: :mod:`siamkit.serve.limits`.
 """
@@ -27,7 +28,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..version import __version__
-from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError
+from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError, WriteError
 from ..gallery import UnknownIdentityError
 from .audit import AuditLog
 from .auth import Auth, auth_dependency
@@ -103,6 +104,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             return 409
         if isinstance(exc, InputTooLargeError):
             return 413
+        if isinstance(exc, WriteError):
+            return 507  # the server's disk, not the client's input: retrying elsewhere may help
         return 422
 
     @app.exception_handler(SiamkitError)
