@@ -24,6 +24,7 @@ from .hard_negative import HardNegativeTripletLoss
 from .mined import MinedTripletLoss
 from .ntxent import NTXentLoss
 from .proxy_anchor import ProxyAnchorLoss
+from .prototypical import PrototypicalLoss
 from .proxy_nca import ProxyNCALoss
 from .ranking import MultipleNegativesRankingLoss
 from .subcenter_arcface import SubCenterArcFaceLoss
@@ -44,6 +45,7 @@ __all__ = [
     "MultipleNegativesRankingLoss",
     "NTXentLoss",
     "ProxyAnchorLoss",
+    "PrototypicalLoss",
     "ProxyNCALoss",
     "SiamkitLoss",
     "SubCenterArcFaceLoss",

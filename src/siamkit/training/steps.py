@@ -1,7 +1,7 @@
 """From a batch to a loss: what each batch format feeds to each kind of loss.
 
-A loader yields tuples in one of five *batch kinds* (``"pairs"``, ``"scored_pairs"``,
-``"triplets"``, ``"labelled"``, ``"duplicates"``; see :mod:`siamkit.data`); a loss says what it
+A loader yields tuples in one of six *batch kinds* (``"pairs"``, ``"scored_pairs"``,
+``"triplets"``, ``"labelled"``, ``"duplicates"``, ``"episodes"``; see :mod:`siamkit.data`); a loss says what it
 consumes with its ``input_kind``. The model turns every input of a batch into embeddings through its
 one encoder (:func:`embed_batch`, under mixed precision when enabled); the embeddings are then made
 float32 and shaped into the loss's inputs (:func:`loss_inputs`):
@@ -16,6 +16,7 @@ scored_pairs       scored_pairs          ``e1, e2, target``
 triplets           triplets              ``ea, ep, en``
 labelled           labelled              ``gather(e), gather(labels)``
 duplicates         duplicates            ``gather(v1), gather(v2)``
+episodes           episodes              ``e, labels, query`` (each rank its own episodes)
 =================  ====================  ===============================================
 
 Labels ``y`` are 1 = same, 0 = different. ``gather`` concatenates the embeddings of every rank with
@@ -35,7 +36,8 @@ from ..batch_kinds import ACCEPTS, BATCH_FORMATS, DEFAULT_BATCH_KIND
 from ..errors import ConfigError, DataError
 from . import distributed
 
-_ARITY = {"pairs": 3, "scored_pairs": 3, "triplets": 3, "labelled": 2, "duplicates": 2}
+_ARITY = {"pairs": 3, "scored_pairs": 3, "triplets": 3, "labelled": 2, "duplicates": 2,
+          "episodes": 3}
 
 
 def input_kind_of(loss: Any) -> str:
@@ -86,8 +88,8 @@ def split_batch(
     items = list(batch)
     if batch_kind in ("pairs", "scored_pairs"):
         return items[:2], [items[2]]
-    if batch_kind == "labelled":
-        return items[:1], [items[1]]
+    if batch_kind in ("labelled", "episodes"):
+        return items[:1], items[1:]
     return items, []
 
 
