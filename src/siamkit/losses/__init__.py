@@ -20,6 +20,7 @@ from .bce import BinaryCrossEntropyLoss
 from .contrastive import ContrastiveLoss
 from .cosface import CosFaceLoss
 from .cosine_similarity import CosineSimilarityLoss
+from .cross_batch_memory import CrossBatchMemory
 from .hard_negative import HardNegativeTripletLoss
 from .mined import MinedTripletLoss
 from .ntxent import NTXentLoss
@@ -40,6 +41,7 @@ __all__ = [
     "ContrastiveLoss",
     "CosFaceLoss",
     "CosineSimilarityLoss",
+    "CrossBatchMemory",
     "HardNegativeTripletLoss",
     "MinedTripletLoss",
     "MultipleNegativesRankingLoss",
