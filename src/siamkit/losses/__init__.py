@@ -17,6 +17,7 @@ from .batch_all import BatchAllTripletLoss
 from .batch_hard import BatchHardTripletLoss
 from .batch_semihard import BatchSemiHardTripletLoss
 from .bce import BinaryCrossEntropyLoss
+from .cached_ranking import CachedMultipleNegativesRankingLoss
 from .contrastive import ContrastiveLoss
 from .cosface import CosFaceLoss
 from .cosine_similarity import CosineSimilarityLoss
@@ -38,6 +39,7 @@ __all__ = [
     "BatchHardTripletLoss",
     "BatchSemiHardTripletLoss",
     "BinaryCrossEntropyLoss",
+    "CachedMultipleNegativesRankingLoss",
     "ContrastiveLoss",
     "CosFaceLoss",
     "CosineSimilarityLoss",

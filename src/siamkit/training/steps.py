@@ -19,6 +19,11 @@ duplicates         duplicates            ``gather(v1), gather(v2)``
 episodes           episodes              ``e, labels, query`` (each rank its own episodes)
 =================  ====================  ===============================================
 
+A loss with a ``cached_backward(model, inputs, amp_dtype)`` method (GradCache,
+:class:`siamkit.losses.CachedMultipleNegativesRankingLoss`) embeds the batch itself, in chunks,
+and runs its own backward; the step returns its loss value without a graph and the trainer skips
+its backward (:func:`owns_backward`).
+
 Labels ``y`` are 1 = same, 0 = different. ``gather`` concatenates the embeddings of every rank with
 their gradients when training runs in several processes, so that in-batch losses see global
 negatives (see :mod:`siamkit.training.distributed`); with one process it returns its input.
@@ -142,6 +147,11 @@ def loss_inputs(
     return (*embeddings, *targets)
 
 
+def owns_backward(loss: Any) -> bool:
+    """Whether ``loss`` embeds its batch and runs its backward itself (GradCache)."""
+    return callable(getattr(loss, "cached_backward", None))
+
+
 class TrainStep(nn.Module):
     """Model + loss as one module whose forward maps a batch to the loss value.
 
@@ -164,6 +174,8 @@ class TrainStep(nn.Module):
 
     def forward(self, *batch: Any) -> Tensor:
         inputs, targets = split_batch(batch, self.batch_kind)
+        if owns_backward(self.loss) and self.batch_kind == "duplicates":
+            return self.loss.cached_backward(self.model, inputs, self.amp_dtype)
         embeddings = embed_batch(self.model, inputs, self.amp_dtype)
         value = self.loss(
             *loss_inputs(self.model, self.input_kind, embeddings, targets, self.gather)
@@ -189,6 +201,11 @@ def training_step(
     step = TrainStep(model, loss, batch_kind, amp_dtype, gather=world_size > 1)
     if world_size <= 1:
         return step
+    if owns_backward(loss):
+        raise ConfigError(f"loss {type(loss).__name__}: its cached backward runs one backward per "
+                          f"chunk, which DistributedDataParallel cannot synchronise; under "
+                          f"torchrun use multiple_negatives_ranking (the ranks' embeddings are "
+                          f"gathered, so the batch is already world_size times larger)")
     # Losses on embeddings leave a model's head without gradients; DDP must be told, or it stops
     # at the next step over gradients that never came.
     unused = getattr(model, "head", None) is not None and step.input_kind != "pair_logits"
