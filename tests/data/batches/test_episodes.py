@@ -67,3 +67,14 @@ def test_errors():
         make_loader("episodes", data, None, n_way=3, k_shot=0)
     with pytest.raises(ConfigError, match="unknown option"):
         make_loader("episodes", data, None, n_way=3, shots=1)
+
+
+def test_augmentation_changes_the_images_only():
+    from siamkit.data import AugmentedLoader, ImageAugment
+
+    y = torch.arange(4).repeat_interleave(5)
+    x = torch.randint(0, 255, (20, 1, 8, 8), dtype=torch.uint8)
+    loader = EpisodeLoader(LabelledData(x, y), n_way=3, k_shot=1, n_query=2, episodes=2, seed=0)
+    augmented = AugmentedLoader(loader, ImageAugment(rotation=20), seed=0)
+    for (xa, la, qa), (xb, lb, qb) in zip(augmented, loader):
+        assert torch.equal(la, lb) and torch.equal(qa, qb) and not torch.equal(xa, xb)
