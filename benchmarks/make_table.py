@@ -245,7 +245,9 @@ def gradcache_memory(j: dict) -> list[Row]:
              f"plain {big['batch']:,}: {big['peak_rise_mib']:,.0f} MiB "
              f"({j['cached_over_plain_peak']:.2f}x), {big['step_s']:.1f} s; plain "
              f"{small['batch']}: {small['peak_rise_mib']:,.0f} MiB",
-             f"memory of a batch of 64: {j['cached_big_over_plain_64_peak']:.2f}x of it")]
+             f"the memory of a batch of 64: "
+             f"{_met(j['cached_big_over_plain_64_peak'] <= 1.1)} "
+             f"({j['cached_big_over_plain_64_peak']:.2f}x: the [B, B] similarities remain)")]
 
 
 def _ms(seconds: float) -> str:
