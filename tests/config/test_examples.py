@@ -15,6 +15,7 @@ EXPECTED = {"mnist_contrastive.toml": ("mnist", "contrastive", "pairs"),
             "kjv_web_lstm.toml": ("kjv-web", "hard_negative", "duplicates"),
             "digits_mlp.toml": ("digits", "contrastive", "auto"),
             "digits_arcface.toml": ("digits", "arcface", "labelled"),
+            "digits_prototypical.toml": ("digits", "prototypical", "episodes"),
             "image_folder_verification.toml": ("digits", "contrastive", "auto")}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import ConfigError, DataError
 from ..gallery import AGGREGATES, Gallery
 from ..gallery.index import KINDS
+from ..gallery.prototypes import SCORINGS
 from ..gallery.persist import DB_FILE, recorded_model_path
 from ..inputs import read_inputs
 from . import _gallery_admin
@@ -62,11 +63,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--from-file", type=Path, help="read samples from this file, one per line")
     p.add_argument("--metadata", help="JSON object merged into the identity's metadata")
     p.add_argument("--index", choices=KINDS, help="index kind of a new gallery (default flat)")
+    p.add_argument("--scoring", choices=SCORINGS,
+                   help="how identify scores an identity: its nearest reference (default) or "
+                        "the mean of its references, a prototype (kept with the gallery)")
 
     p = command("identify", "rank the enrolled identities for each probe", _identify)
     p.add_argument("probes", nargs="*")
     p.add_argument("--from-file", type=Path, help="read probes from this file, one per line")
     p.add_argument("-k", type=int, default=5, help="identities to rank (default 5)")
+    p.add_argument("--scoring", choices=SCORINGS,
+                   help="nearest reference or prototype (default: the gallery's; kept with it)")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
 
     p = command("verify", "is each probe the claimed identity? (accept or reject each)",
@@ -98,7 +104,7 @@ def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
     if model_path is None:
         raise ConfigError(f"gallery {args.gallery}: give the model with --model DIR")
     gallery = Gallery(SiameseNetwork.load(model_path), args.gallery,
-                      index=getattr(args, "index", None))
+                      index=getattr(args, "index", None), scoring=getattr(args, "scoring", None))
     gallery.record_model_path(model_path)
     return gallery
 

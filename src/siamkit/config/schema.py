@@ -9,7 +9,8 @@ A config file (all sections and keys optional; these are the defaults)::
     [model]       distance = "euclidean", head = "auto", normalize_inputs = true
     [loss]        name = "contrastive", args = {}
     (``siamkit train --help`` lists the registered names of losses, encoders, distances, heads)
-    [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk"
+    [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk",
+                  n_way = 5, k_shot = 1, n_query = 5 (episodes)
     [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
                   oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0
     [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...
@@ -29,7 +30,8 @@ from typing import Any, Literal
 
 Source = str  # a reader registered in siamkit.registry.READERS; checked by siamkit.config.checks
 Modality = Literal["auto", "image", "text", "vector"]
-BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "duplicates"]
+BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "duplicates",
+                   "episodes"]
 
 
 def named(registry: str, default: str, *extra: str, **criteria: Any) -> Any:
@@ -105,6 +107,10 @@ class BatchConfig:
     batch_size: int = 128
     samples_per_class: int = 4            # K of P x K batches (batch kind "labelled")
     sampler: Literal["pk", "random"] = "pk"
+    n_way: int = 5                        # batch kind "episodes": classes per episode,
+    k_shot: int = 1                       #   support samples and query samples per class
+    n_query: int = 5                      #   (an episode's size replaces batch_size)
+    episodes: int | None = None           #   per epoch (default: about one pass over the data)
     eval_batch_size: int = 256
 
 
@@ -152,6 +158,7 @@ class EvaluationConfig:
     target_far: float = 0.01              # rule "far": the largest TAR with FAR <= this
     far_targets: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.001])
     bootstrap: int = 0                    # resamples for 95% confidence intervals (0: none)
+    folds: int = 0                        # k-fold held-out accuracy of the test pairs (0: none)
     pairs_seed: int = 0                   # the balanced validation/test pairs
     one_shot: bool = True                 # N-way K-shot episodes on the test classes
     n_way: int = 10

@@ -212,6 +212,9 @@ def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) 
     if kind == "labelled":
         options.update(samples_per_class=cfg.batches.samples_per_class, sampler=cfg.batches.sampler)
     size, seed = cfg.batches.batch_size, cfg.training.seed
+    if kind == "episodes":  # an episode's size is n_way * (k_shot + n_query), not batch_size
+        b, size = cfg.batches, None
+        options.update(n_way=b.n_way, k_shot=b.k_shot, n_query=b.n_query, episodes=b.episodes)
     if splits.labelled and kind in ("pairs", "triplets", "labelled"):
         splits.train = drop_single_sample_classes(splits.train, "training data")
         splits.val = drop_single_sample_classes(splits.val, "validation data")

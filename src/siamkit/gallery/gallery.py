@@ -32,7 +32,7 @@ import torch
 from ..atomic import atomic_path
 from ..version import __version__
 from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning, WriteError
-from . import _inputs, integrity, search
+from . import _inputs, integrity, prototypes, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, mismatch_message, model_fingerprint
 from .index import KINDS, VectorIndex
@@ -59,6 +59,9 @@ class Gallery:
         hnsw_m, ef_search: HNSW graph degree and search breadth.
         shortlist: references rescored by a head model per probe.
         batch_size: inputs embedded per forward pass.
+        scoring: how :meth:`identify` scores an identity: "nearest" (its best reference, default
+            for a new gallery) or "prototype" (the mean of its references; see
+            :mod:`siamkit.gallery.prototypes`); None keeps what an existing gallery was saved with.
 
     Opening checks the folder (:mod:`siamkit.gallery.integrity`): rows that cannot be used refuse
     the open; an index that differs from the database is rebuilt, with a warning. When the rebuilt
@@ -72,12 +75,17 @@ class Gallery:
 
     def __init__(self, model: Any, path: str | Path | None = None, index: str | None = None, *,
                  nlist: int | None = None, nprobe: int = 16, hnsw_m: int = 32,
-                 ef_search: int = 128, shortlist: int = 100, batch_size: int = 256) -> None:
+                 ef_search: int = 128, shortlist: int = 100, batch_size: int = 256,
+                 scoring: str | None = None) -> None:
         self.model = model
         self.path = None if path is None else Path(path)
         self.index = index
         self.nlist, self.nprobe, self.hnsw_m, self.ef_search = nlist, nprobe, hnsw_m, ef_search
         self.shortlist, self.batch_size = int(shortlist), int(batch_size)
+        self.scoring = scoring
+        if scoring is not None and scoring not in prototypes.SCORINGS:
+            raise ConfigError(f"gallery scoring: unknown rule {scoring!r}; choose one of "
+                              f"{', '.join(prototypes.SCORINGS)}")
         if index is not None and index not in KINDS:
             raise ConfigError(f"gallery index: unknown kind {index!r}; "
                               f"choose one of {', '.join(KINDS)}")
@@ -118,6 +126,10 @@ class Gallery:
         self.index_kind_ = self.index or stored_kind or "flat"
         if self.index_kind_ != stored_kind:
             self._store.set_meta("index", self.index_kind_)
+        stored_scoring = self._store.get_meta("scoring")
+        self.scoring_ = self.scoring or stored_scoring or "nearest"
+        if self.scoring_ != stored_scoring:
+            self._store.set_meta("scoring", self.scoring_)
         try:
             self._index = self._new_index()
         except ConfigError as exc:
@@ -334,7 +346,8 @@ class Gallery:
 
     def identify(self, probes: Any, k: int = 5, threshold: float | None = None) -> Identifications:
         """The ``k`` best identities for each probe (one sample or a batch), ranked by the score of
-        their best reference, with the open-set decision (see :class:`Identification`).
+        their best reference (``scoring="prototype"``: of the mean of their references), with the
+        open-set decision (see :class:`Identification`).
         ``threshold`` overrides the model's."""
         return self.identify_embeddings(self._encode(probes), k, threshold)
 
@@ -345,6 +358,8 @@ class Gallery:
         k = _check_k(k)
         threshold = self.model.threshold if threshold is None else float(threshold)
         with self._lock:
+            if self.scoring_ == "prototype":
+                return prototypes.identify(self, emb, k, threshold)
             return search.identify(self, emb, k, threshold)
 
     def search(self, probes: Any, k: int = 10) -> list[list[Match]]:

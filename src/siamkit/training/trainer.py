@@ -71,7 +71,7 @@ from .settings import (
     flat_settings,
     settings_from,
 )
-from .steps import batch_size, to_device, training_step
+from .steps import batch_size, owns_backward, to_device, training_step
 from .validation import validate_on_rank_0
 
 log = logging.getLogger("siamkit.training")
@@ -221,8 +221,10 @@ class Trainer:
             self._non_finite(epoch, index, f"the loss became {value}")
         if self.divergence_.update(value, epoch, index, self.step_ + 1) is not None:
             self.history_.meta.update(divergence=self.divergence_.found)
-        # The scaler multiplies the loss against float16 underflow (it is off otherwise).
-        self.scaler_.scale(loss).backward()
+        # The scaler multiplies the loss against float16 underflow (it is off otherwise). A loss
+        # that owns its backward (GradCache) has already left its gradients in the parameters.
+        if not (owns_backward(self.loss) and self.batch_kind_ == "duplicates"):
+            self.scaler_.scale(loss).backward()
         bad_norm = clip_and_check(self.optimizer_, self.scaler_, self.optimization.grad_clip)
         if bad_norm is not None:
             self._non_finite(epoch, index, f"the gradient norm became {bad_norm}")
