@@ -53,6 +53,7 @@ class BackboneImageAdapter(Adapter):
     3), normalised by ``mean`` / ``std`` (one value per channel). Storage form: uint8 [B, C, H, W]."""
 
     type = "backbone_image"
+    modality = "image"  # what the shell commands and the HTTP service feed it
 
     def __init__(self, input_size: int | Sequence[int] = 224, resize_size: int | None = None,
                  interpolation: str = "bilinear", mean: Sequence[float] = IMAGENET_MEAN,
@@ -78,6 +79,11 @@ class BackboneImageAdapter(Adapter):
         self.mean, self.std = mean, std
         self.register_buffer("_mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("_std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(H, W) of what the backbone reads, under the name :class:`ImageAdapter` uses."""
+        return self.input_size
 
     # ---- the transform ------------------------------------------------------------------------
 

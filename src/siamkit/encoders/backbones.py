@@ -32,22 +32,22 @@ def import_extra(module: str, encoder: str) -> Any:
     try:
         return importlib.import_module(module)
     except Exception as exc:  # ImportError, or torchvision's operator error beside another torch
-        raise ConfigError(f"encoder {encoder!r} needs {module}: install siamkit[vision] "
-                          f"(pip install 'siamkit[vision]'); importing it failed with "
+        raise ConfigError(f"{encoder}: needs {module}; install siamkit[vision] (pip install "
+                          f"'siamkit[vision]'); importing {module} failed with "
                           f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}") from None
 
 
 def check_sizes(encoder: str, embedding_dim: Any, image_size: Any, in_chans: Any) -> None:
     if embedding_dim is not None and (isinstance(embedding_dim, bool) or not isinstance(
             embedding_dim, int) or not 1 <= embedding_dim <= MAX_EMBEDDING_DIM):
-        raise ConfigError(f"encoder {encoder!r}: embedding_dim must be None or an int in "
+        raise ConfigError(f"{encoder}: embedding_dim must be None or an int in "
                           f"1..{MAX_EMBEDDING_DIM}, got {embedding_dim!r}")
     if image_size is not None and (isinstance(image_size, bool) or not isinstance(
             image_size, int) or not 8 <= image_size <= MAX_SIDE):
-        raise ConfigError(f"encoder {encoder!r}: image_size must be None or an int in "
+        raise ConfigError(f"{encoder}: image_size must be None or an int in "
                           f"8..{MAX_SIDE}, got {image_size!r}")
     if in_chans not in (1, 3):
-        raise ConfigError(f"encoder {encoder!r}: in_chans must be 1 or 3, got {in_chans!r}")
+        raise ConfigError(f"{encoder}: in_chans must be 1 or 3, got {in_chans!r}")
 
 
 def checked_build(encoder: str, build: Callable[[], nn.Module]) -> nn.Module:
@@ -58,7 +58,7 @@ def checked_build(encoder: str, build: Callable[[], nn.Module]) -> nn.Module:
     count = sum(p.numel() for p in shape_only.parameters())
     del shape_only
     if count > MAX_PARAMETERS:
-        raise ConfigError(f"encoder {encoder!r}: {count:,} parameters, more than siamkit builds "
+        raise ConfigError(f"{encoder}: {count:,} parameters, more than siamkit builds "
                           f"from a config ({MAX_PARAMETERS:,})")
     return build()
 
@@ -71,7 +71,7 @@ def load_weights(module: nn.Module, path: str, encoder: str, drop: tuple[str, ..
     from safetensors.torch import load_file
 
     file = Path(path)
-    where = f"encoder {encoder!r}: weights {file}"
+    where = f"{encoder}: weights {file}"
     if file.suffix.lower() in PICKLE_SUFFIXES:
         raise ConfigError(f"{where}: a pickle file, which siamkit does not load (unpickling runs "
                           f"code); convert it to .safetensors (safetensors.torch.save_file)")

@@ -72,13 +72,13 @@ class TimmEncoder(BackboneEncoder):
 
 def check_architecture(timm: Any, architecture: Any) -> None:
     if not isinstance(architecture, str):
-        raise ConfigError(f"encoder 'timm': architecture must be a timm model name, got "
+        raise ConfigError(f"timm: architecture must be a timm model name, got "
                           f"{architecture!r}")
     base, _, tag = architecture.partition(".")
     known = timm.list_models()
     if base not in known:
-        raise ConfigError(f"encoder 'timm': unknown architecture {architecture!r}"
+        raise ConfigError(f"timm: unknown architecture {architecture!r}"
                           f"{did_you_mean(base, known)}; see timm.list_models()")
     if tag and architecture not in timm.list_pretrained(architecture):
-        raise ConfigError(f"encoder 'timm': {base!r} has no pretrained tag {tag!r}; see "
+        raise ConfigError(f"timm: {base!r} has no pretrained tag {tag!r}; see "
                           f"timm.list_pretrained({base!r})")

@@ -47,7 +47,7 @@ class TorchvisionEncoder(BackboneEncoder):
         self.image_size, self.normalize = image_size, normalize
         known = tv.models.list_models(module=tv.models)
         if not isinstance(architecture, str) or architecture not in known:
-            raise ConfigError(f"encoder 'torchvision': unknown architecture {architecture!r}"
+            raise ConfigError(f"torchvision: unknown architecture {architecture!r}"
                               f"{did_you_mean(str(architecture), known)}; see "
                               f"torchvision.models.list_models()")
         kwargs: dict[str, Any] = {"weights": None}
@@ -85,7 +85,7 @@ def _remove_classifier(model: nn.Module, architecture: str) -> tuple[str, int]:
     and the width it read, the width of the features."""
     linears = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise ConfigError(f"encoder 'torchvision': {architecture!r} has no linear classifier to "
+        raise ConfigError(f"torchvision: {architecture!r} has no linear classifier to "
                           f"remove (not a classification model siamkit can use)")
     name, last = linears[-1]
     parent_name, _, child = name.rpartition(".")
