@@ -43,7 +43,7 @@ test-slow: setup
 
 # The tests of the image backbones, fast and slow, in the vision environment.
 test-vision: setup-vision
-	$(VISION_PY) -m pytest -q -m "slow or not slow" tests/vision
+	$(VISION_PY) -m pytest -q -m "slow or not slow" tests/vision tests/encoders/test_contract.py
 
 test-all: test test-slow test-vision
 

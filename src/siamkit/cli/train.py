@@ -17,6 +17,9 @@ EXAMPLES = """\
   siamkit train examples/digits_arcface.toml --loss cosface   any registered loss by name
   siamkit train exp.toml --out runs/exp --resume        continue an interrupted run
   siamkit train exp.toml --dry-run                      check the config, print it resolved
+  siamkit train examples/mnist_timm_finetune.toml --set training.freeze_backbone_epochs=1
+      fine-tune a timm backbone; [training] keys warmup_steps, step_schedule, accumulate_steps,
+      freeze_backbone_epochs / _steps, backbone_lr, freeze_batchnorm (needs siamkit[vision])
 
 A run folder holds model/ (the calibrated model), metrics.json, history.json, config.toml,
 plots/ and report.html. See examples/*.toml for configs; every key is optional."""

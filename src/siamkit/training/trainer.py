@@ -232,8 +232,10 @@ class Trainer:
         # Checked before backward, on the value every rank shares, so that all ranks stop alike.
         if not math.isfinite(value):
             self._non_finite(epoch, index, f"the loss became {value}")
-        # The scaler multiplies the loss against float16 underflow (it is off otherwise).
-        self.scaler_.scale(loss).backward()
+        # The scaler multiplies the loss against float16 underflow (it is off otherwise). Nothing
+        # to train when the frozen backbone is the whole model.
+        if loss.requires_grad:
+            self.scaler_.scale(loss).backward()
         return value, n, interrupted
 
     def _update(self, epoch: int, stats: EpochStats, size: int, interrupted: bool) -> None:
