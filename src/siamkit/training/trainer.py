@@ -105,7 +105,10 @@ class Trainer:
 
     Learned: ``history_``, ``best_metric_``, ``best_epoch_`` (from 1), ``epoch_`` (epochs done),
     ``step_`` (optimizer steps), ``stop_reason_``, ``monitor_``, ``device_``, ``optimizer_``,
-    ``scheduler_``, ``scaler_``, ``batch_kind_``. The checkpoint is :meth:`state_dict`.
+    ``scheduler_``, ``scaler_``, ``batch_kind_``, ``freeze_`` (the backbone's freeze). The
+    checkpoint is :meth:`state_dict`. With ``accumulate_steps`` > 1, ``step_`` and
+    ``checkpoint_every_steps`` count optimizer steps, and checkpoints (Ctrl-C included) fall
+    between them, so a resumed run never needs half-accumulated gradients.
     """
 
     def __init__(
