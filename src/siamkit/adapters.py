@@ -131,28 +131,7 @@ class ImageAdapter(Adapter):
     def _prepare_one(self, item: Any, index: int) -> Tensor:
         from PIL import Image
 
-        if isinstance(item, (str, Path)):
-            path = Path(item)
-            if not path.is_file():
-                raise DataError(f"image {path}: no such file")
-            # The header first: a file claiming too many pixels is refused before it is decoded.
-            with image_checks.open_image(path, f"image {path}", image_checks.max_image_pixels(),
-                                         f"set {image_checks.MAX_PIXELS_ENV} to raise it") as img:
-                image = image_checks.load_image(img, f"image {path}").copy()
-        elif isinstance(item, Image.Image):
-            image = item
-        else:
-            arr = np.asarray(item)
-            if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[2] not in (1, 3):
-                arr = arr.transpose(1, 2, 0)  # [C, H, W] -> [H, W, C]
-            if arr.ndim == 3 and arr.shape[2] == 1:
-                arr = arr[:, :, 0]
-            if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
-                raise DataError(f"image #{index}: cannot read an array of shape {arr.shape} as an image")
-            if arr.dtype != np.uint8:
-                scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
-                arr = np.clip(arr * scale, 0, 255).astype(np.uint8)
-            image = Image.fromarray(arr)
+        image = read_image(item, index)
         image = image.convert("L" if self.channels == 1 else "RGB")
         h, w = self.image_size
         if image.size != (w, h):
@@ -164,6 +143,36 @@ class ImageAdapter(Adapter):
     def to_config(self) -> dict[str, Any]:
         return {"type": self.type, "channels": self.channels, "image_size": list(self.image_size),
                 "mean": self.mean, "std": self.std}
+
+
+def read_image(item: Any, index: int = 0) -> "Any":
+    """A PIL image from a path, a PIL image, or an array ([H, W], [H, W, C], [C, H, W]; floats in
+    [0, 1] or 0-255); ``index`` names the item in errors."""
+    from PIL import Image
+
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if not path.is_file():
+            raise DataError(f"image {path}: no such file")
+        # The header first: a file claiming too many pixels is refused before it is decoded.
+        with image_checks.open_image(path, f"image {path}", image_checks.max_image_pixels(),
+                                     f"set {image_checks.MAX_PIXELS_ENV} to raise it") as img:
+            image = image_checks.load_image(img, f"image {path}").copy()
+    elif isinstance(item, Image.Image):
+        image = item
+    else:
+        arr = np.asarray(item)
+        if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[2] not in (1, 3):
+            arr = arr.transpose(1, 2, 0)  # [C, H, W] -> [H, W, C]
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
+            raise DataError(f"image #{index}: cannot read an array of shape {arr.shape} as an image")
+        if arr.dtype != np.uint8:
+            scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
+            arr = np.clip(arr * scale, 0, 255).astype(np.uint8)
+        image = Image.fromarray(arr)
+    return image
 
 
 def _to_unit_float(x: Tensor) -> Tensor:

@@ -43,8 +43,9 @@ FLOAT32_MAX = 3.4028234e38
 
 
 def modality(model: Any) -> str:
-    """``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (a user encoder without an adapter)."""
-    return getattr(model.adapter, "type", "tensor")
+    """``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (a user encoder without an adapter);
+    an adapter of another type says what it reads in ``modality`` (a backbone's image adapter)."""
+    return getattr(model.adapter, "modality", None) or getattr(model.adapter, "type", "tensor")
 
 
 def input_dim(model: Any) -> int | None:

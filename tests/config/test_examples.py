@@ -16,7 +16,8 @@ EXPECTED = {"mnist_contrastive.toml": ("mnist", "contrastive", "pairs"),
             "digits_mlp.toml": ("digits", "contrastive", "auto"),
             "digits_arcface.toml": ("digits", "arcface", "labelled"),
             "digits_prototypical.toml": ("digits", "prototypical", "episodes"),
-            "image_folder_verification.toml": ("digits", "contrastive", "auto")}
+            "image_folder_verification.toml": ("digits", "contrastive", "auto"),
+            "mnist_timm_finetune.toml": ("mnist", "contrastive", "pairs")}
 
 
 def test_the_examples_are_all_there():

@@ -105,6 +105,13 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
     t(tr.patience >= 1, "patience", f"must be >= 1, got {tr.patience}")
     t(tr.threads is None or tr.threads >= 1, "threads", f"must be >= 1, got {tr.threads}")
     t(tr.checkpoint_every >= 1, "checkpoint_every", f"must be >= 1, got {tr.checkpoint_every}")
+    for key in ("warmup_steps", "freeze_backbone_epochs", "freeze_backbone_steps"):
+        t(getattr(tr, key) >= 0, key, f"must be >= 0, got {getattr(tr, key)}")
+    t(tr.accumulate_steps >= 1, "accumulate_steps", f"must be >= 1, got {tr.accumulate_steps}")
+    t(tr.backbone_lr is None or tr.backbone_lr > 0, "backbone_lr",
+      f"must be > 0, got {tr.backbone_lr}")
+    t(tr.scheduler == "none" or (tr.warmup_steps == 0 and tr.step_schedule == "none"),
+      "scheduler", "an epoch scheduler and warmup_steps / step_schedule: choose one")
     t(tr.monitor == "train_loss" or tr.monitor.startswith("val_"), "monitor",
       f"must be train_loss or a validation figure (val_loss, val_roc_auc, val_accuracy, "
       f"val_eer, val_recall_at_1, ...), got {tr.monitor!r}")

@@ -13,7 +13,8 @@ A config file (all sections and keys optional; these are the defaults)::
                   n_way = 5, k_shot = 1, n_query = 5 (episodes)
     [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
                   oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0
-    [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...
+    [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...,
+                  warmup_steps = 0, accumulate_steps = 1, freeze_backbone_epochs = 0, ...
     [evaluation]  threshold_rule = "accuracy", target_far = 0.01, one_shot = true, n_way = 10, ...
 
 Keys that name a component (``[loss] name``, ``[model] distance`` and ``head``) are checked against
@@ -148,6 +149,14 @@ class TrainingConfig:
     amp: Literal["auto", "off", "fp16", "bf16"] = "auto"
     checkpoint_every: int = 1             # epochs between checkpoints (for --resume)
     progress: bool = True
+    # fine-tuning a pretrained backbone (siamkit.training.freeze, siamkit.training.schedule)
+    warmup_steps: int = 0                 # linear warmup over this many optimizer steps
+    step_schedule: Literal["none", "constant", "linear", "cosine"] = "none"  # lr per step
+    accumulate_steps: int = 1             # micro-batches averaged into one optimizer step
+    freeze_backbone_epochs: int = 0       # the backbone does not train in the first epochs
+    freeze_backbone_steps: int = 0        # ... or the first optimizer steps
+    backbone_lr: float | None = None      # its own learning rate (default: lr)
+    freeze_batchnorm: bool = False        # the backbone's BatchNorm keeps its statistics
 
 
 @dataclass

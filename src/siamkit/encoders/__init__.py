@@ -4,7 +4,8 @@
 (``list_encoders()``; each encoder registers itself next to its class with :func:`register_encoder`,
 with its modality and the arguments the data decide); any ``nn.Module`` mapping a batch to
 ``[B, D]`` works too. An encoder registered with ``output="feature-map"`` (``siamfc``) returns
-feature maps, for the tracker of :mod:`siamkit.tracking`.
+feature maps, for the tracker of :mod:`siamkit.tracking`. ``timm`` and ``torchvision`` wrap
+the image backbones of those libraries (the ``vision`` extra), with their own input adapter.
 """
 
 from .base import Encoder, create_encoder, get_encoder_class, list_encoders, register_encoder
@@ -12,6 +13,8 @@ from .convnet import ConvNetEncoder
 from .mlp import MLPEncoder
 from .rnn import RNNEncoder
 from .siamfc import SiamFCEncoder
+from .timm_backbone import TimmEncoder
+from .torchvision_backbone import TorchvisionEncoder
 
 __all__ = [
     "ConvNetEncoder",
@@ -19,6 +22,8 @@ __all__ = [
     "MLPEncoder",
     "RNNEncoder",
     "SiamFCEncoder",
+    "TimmEncoder",
+    "TorchvisionEncoder",
     "create_encoder",
     "get_encoder_class",
     "list_encoders",

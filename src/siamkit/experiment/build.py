@@ -137,6 +137,11 @@ def build_model(cfg: ExperimentConfig, splits: Splits, metadata: dict[str, Any])
     adapter = build_adapter(cfg, splits)
     torch.manual_seed(cfg.training.seed)
     encoder = build_encoder(cfg, splits, adapter)
+    # A pretrained backbone reads its inputs through its own evaluation transform, not through
+    # statistics learned from these data (its weights were trained on that transform).
+    own_input = getattr(encoder, "input_adapter", None)
+    if callable(own_input):
+        adapter = own_input()
     return SiameseNetwork(encoder, distance=cfg.model.distance, head=head_name(cfg), adapter=adapter,
                           metadata=metadata)
 
