@@ -119,6 +119,9 @@ def _encoder_examples() -> dict:
 
 @pytest.mark.parametrize("name", ENCODERS.names())
 def test_every_registered_encoder_builds_on_meta_with_the_real_shapes(name):
+    if name in {"timm", "torchvision"}:
+        pytest.importorskip("timm", reason=f"{name} needs the vision extra (make test-vision)")
+        pytest.importorskip("torchvision", reason=f"{name} needs the vision extra")
     config = _encoder_examples()[name][0]
     real = create_encoder(name, **config)
     meta = build_on_meta(lambda: create_encoder(name, **config), "test")
