@@ -6,6 +6,7 @@ import inspect
 
 import pytest
 import torch
+from hf_tiny import random_batch, shared_tiny_bert
 
 from siamkit.encoders import create_encoder, list_encoders
 from siamkit.errors import ConfigError
@@ -18,6 +19,8 @@ EXAMPLES = {
     "rnn": ({"vocab_size": 30, "token_dim": 8, "hidden_dim": 6}, lambda b: torch.randint(1, 30, (b, 7))),
     # Fully convolutional (SiamFC tracker): returns [B, embedding_dim, h, w] feature maps.
     "siamfc": ({"embedding_dim": 8, "widths": [4, 6]}, lambda b: torch.rand(b, 1, 32, 40)),
+    # A pretrained transformer from a local folder (a tiny random BERT written for the tests).
+    "hf_text": ({"path": str(shared_tiny_bert())}, random_batch),
 }
 
 

@@ -63,7 +63,7 @@ def _candidates(path: Path, kind: str) -> tuple[list[Entry], list[Entry]]:
 def file_config(path: Path, model: Any, labels: str | None) -> DataConfig:
     """The DataConfig that reads ``path`` for ``model``, with the reader that
     :data:`siamkit.registry.READERS` registers for its suffix."""
-    kind = getattr(model.adapter, "type", "tensor")
+    kind = getattr(model.adapter, "modality", getattr(model.adapter, "type", "tensor"))
     readers, fitting = _candidates(path, kind)
     if not readers:
         suffixes = sorted({s for e in READERS.entries() for s in e["suffixes"]})

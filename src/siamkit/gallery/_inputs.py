@@ -65,7 +65,8 @@ def reference_metadata(model: Any, samples: Any, given: Sequence[dict] | None, n
             raise DataError(f"{what}: {len(given)} reference metadata dicts for {n} samples")
         return [check_metadata(m, f"{what}, reference #{i}") for i, m in enumerate(given)]
     items = [samples] if is_single(samples) else samples
-    kind = getattr(getattr(model, "adapter", None), "type", "")
+    adapter = getattr(model, "adapter", None)
+    kind = getattr(adapter, "modality", getattr(adapter, "type", ""))
     if isinstance(items, (list, tuple)) and len(items) == n:
         if kind == "image" and all(isinstance(s, (str, Path)) for s in items):
             return [{"source": str(s)} for s in items]
