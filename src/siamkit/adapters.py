@@ -37,6 +37,17 @@ class Adapter(nn.Module):
 
     type: str = ""
 
+    @property
+    def modality(self) -> str:
+        """What the adapter reads: ``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (its
+        ``type`` unless an adapter says otherwise: a Hugging Face tokenizer's reads text)."""
+        return self.type
+
+    def sizes(self, inputs: Any) -> Any:
+        """The size of each of ``inputs`` (a text's token count), or None: ``model.encode``
+        embeds many inputs in order of size, so that a batch pads little."""
+        return None
+
     def prepare(self, raw: Any) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 

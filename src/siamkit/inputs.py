@@ -241,12 +241,17 @@ def encode(model: Any, samples: Any, what: str, batch_size: int = 256) -> np.nda
     if isinstance(samples, (list, tuple)) and len(samples) == 0:
         raise DataError(f"{what}: no samples given")
     try:
-        batch = model.prepare(samples)
-        if batch.dim() == 1:
-            batch = batch.unsqueeze(0)
-        if batch.shape[0] == 0:
-            raise DataError(f"{what}: no samples given")
-        emb = model.encode(batch, batch_size=batch_size)
+        if isinstance(samples, (list, tuple)):
+            # Prepared chunk by chunk inside encode: a text batch pads to its chunk's longest,
+            # not to the longest text of all.
+            emb = model.encode(list(samples), batch_size=batch_size)
+        else:
+            batch = model.prepare(samples)
+            if batch.dim() == 1:
+                batch = batch.unsqueeze(0)
+            if batch.shape[0] == 0:
+                raise DataError(f"{what}: no samples given")
+            emb = model.encode(batch, batch_size=batch_size)
     except SiamkitError:
         raise
     except (ValueError, TypeError, RuntimeError, IndexError) as exc:

@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -131,22 +132,38 @@ class SiameseNetwork(nn.Module):
 
     @torch.no_grad()
     def encode(self, inputs: Any, batch_size: int = 256, progress: bool = False) -> Tensor:
-        """Embeddings of many inputs, in batches, in eval mode without gradients; returned on CPU."""
+        """Embeddings of many inputs, in batches, in eval mode without gradients; returned on CPU.
+
+        When the adapter knows the inputs' sizes (a Hugging Face tokenizer's token counts), they
+        are embedded longest first, so that each batch holds texts of similar length and pads
+        little; the rows come back in the order of ``inputs``."""
         was_training = self.training
         self.eval()
         try:
             chunks = []
             n = len(inputs)
+            sizes_of = getattr(self.adapter, "sizes", None)
+            sizes = sizes_of(inputs) if sizes_of is not None and n > batch_size else None
+            order = None if sizes is None else np.argsort(-np.asarray(sizes), kind="stable")
             starts: Iterable[int] = range(0, n, batch_size)
             if progress:
                 from tqdm.auto import tqdm
 
                 starts = tqdm(starts, desc="embedding", unit="batch")
             for start in starts:
-                chunks.append(self.embed(inputs[start:start + batch_size]).float().cpu())
+                if order is None:
+                    part = inputs[start:start + batch_size]
+                else:
+                    rows = order[start:start + batch_size]
+                    part = (inputs[torch.from_numpy(rows)] if isinstance(inputs, Tensor)
+                            else [inputs[i] for i in rows])
+                chunks.append(self.embed(part).float().cpu())
             if not chunks:
                 return torch.zeros((0, self.embedding_dim or 0))
-            return torch.cat(chunks)
+            out = torch.cat(chunks)
+            if order is not None:
+                out = torch.empty_like(out).index_copy_(0, torch.from_numpy(order), out)
+            return out
         finally:
             self.train(was_training)
 

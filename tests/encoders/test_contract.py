@@ -6,6 +6,7 @@ import inspect
 
 import pytest
 import torch
+from hf_tiny import random_batch, shared_tiny_bert
 
 from siamkit.encoders import create_encoder, list_encoders
 from siamkit.errors import ConfigError
@@ -23,6 +24,8 @@ EXAMPLES = {
              lambda b: torch.rand(b, 3, 32, 32)),
     "torchvision": ({"architecture": "mobilenet_v3_small", "image_size": 32, "embedding_dim": 8},
                     lambda b: torch.rand(b, 3, 32, 32)),
+    # A pretrained transformer from a local folder (a tiny random BERT written for the tests).
+    "hf_text": ({"path": str(shared_tiny_bert())}, random_batch),
 }
 VISION = {"timm", "torchvision"}
 

@@ -68,6 +68,13 @@ class Encoder(nn.Module):
         return create_encoder(cls.name, **config)
 
     @classmethod
+    def own_adapter(cls, args: Mapping[str, Any]) -> Any:
+        """The input adapter that comes with this encoder's weights (a pretrained text backbone's
+        own tokenizer), made from the user's constructor ``args``; None (the default): siamkit's
+        adapter for the modality, learned from the training data."""
+        return None
+
+    @classmethod
     def data_arguments(cls, args: Mapping[str, Any]) -> tuple[str, ...] | None:
         """The constructor arguments the training data decide, given the user's ``args``: the
         registered ``data_args`` (None when the encoder was registered without them). An encoder

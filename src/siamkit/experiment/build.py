@@ -34,8 +34,19 @@ def _samples(data: Any) -> Any:
 
 
 def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
+    """The input adapter: the one the encoder brings with its weights (a pretrained text
+    backbone's tokenizer: ``Encoder.own_adapter``), else siamkit's, learned from the training data."""
     from ..adapters import ImageAdapter, TextAdapter, VectorAdapter
+    from ..encoders import get_encoder_class
 
+    name = auto_encoder(splits.modality) if cfg.encoder.name == "auto" else cfg.encoder.name
+    cls = get_encoder_class(name)
+    try:
+        own = cls.own_adapter(dict(cfg.encoder.args))
+    except ConfigError as exc:
+        raise ConfigError(f"{where(cfg.source, 'encoder.args')} {exc}") from None
+    if own is not None:
+        return own
     x = _samples(splits.train)
     if splits.modality == "text":
         from ..data import Tokenizer
@@ -213,7 +224,9 @@ def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) 
 
     options: dict[str, Any] = {}
     if splits.modality == "text":
-        options.update(tokenizer=model.adapter.tokenizer, max_length=cfg.text.max_length)
+        # The adapter's own length: [text] max_length, or a pretrained tokenizer's.
+        options.update(tokenizer=model.adapter.tokenizer,
+                       max_length=getattr(model.adapter, "max_length", cfg.text.max_length))
     if kind == "labelled":
         options.update(samples_per_class=cfg.batches.samples_per_class, sampler=cfg.batches.sampler)
     size, seed = cfg.batches.batch_size, cfg.training.seed
