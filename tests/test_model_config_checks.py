@@ -122,6 +122,9 @@ def test_every_registered_encoder_builds_on_meta_with_the_real_shapes(name):
     if name in {"timm", "torchvision"}:
         pytest.importorskip("timm", reason=f"{name} needs the vision extra (make test-vision)")
         pytest.importorskip("torchvision", reason=f"{name} needs the vision extra")
+    if name == "hf_text":
+        pytest.skip("transformers refuses to build under a meta device; hf_text bounds every size "
+                    "of the backbone's config before building (tests/encoders/test_hf_safety.py)")
     config = _encoder_examples()[name][0]
     real = create_encoder(name, **config)
     meta = build_on_meta(lambda: create_encoder(name, **config), "test")
