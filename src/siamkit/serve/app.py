@@ -1,6 +1,7 @@
 """The HTTP service: ``create_app(model, gallery=None, api_key=None, limits=None)`` -> FastAPI.
 
-Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``):
+Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``, served
+offline by :mod:`.docs`):
 
 * ``GET /api/health`` (never needs the key), ``GET /api/model``;
 * ``POST /api/embed``, ``/api/similarity``, ``/api/verify`` (JSON), and ``.../upload`` for images;
@@ -27,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from ..version import __version__
 from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError
 from ..gallery import UnknownIdentityError
+from .docs import add_docs
 from .limits import BodyLimitMiddleware, Limits, api_key_dependency
 from .routes_gallery import gallery_router
 from .routes_model import health_router, model_router
@@ -59,7 +61,9 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
         if close_gallery and gallery is not None:
             gallery.close()
 
+    # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN; docs.py serves it locally.
     app = FastAPI(title=f"{title} service", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="Siamese-network similarity, verification and identification. "
                               "Scores: higher = more similar.")
     app.state.siamkit = ServiceState(model=model, gallery=gallery, limits=limits)
@@ -70,6 +74,7 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
     app.include_router(gallery_router(), dependencies=keyed)
     _add_error_handlers(app)
     _add_pages(app)
+    add_docs(app, title)
     return app
 
 
