@@ -27,6 +27,7 @@ from .plots import plot_embeddings_2d, plot_verification
 from .retrieval import retrieval_metrics
 from .thresholds import rates_at_threshold
 from .verification import verification_metrics
+from .worst_pairs import worst_pairs
 
 if TYPE_CHECKING:
     from ..config.schema import EvaluationConfig
@@ -103,6 +104,9 @@ def verification(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, bat
                                    seed=ev.pairs_seed)
     metrics["pairs"] = pairs.note
     metrics["threshold_info"] = threshold_record(model)
+    worst = worst_pairs(pairs.x1, pairs.x2, scores, pairs.y.numpy(), threshold)
+    if worst is not None:
+        metrics["worst_pairs"] = worst
     if plots is not None:
         kind = getattr(model, "score_kind", None)
         plot_verification(scores, pairs.y.numpy(), plots, threshold, pairs="test",
