@@ -21,6 +21,7 @@ from .errors import (
 )
 from .gallery import Gallery
 from .heads import L1SigmoidHead
+from .mining import paraphrase_mining, semantic_search
 from .model import SiameseNetwork
 from .training import Trainer
 
@@ -37,6 +38,8 @@ __all__ = [
     "plots",
     "Gallery",
     "L1SigmoidHead",
+    "paraphrase_mining",
+    "semantic_search",
     "SiameseNetwork",
     "Trainer",
     "training",

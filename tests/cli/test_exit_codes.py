@@ -15,6 +15,8 @@ ERRORS = {
     "evaluate": ["{tmp}/missing", "--data", "{tmp}/missing.csv"],
     "verify": ["{tmp}/missing", "a", "b"],
     "embed": ["{tmp}/missing", "a", "--out", "{tmp}/e.npy"],
+    "search": ["{tmp}/missing", "--corpus", "{tmp}/c.txt", "a"],
+    "dedupe": ["{tmp}/missing", "{tmp}/c.txt"],
     "demo": ["--set", "no_such_section.key=1", "--out", "{tmp}/demo"],
     "gallery": ["list", "-g", "{tmp}/missing"],
     "serve": ["{tmp}/missing", "--port", "0"],

@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if ret.get("recall_at_1") is not None:
         lines.append(f"  Recall@1 / MAP@R{'':<18}{ret['recall_at_1']:.4f} / {ret.get('map_at_r', float('nan')):.4f}")
     lines.append(f"wrote {out / 'metrics.json'}" + ("" if args.no_plots else " and plots"))
-    summary = {k: v for k, v in metrics.items() if k != "roc"}  # the curve is in metrics.json
+    # the curve and the worst pairs' thumbnails are in metrics.json
+    summary = {k: v for k, v in metrics.items() if k not in ("roc", "worst_pairs")}
     emit(args, {**summary, "out": str(out)}, "\n".join(lines))
     return 0

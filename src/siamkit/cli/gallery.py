@@ -5,7 +5,9 @@
 sets ``func(args) -> int``. Samples and probes are read by :mod:`siamkit.inputs`, the way the model
 reads them: image paths or folders for an image model, the arguments themselves as texts for a
 text model, ``.npy`` or ``.csv`` files of vectors for a vector model; ``--from-file`` reads one
-sample (path or text) per line instead. Exit status: 0 (a rejection is an answer, not an error:
+sample (path or text) per line instead. ``enroll --folder ROOT`` enrolls a whole
+``ROOT/<identity>/<images>`` tree, one identity per subfolder (or, with ``--name``, ROOT as the
+folder of one identity). Exit status: 0 (a rejection is an answer, not an error:
 read it from the output or --json); bad input raises a SiamkitError (exit status 1).
 """
 
@@ -21,7 +23,7 @@ from ..gallery import AGGREGATES, Gallery
 from ..gallery.index import KINDS
 from ..gallery.prototypes import SCORINGS
 from ..gallery.persist import DB_FILE, recorded_model_path
-from ..inputs import read_inputs
+from ..inputs import identity_folders, modality, read_inputs
 from . import _gallery_admin
 from ._common import HelpFormatter, add_command, add_json_flag, emit
 
@@ -35,6 +37,8 @@ DESCRIPTION = (
 EXAMPLES = """\
   siamkit gallery enroll -g gallery/ -m runs/mnist/model alice alice1.png alice2.png
   siamkit gallery enroll -g gallery/ bob --from-file bob_photos.txt --metadata '{"team": "b"}'
+  siamkit gallery enroll -g gallery/ -m runs/faces/model --folder people/    people/<name>/*.jpg
+  siamkit gallery enroll -g gallery/ --folder new_photos/carol --name carol
   siamkit gallery identify -g gallery/ probe.png -k 5       "unknown" below the threshold
   siamkit gallery verify -g gallery/ alice probe.png --json
   siamkit gallery list -g gallery/
@@ -58,9 +62,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         return p
 
     p = command("enroll", "add references of an identity (creates the gallery if new)", _enroll)
-    p.add_argument("identity")
+    p.add_argument("identity", nargs="?", help="the identity's name (not with --folder)")
     p.add_argument("samples", nargs="*", help="image paths, texts, or .npy/.csv vector files")
     p.add_argument("--from-file", type=Path, help="read samples from this file, one per line")
+    p.add_argument("--folder", type=Path,
+                   help="enroll a tree ROOT/<identity>/<images>, one identity per subfolder")
+    p.add_argument("--name", help="with --folder: the folder holds the images of this one identity")
     p.add_argument("--metadata", help="JSON object merged into the identity's metadata")
     p.add_argument("--index", choices=KINDS, help="index kind of a new gallery (default flat)")
     p.add_argument("--scoring", choices=SCORINGS,
@@ -122,11 +129,40 @@ def _enroll(args: argparse.Namespace) -> int:
         metadata = json.loads(args.metadata) if args.metadata else None
     except ValueError:
         raise ConfigError(f"--metadata: not valid JSON: {args.metadata[:60]}") from None
+    if args.folder is not None:
+        return _enroll_folder(args, metadata)
+    if args.name is not None:
+        raise ConfigError("--name goes with --folder; otherwise the identity is the first argument")
+    if args.identity is None:
+        raise ConfigError("enroll: name the identity and its samples, or give --folder ROOT")
     with _open(args, create=True) as gallery:
         ids = gallery.enroll(args.identity, _samples(args, args.samples, gallery), metadata)
         total = gallery.n_references_of(args.identity)
     emit(args, {"identity": args.identity, "reference_ids": ids, "n_references": total},
          f"enrolled {len(ids)} reference(s) of {args.identity!r} ({total} in all)")
+    return 0
+
+
+def _enroll_folder(args: argparse.Namespace, metadata: dict | None) -> int:
+    """Each identity folder of ``--folder`` (or the one folder of ``--name``), enrolled in turn."""
+    if args.identity is not None or args.samples or args.from_file:
+        raise ConfigError("--folder: the identities are its subfolders' names; give no identity, "
+                          "samples or --from-file with it (one identity's folder: --name NAME)")
+    with _open(args, create=True) as gallery:
+        kind = modality(gallery.model)
+        if kind != "image":
+            raise ConfigError(f"--folder: enrolls image files, but the model takes {kind} inputs")
+        enrolled = []
+        for identity, paths in identity_folders(args.folder, args.name):
+            ids = gallery.enroll(identity, read_inputs(gallery.model, paths, what="samples")[0],
+                                 metadata)
+            enrolled.append({"identity": identity, "n_enrolled": len(ids),
+                             "n_references": gallery.n_references_of(identity)})
+    lines = [f"enrolled {e['n_enrolled']} reference(s) of {e['identity']!r} "
+             f"({e['n_references']} in all)" for e in enrolled]
+    lines.append(f"{sum(e['n_enrolled'] for e in enrolled)} references of {len(enrolled)} "
+                 f"identities from {args.folder}")
+    emit(args, enrolled, "\n".join(lines))
     return 0
 
 

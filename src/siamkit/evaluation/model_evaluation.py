@@ -29,6 +29,7 @@ from .plots import plot_embeddings_2d, plot_verification
 from .retrieval import retrieval_metrics
 from .thresholds import rates_at_threshold
 from .verification import verification_metrics
+from .worst_pairs import worst_pairs
 
 if TYPE_CHECKING:
     from ..config.schema import EvaluationConfig
@@ -110,6 +111,9 @@ def verification(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, bat
         # a figure that needs no validation data and no threshold of the model's own
         metrics["kfold"] = kfold_verification(scores, pairs.y, k=ev.folds, rule=ev.threshold_rule,
                                               seed=ev.pairs_seed, target_far=ev.target_far)
+    worst = worst_pairs(pairs.x1, pairs.x2, scores, pairs.y.numpy(), threshold)
+    if worst is not None:
+        metrics["worst_pairs"] = worst
     if plots is not None:
         kind = getattr(model, "score_kind", None)
         plot_verification(scores, pairs.y.numpy(), plots, threshold, pairs="test",

@@ -1,6 +1,7 @@
 """The HTTP service: ``create_app(model, gallery=None, api_key=None, limits=None)`` -> FastAPI.
 
-Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``):
+Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``, served
+offline by :mod:`.docs`):
 
 * ``GET /api/health`` (never needs the key), ``GET /api/model``;
 * ``POST /api/embed``, ``/api/similarity``, ``/api/verify`` (JSON), and ``.../upload`` for images;
@@ -31,6 +32,7 @@ from ..version import __version__
 from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError, WriteError
 from ..gallery import UnknownIdentityError
 from .audit import AuditLog
+from .docs import add_docs
 from .auth import Auth, auth_dependency
 from .limits import BodyLimitMiddleware, ConcurrencyLimitMiddleware, Limits
 from .routes_gallery import gallery_router
@@ -77,7 +79,9 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
         if audit is not None:
             audit.close()
 
+    # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN; docs.py serves it locally.
     app = FastAPI(title=f"{title} service", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="Siamese-network similarity, verification and identification. "
                               "Scores: higher = more similar.")
     app.state.siamkit = ServiceState(model=model, gallery=gallery, limits=limits)
@@ -93,6 +97,7 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
     app.include_router(gallery_router(), dependencies=keyed)
     _add_error_handlers(app)
     _add_pages(app)
+    add_docs(app, title)
     return app
 
 

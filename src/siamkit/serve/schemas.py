@@ -83,8 +83,9 @@ class Scores(BaseModel):
     scores: list[float]
     score_kind: str
     threshold: Optional[float]
-    same: Optional[list[bool]] = Field(None,
-                                       description="score >= threshold; null without a threshold.")
+    same: Optional[list[Optional[bool]]] = Field(
+        None, description="score >= threshold; null without a threshold, and null for a pair "
+                          "with a text none of whose words the model knows (see warnings).")
     warnings: list[str] = Field(default_factory=list,
                                 description="Inputs scored but not to be trusted, one line "
                                             "each: a text none of whose words the model knows, a "
