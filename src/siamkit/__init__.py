@@ -7,11 +7,13 @@ similar**.
 """
 
 from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
+from . import runtime
 from .version import __version__
 from .errors import (
     ConfigError,
     DataError,
     DownloadError,
+    ExportError,
     ModelFileError,
     NotCalibratedError,
     SiamkitError,
@@ -21,6 +23,7 @@ from .errors import (
 from .gallery import Gallery
 from .heads import L1SigmoidHead
 from .model import SiameseNetwork
+from .runtime import OnnxModel, export_onnx
 from .training import Trainer
 
 __all__ = [
@@ -34,14 +37,18 @@ __all__ = [
     "losses",
     "miners",
     "plots",
+    "runtime",
     "Gallery",
     "L1SigmoidHead",
+    "OnnxModel",
     "SiameseNetwork",
     "Trainer",
+    "export_onnx",
     "training",
     "ConfigError",
     "DataError",
     "DownloadError",
+    "ExportError",
     "ModelFileError",
     "NotCalibratedError",
     "SiamkitError",

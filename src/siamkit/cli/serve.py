@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..gallery.index import KINDS
 from ..serve import API_KEY_HEADER, Limits
-from ._common import add_command
+from ._common import add_command, add_runtime_flags, load_model
 
 API_KEY_ENV = "SIAMKIT_API_KEY"
 DESCRIPTION = ("Serve a model's HTTP API (OpenAPI at /docs) and web pages (/ to compare two "
@@ -22,13 +22,15 @@ DESCRIPTION = ("Serve a model's HTTP API (OpenAPI at /docs) and web pages (/ to 
 EXAMPLES = """\
   siamkit serve runs/mnist/model --gallery gallery/ --port 8000
   SIAMKIT_API_KEY=secret siamkit serve runs/faces/model --host 0.0.0.0
-  siamkit serve runs/questions/model --max-batch 16 --max-request-mb 4"""
+  siamkit serve runs/questions/model --max-batch 16 --max-request-mb 4
+  siamkit serve runs/mnist/onnx --runtime onnx --threads 2"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = add_command(subparsers, "serve", "serve a model (and a gallery) over HTTP", DESCRIPTION,
                     EXAMPLES)
-    p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
+    p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors), or "
+                                            "an exported ONNX folder with --runtime onnx")
     p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
     p.add_argument("--index", choices=KINDS, help="index kind of a new gallery")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -41,13 +43,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--max-batch", type=int, default=64, help="most inputs per request (default 64)")
     p.add_argument("--log-level", default="info",
                    choices=("critical", "error", "warning", "info", "debug"))
+    add_runtime_flags(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from ..gallery import Gallery
-    from ..model import SiameseNetwork
     from ..serve import run as serve
 
     if not 0 < args.port < 65536:
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--max-batch and --max-request-mb must be positive")
     limits = Limits(max_request_bytes=int(args.max_request_mb * 1024 * 1024),
                     max_batch=args.max_batch)
-    model = SiameseNetwork.load(args.model)
+    model = load_model(args.model, runtime=args.runtime, threads=args.threads)
     gallery = None if args.gallery is None else Gallery(model, args.gallery, index=args.index)
     if gallery is not None:
         gallery.record_model_path(args.model)
