@@ -15,6 +15,7 @@ ERRORS = {
     "evaluate": ["{tmp}/missing", "--data", "{tmp}/missing.csv"],
     "verify": ["{tmp}/missing", "a", "b"],
     "embed": ["{tmp}/missing", "a", "--out", "{tmp}/e.npy"],
+    "export": ["{tmp}/missing", "{tmp}/out", "--format", "onnx"],
     "demo": ["--set", "no_such_section.key=1", "--out", "{tmp}/demo"],
     "gallery": ["list", "-g", "{tmp}/missing"],
     "serve": ["{tmp}/missing", "--port", "0"],

@@ -25,7 +25,7 @@ from ..distances import Distance, ScoreScale, get_distance
 from ..errors import DataError, ModelFileError, NotCalibratedError
 from ..heads import create_head, head_scores
 from .onnx_folder import ENCODER_FILE, HEAD_FILE, HEAD_INPUTS, read_onnx_config
-from .ort import inference_session
+from .ort import import_onnxruntime, inference_session
 
 DTYPES = {"uint8": np.uint8, "int64": np.int64, "int32": np.int32, "float32": np.float32}
 
@@ -39,6 +39,7 @@ class OnnxModel:
     training = False
 
     def __init__(self, folder: str | os.PathLike, threads: int | None = None) -> None:
+        import_onnxruntime()  # a missing extra is the one thing to say, whatever the folder
         self.folder = Path(folder)
         self.threads = threads
         self.config_ = read_onnx_config(self.folder)
