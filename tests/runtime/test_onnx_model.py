@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pytest
 import torch
 from onnx_helpers import TEXTS
@@ -23,7 +24,8 @@ def test_the_folder_describes_the_model(text_model):
     assert config["model"]["adapter"]["tokenizer"]["vocab"]
     assert config["fingerprint"] == model_fingerprint(model)
     assert config["score_kind"] == "cosine_similarity" and config["embedding_dim"] == 6
-    assert config["input"] == {"name": "inputs", "dtype": "int64", "shape": ["batch", "length"]}
+    assert config["input"] == {"name": "inputs", "dtype": "int64", "shape": ["batch", "length"],
+                               "padding": {"side": "right", "id": 0}}
     assert config["max_abs_difference"]["embeddings"] <= 1e-4
 
 
@@ -38,6 +40,17 @@ def test_text_model_answers_as_pytorch(text_model):
         torch.testing.assert_close(onnx_model.similarity(TEXTS[:3], TEXTS[3:]),
                                    model.similarity(TEXTS[:3], TEXTS[3:]), atol=1e-5, rtol=0)
         assert onnx_model.verify(TEXTS[:3], TEXTS[3:]).tolist() == model.verify(TEXTS[:3], TEXTS[3:]).tolist()
+
+
+def test_long_text_batches_run_by_length_in_chunks(text_model):
+    model, _, out = text_model
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(TEXTS, size=int(rng.integers(1, 4)))) for _ in range(150)]
+    batch = model.prepare(texts)  # padded to the longest of 150 texts of 1-3 sentences
+    assert (batch == 0).any(dim=1).float().mean() > 0.5
+    with torch.no_grad():
+        torch.testing.assert_close(OnnxModel(out).embed(batch), model.embed(batch), atol=1e-4,
+                                   rtol=0)
 
 
 def test_head_scores_agree_paired_and_pairwise(head_model):

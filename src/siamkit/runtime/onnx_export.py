@@ -114,7 +114,10 @@ def export_onnx(model: Any, out: str | os.PathLike, example: Tensor | None = Non
             "model": config, "fingerprint": model_fingerprint(model),
             "score_kind": model.score_kind, "embedding_dim": model.embedding_dim,
             "input": {"name": INPUT_NAME, "dtype": str(trace.dtype).removeprefix("torch."),
-                      "shape": [axes.get(i, int(s)) for i, s in enumerate(trace.shape)]},
+                      "shape": [axes.get(i, int(s)) for i, s in enumerate(trace.shape)],
+                      # siamkit's tokenizer pads on the right with id 0, and a text encoder's
+                      # embedding never depends on that padding: the runtime may trim it.
+                      **({"padding": {"side": "right", "id": 0}} if text else {})},
             "output": {"name": OUTPUT_NAME, "shape": ["batch", int(want.shape[1])]},
             "head": None if model.head is None else {"inputs": list(HEAD_INPUTS), "output": HEAD_OUTPUT,
                                                      "applies": "sigmoid of the head's logit"},

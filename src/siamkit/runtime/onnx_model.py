@@ -27,6 +27,7 @@ from ..heads import create_head, head_scores
 from .onnx_folder import ENCODER_FILE, HEAD_FILE, HEAD_INPUTS, read_onnx_config
 from .ort import import_onnxruntime, inference_session
 
+CHUNK_ROWS = 64  # rows per length-sorted chunk of a text batch (as the RNN encoder's)
 DTYPES = {"uint8": np.uint8, "int64": np.int64, "int32": np.int32, "float32": np.float32}
 
 
@@ -57,6 +58,7 @@ class OnnxModel:
         if dtype not in DTYPES:
             raise ModelFileError(f"{where}: unknown input dtype {dtype!r}")
         self.input_dtype = DTYPES[dtype]
+        self.padding_id = (self.config_["input"].get("padding") or {}).get("id")
         self.session_ = inference_session(self.folder / ENCODER_FILE, threads)
         head = source.get("head")
         # The torch head (untrained) only says what its scores mean; head.onnx computes them.
@@ -110,7 +112,26 @@ class OnnxModel:
                 raise DataError(f"inputs: this ONNX model reads {np.dtype(self.input_dtype).name} "
                                 f"batches, got {array.dtype.name}")
             array = array.astype(self.input_dtype)
+        if self.padding_id is not None and array.ndim >= 2 and array.shape[0] > 1:
+            return self._run_by_length(array)
         return self.session_.run(None, {self.input_name: array})[0]
+
+    def _run_by_length(self, ids: np.ndarray) -> np.ndarray:
+        """Rows sorted by length, in chunks trimmed to their longest row: a graph run over a
+        whole batch computes every row to the longest one, which for a recurrent encoder is most
+        of the work on text of mixed lengths (the PyTorch encoder does the same, see
+        :mod:`siamkit.encoders.rnn`). Right padding never changes an embedding, so the result is
+        the same."""
+        word = ids[:, :, 0] if ids.ndim == 3 else ids
+        real = word != self.padding_id
+        lengths = np.where(real.any(axis=1), ids.shape[1] - np.argmax(real[:, ::-1], axis=1), 1)
+        order = np.argsort(-lengths, kind="stable")
+        out = np.empty((ids.shape[0], self.embedding_dim), dtype=np.float32)
+        for start in range(0, len(order), CHUNK_ROWS):
+            rows = order[start:start + CHUNK_ROWS]
+            chunk = np.ascontiguousarray(ids[rows, : int(lengths[rows].max())])
+            out[rows] = self.session_.run(None, {self.input_name: chunk})[0]
+        return out
 
     def embed(self, x: Any) -> Tensor:
         return torch.from_numpy(self.run(self.prepare(x)))
