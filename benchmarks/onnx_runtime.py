@@ -49,6 +49,13 @@ from siamkit.encoders import create_encoder  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "onnx_runtime.json"
 TARGET = 1.5
+# What bounds the ratio (read off the rows: large at batch 1, near 1 at large batches).
+LIMITS = ("At small batches eager PyTorch pays per-call Python/dispatcher overhead per layer, "
+          "which ORT's single fused graph call avoids, so ORT wins by several times. At large "
+          "batches both engines are compute-bound in the same kernels: the convolutions and the "
+          "LSTM already run in oneDNN/MKL inside torch, so ORT's graph optimisations leave little "
+          "to gain and the ratio approaches 1; the 1.5x target is met only where overhead "
+          "dominates.")
 
 
 def demo_convnet(items: int) -> tuple[sk.SiameseNetwork, Any]:
@@ -114,7 +121,8 @@ def measure(name: str, batch_sizes: list[int], items: int, reps: int, threads: i
                "torch_items_per_s": n / statistics.median(torch_s),
                "ort_items_per_s": n / statistics.median(ort_s),
                "speedup": statistics.median(ratios), "speedup_min": min(ratios),
-               "speedup_max": max(ratios), "max_abs_diff": diff}
+               "speedup_max": max(ratios), "max_abs_diff": diff,
+               "target_met": statistics.median(ratios) >= TARGET}
         rows.append(row)
         print(f"{name:13s} batch {size:4d}: torch {row['torch_items_per_s']:9.0f}/s  ort "
               f"{row['ort_items_per_s']:9.0f}/s  speedup {row['speedup']:.2f}x "
@@ -146,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1min_after": load_average(), "rows": rows,
         "target_met": {name: all(r["speedup"] >= TARGET for r in rows if r["model"] == name)
                        for name in {r["model"] for r in rows}},
+        "limits": LIMITS,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
