@@ -277,6 +277,16 @@ def gradcache_memory(j: dict) -> list[Row]:
              f"({j['cached_big_over_plain_64_peak']:.2f}x: the [B, B] similarities remain)")]
 
 
+def onnx_runtime(j: dict) -> list[Row]:
+    """ONNX Runtime against PyTorch eager, per model and batch, against the issue's >= 1.5x."""
+    target = j.get("target_speedup", 1.5)
+    quick = ", quick run" if j.get("quick") else ""
+    return [(f"embed `{r['model']}` on CPU, batch {r['batch']}, {r['threads']} thread(s){quick}, "
+             f"load {_load(j)}", f"ONNX Runtime {r['ort_items_per_s']:,.0f}/s",
+             f"PyTorch eager {r['torch_items_per_s']:,.0f}/s ({r['speedup']:.2f}x)",
+             f">= {target}x: {_met(r['speedup'] >= target)}") for r in j["rows"]]
+
+
 def _ms(seconds: float) -> str:
     return f"{1e3 * seconds:.2f} ms"
 
@@ -352,6 +362,7 @@ TABLES: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "scaling": (scaling, "benchmarks/scaling.py"),
     "tracking": (tracking, "benchmarks/tracking.py"),
     "anomaly": (anomaly, "benchmarks/anomaly.py"),
+    "onnx_runtime": (onnx_runtime, "benchmarks/onnx_runtime.py"),
     "gpu_check": (gpu_check, "benchmarks/gpu_check.py"),
 }
 OPTIONAL = {"gpu_check"}  # not listed as "not run" while absent (see the module docstring)

@@ -7,11 +7,13 @@ similar**.
 """
 
 from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
+from . import runtime
 from .version import __version__
 from .errors import (
     ConfigError,
     DataError,
     DownloadError,
+    ExportError,
     ModelFileError,
     NotCalibratedError,
     SiamkitError,
@@ -23,6 +25,7 @@ from .gallery import Gallery
 from .heads import L1SigmoidHead
 from .mining import paraphrase_mining, semantic_search
 from .model import SiameseNetwork
+from .runtime import OnnxModel, export_onnx
 from .training import Trainer
 
 __all__ = [
@@ -36,16 +39,20 @@ __all__ = [
     "losses",
     "miners",
     "plots",
+    "runtime",
     "Gallery",
     "L1SigmoidHead",
     "paraphrase_mining",
     "semantic_search",
+    "OnnxModel",
     "SiameseNetwork",
     "Trainer",
+    "export_onnx",
     "training",
     "ConfigError",
     "DataError",
     "DownloadError",
+    "ExportError",
     "ModelFileError",
     "NotCalibratedError",
     "SiamkitError",

@@ -50,3 +50,8 @@ class TrainingError(SiamkitError):
 
 class SiamkitWarning(UserWarning):
     """Something was skipped or degraded but work went on; the message says what and how much."""
+
+
+class ExportError(SiamkitError):
+    """A model cannot be exported (to ONNX): its encoder says why, or the exporter failed, or the
+    exported graph does not compute what the model computes."""

@@ -17,6 +17,7 @@ ERRORS = {
     "embed": ["{tmp}/missing", "a", "--out", "{tmp}/e.npy"],
     "search": ["{tmp}/missing", "--corpus", "{tmp}/c.txt", "a"],
     "dedupe": ["{tmp}/missing", "{tmp}/c.txt"],
+    "export": ["{tmp}/missing", "{tmp}/out", "--format", "onnx"],
     "demo": ["--set", "no_such_section.key=1", "--out", "{tmp}/demo"],
     "gallery": ["list", "-g", "{tmp}/missing"],
     "serve": ["{tmp}/missing", "--port", "0"],

@@ -20,11 +20,11 @@ from contextlib import contextmanager
 
 from ..version import __version__
 from ..errors import SiamkitError
-from . import anomaly, dedupe, demo, embed, evaluate, gallery, search, serve, track, train, verify
+from . import anomaly, dedupe, demo, embed, evaluate, export, gallery, search, serve, track, train, verify
 from ._common import HelpFormatter, Parser
 
 # Every command, in the order `siamkit --help` lists them; each module has add_parser(subparsers).
-COMMANDS = (train, evaluate, verify, embed, search, dedupe, demo, gallery, serve, track,
+COMMANDS = (train, evaluate, verify, embed, export, search, dedupe, demo, gallery, serve, track,
             anomaly)
 EXAMPLES = """\
 examples:

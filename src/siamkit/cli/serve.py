@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..gallery.index import KINDS
-from ._common import add_command
+from ._common import add_command, add_runtime_flags, load_model
 from ._serve_options import (
     add_limit_arguments,
     add_security_arguments,
@@ -27,13 +27,15 @@ EXAMPLES = """\
   siamkit serve runs/mnist/model --gallery gallery/ --port 8000   # prints a new admin key once
   SIAMKIT_API_KEY=secret siamkit serve runs/faces/model -g faces/ --host 0.0.0.0 \
       --ssl-certfile cert.pem --ssl-keyfile key.pem
-  siamkit serve runs/questions/model --no-auth --max-batch 16 --max-request-mb 4"""
+  siamkit serve runs/questions/model --no-auth --max-batch 16 --max-request-mb 4
+  siamkit serve runs/mnist/onnx --runtime onnx --threads 2"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = add_command(subparsers, "serve", "serve a model (and a gallery) over HTTP", DESCRIPTION,
                     EXAMPLES)
-    p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
+    p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors), or "
+                                            "an exported ONNX folder with --runtime onnx")
     p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
     p.add_argument("--index", choices=KINDS, help="index kind of a new gallery")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -42,19 +44,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    choices=("critical", "error", "warning", "info", "debug"))
     add_security_arguments(p)
     add_limit_arguments(p)
+    add_runtime_flags(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from ..gallery import Gallery
-    from ..model import SiameseNetwork
     from ..serve import run as serve
 
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port: expected 1-65535, got {args.port}")
     limits = limits_from_args(args)
-    model = SiameseNetwork.load(args.model)
+    model = load_model(args.model, runtime=args.runtime, threads=args.threads)
     gallery = None if args.gallery is None else Gallery(model, args.gallery, index=args.index)
     if gallery is not None:
         gallery.record_model_path(args.model)
