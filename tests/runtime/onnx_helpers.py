@@ -38,7 +38,8 @@ MODELS: dict[str, Callable[[], SiameseNetwork]] = {
         adapter=text_adapter(), distance="cosine"),
 }
 # name -> words the one-line refusal must contain.
-REFUSES = {"siamfc": "feature maps"}
+REFUSES = {"siamfc": "feature maps", "hf_text": "not verified", "timm": "not verified",
+           "torchvision": "not verified"}
 # Other settings of the registered encoders, exported in the slow tests.
 VARIANTS: dict[str, Callable[[], SiameseNetwork]] = {
     "convnet-keras-mnist-rgb": lambda: SiameseNetwork(

@@ -110,6 +110,12 @@ class BackboneEncoder(Encoder):
         self.projection = nn.Linear(width, embedding_dim) if project else nn.Identity()
         self.embedding_dim = embedding_dim if project else width
 
+    def export_graph(self) -> nn.Module:
+        from ..errors import ExportError
+
+        raise ExportError(f"{self.name}: ONNX export of the pretrained image backbones is not "
+                          "verified against ONNX Runtime yet, so siamkit does not write it")
+
     def encode(self, x: Tensor) -> Tensor:
         return self.projection(self.backbone(x))
 

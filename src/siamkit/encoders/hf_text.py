@@ -116,6 +116,13 @@ class HFTextEncoder(Encoder):
         return self.own_adapter(self.get_config())
 
     # ---- forward --------------------------------------------------------------------------
+    def export_graph(self) -> torch.nn.Module:
+        from ..errors import ExportError
+
+        raise ExportError("hf_text: ONNX export of a Hugging Face backbone (ids + attention mask "
+                          "as one input) is not verified against ONNX Runtime yet, so siamkit "
+                          "does not write it")
+
     def encode(self, x: Tensor) -> Tensor:
         if x.dim() != 3 or x.shape[2] != 2 or x.dtype not in (torch.int64, torch.int32):
             raise ValueError(f"hf_text encoder expects [B, L, 2] token ids and attention mask "

@@ -155,12 +155,33 @@ def _export(module: nn.Module, args: tuple, file: Path, input_names: list[str], 
             torch.onnx.export(module, args, str(file), dynamo=True, input_names=input_names,
                               output_names=[output], dynamic_shapes=shapes, opset_version=opset,
                               external_data=size > EXTERNAL_DATA_BYTES, verbose=False)
+            if not _axes_dynamic(file, axes):
+                # torch.export sometimes fixes an axis at its traced size (seen with a second LSTM
+                # export in one process); the TorchScript exporter keeps the axes it is given.
+                names = {i_name: a for i_name, a in zip(input_names, axes)}
+                torch.onnx.export(module, args, str(file), dynamo=False, input_names=input_names,
+                                  output_names=[output], dynamic_axes=names, opset_version=opset)
+                if not _axes_dynamic(file, axes):
+                    raise ExportError(f"export: {type(module).__name__}: the exported graph has a "
+                                      "fixed batch or length axis")
     except ExportError:
         raise
     except Exception as exc:  # the exporter's own error types; say which module and why
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise ExportError(f"export: torch.onnx.export failed for {type(module).__name__} "
                           f"({type(exc).__name__}: {first})") from exc
+
+
+def _axes_dynamic(file: Path, axes: list[dict[int, str]]) -> bool:
+    """Whether every axis named in ``axes`` is symbolic in the graph's inputs."""
+    import onnx
+
+    graph = onnx.load(str(file), load_external_data=False).graph
+    for inp, a in zip(graph.input, axes):
+        dims = inp.type.tensor_type.shape.dim
+        if any(i >= len(dims) or not dims[i].dim_param for i in a):
+            return False
+    return True
 
 
 @contextmanager
