@@ -33,7 +33,7 @@ setup-vision: $(VISION_VENV)/.installed
 $(VISION_VENV)/.installed: pyproject.toml constraints-vision.txt
 	$(PYTHON) -m venv $(VISION_VENV)
 	$(VISION_PIP) --upgrade pip
-	$(VISION_PIP) -e ".[test,vision]"
+	$(VISION_PIP) -e ".[test,text,vision]"
 	touch $@
 
 demo: setup
