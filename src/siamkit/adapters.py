@@ -119,14 +119,14 @@ class ImageAdapter(Adapter):
 
     def fit(self, images: Tensor) -> "ImageAdapter":
         """Per-channel mean and std of ``images`` ([N, C, H, W], uint8 or [0, 1] floats)."""
-        x = _to_unit_float(images)
+        x = to_unit_float(images)
         self._set_stats(x.mean(dim=(0, 2, 3)).tolist(), x.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist())
         return self
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise DataError(f"images: expected a [B, {self.channels}, H, W] batch, got shape {tuple(x.shape)}")
-        return (_to_unit_float(x) - self._mean) / self._std
+        return (to_unit_float(x) - self._mean) / self._std
 
     def prepare(self, raw: Any) -> Tensor:
         """Paths, PIL images, or arrays ([H, W], [H, W, C], [C, H, W], [B, ...]) -> uint8 [B, C, H, W]."""
@@ -186,7 +186,8 @@ def read_image(item: Any, index: int = 0) -> "Any":
     return image
 
 
-def _to_unit_float(x: Tensor) -> Tensor:
+def to_unit_float(x: Tensor) -> Tensor:
+    """Images as floats in [0, 1]: uint8 0-255 scaled, floats taken as they are."""
     return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
 
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .adapters import Adapter, read_image, register_adapter
+from .adapters import Adapter, read_image, register_adapter, to_unit_float
 from .errors import ConfigError, DataError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -136,8 +136,7 @@ class BackboneImageAdapter(Adapter):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.transform(x)
-        unit = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        return (unit - self._mean) / self._std
+        return (to_unit_float(x) - self._mean) / self._std
 
     def prepare(self, raw: Any) -> Tensor:
         """Paths, PIL images, arrays ([H, W], [H, W, C], [C, H, W]) or a batch tensor -> uint8
