@@ -31,14 +31,16 @@ def _grads(model):
     return {k: p.grad.clone() for k, p in model.named_parameters()}
 
 
+@pytest.mark.parametrize("block", [None, 3, 8])  # the loss's row blocks; 3 and 8 do not divide 22
 @pytest.mark.parametrize("symmetric", [False, True])
 @pytest.mark.parametrize("chunk", [1, 5, 64])
-def test_same_loss_and_gradients_as_one_big_batch(symmetric, chunk):
+def test_same_loss_and_gradients_as_one_big_batch(symmetric, chunk, block):
     a, p = _pairs()
     plain_model, cached_model = _model(), _model()
     plain = MultipleNegativesRankingLoss(symmetric=symmetric)(*plain_model(a, p))
     plain.backward()
-    cached = CachedMultipleNegativesRankingLoss(symmetric=symmetric, chunk_size=chunk)
+    cached = CachedMultipleNegativesRankingLoss(symmetric=symmetric, chunk_size=chunk,
+                                                block_size=block)
     value = cached.cached_backward(cached_model, [a, p])
     assert not value.requires_grad
     torch.testing.assert_close(value, plain.detach(), rtol=0, atol=1e-5)

@@ -13,8 +13,10 @@ splits the work at the embeddings instead:
    cached gradient through the encoder.
 
 The parameter gradients are those of the whole batch's loss, while at most one chunk's
-activations are held at a time: a batch of 4,096 pairs trains in the memory of ``chunk_size``
-pairs plus the ``[B, B]`` similarity matrix (see ``benchmarks/gradcache_memory.py``). The cost is a
+activations are held at a time. The loss of step 2 is itself computed in row blocks of
+``block_size`` anchors (:mod:`._blockwise_ranking`), never as the whole ``[B, B]`` similarity
+matrix with its softmax and gradient: a batch of 4,096 pairs trains in the memory of ``chunk_size``
+pairs plus ``O(B x D + block_size x B)`` (see ``benchmarks/gradcache_memory.py``). The cost is a
 second forward pass. Layers whose output depends on the other rows of a batch (BatchNorm in train
 mode) see chunks, not the batch, and differ.
 
@@ -35,6 +37,8 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError
 from ..registry import LOSSES
+from ._base import check_same_shape
+from ._blockwise_ranking import blockwise_ranking_loss, check_block_size
 from .ranking import MultipleNegativesRankingLoss
 
 
@@ -70,16 +74,29 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
     Inputs as :class:`MultipleNegativesRankingLoss` (``a``, ``p`` ``[B, D]``; row i of each a
     positive pair, label 1 = same, the other rows negatives); called on embeddings it is that
     loss. In the Trainer it embeds the batch itself through :meth:`cached_backward`.
-    ``chunk_size``: pairs embedded at once. ``input_kind = "duplicates"``.
+    ``chunk_size``: pairs embedded at once. ``block_size``: anchors whose scores against all ``B``
+    candidates are held at once in the loss (default: ``chunk_size``); it changes memory, not the
+    result. ``input_kind = "duplicates"``.
     Papers: Gao et al. (2021), Henderson et al. (2017).
     """
 
     def __init__(self, scale: float = 20.0, symmetric: bool = False, similarity: str = "cosine",
-                 chunk_size: int = 64) -> None:
+                 chunk_size: int = 64, block_size: int | None = None) -> None:
         super().__init__(scale, symmetric, similarity)
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ConfigError(f"chunk_size: must be an int >= 1, got {chunk_size!r}")
+        if block_size is not None:
+            check_block_size(block_size)
         self.chunk_size = chunk_size
+        self.block_size = block_size
+
+    def forward(self, a: Tensor, p: Tensor) -> Tensor:
+        """The plain loss's value and gradients, computed in row blocks (module docstring)."""
+        check_same_shape(a, p, ("a", "p"))
+        if a.shape[0] < 2:
+            return super().forward(a, p)  # the zero loss of a batch without a negative
+        return blockwise_ranking_loss(a, p, self.scale, self.symmetric, self.similarity,
+                                      self.block_size or self.chunk_size)
 
     def cached_backward(self, model: nn.Module, inputs: list[Any],
                         amp_dtype: torch.dtype | None = None) -> Tensor:
@@ -103,7 +120,7 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
                     with autocast:
                         side_reps.append(model(chunk)[0].float())
                 reps.append(torch.cat(side_reps))
-        # 2. the loss on all embeddings, and its gradient with respect to them
+        # 2. the loss on all embeddings, and its gradient with respect to them, in row blocks
         leaves = [r.detach().requires_grad_() for r in reps]
         value = self(*leaves)
         cached = torch.autograd.grad(value, leaves)
@@ -119,4 +136,5 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         return value.detach()
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, chunk_size={self.chunk_size}"
+        return (f"{super().extra_repr()}, chunk_size={self.chunk_size}, "
+                f"block_size={self.block_size}")
