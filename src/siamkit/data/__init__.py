@@ -48,6 +48,7 @@ from .batches import (
     random_triplet_indices,
 )
 from .containers import LabelledData, PairData
+from .content_order import content_order, in_content_order
 from .datasets import (
     FASHION_MNIST,
     MNIST,
@@ -82,7 +83,8 @@ __all__ = [
     "EpisodeBatchSampler", "EpisodeLoader", "FASHION_MNIST",
     "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader", "MNIST", "PKBatchSampler",
     "PairData", "PairLoader", "RandomBatchSampler", "RetrievalTask", "Tokenizer", "TripletLoader",
-    "balanced_pair_indices", "check_no_leakage", "class_disjoint_split", "dataset_info",
+    "balanced_pair_indices", "check_no_leakage", "class_disjoint_split", "content_order",
+    "dataset_info", "in_content_order",
     "SQUARE_SYMMETRIES", "default_cache_dir", "download_file", "duplicate_groups",
     "embed_in_batches", "expand_classes",
     "hard_triplet_indices", "kjv_web_retrieval", "list_datasets", "load_arrays", "load_dataset",

@@ -57,6 +57,7 @@ def evaluate_model(model: Any, test: Any, val: Any = None, *, config: Evaluation
 
         config = EvaluationConfig()
     ev, folder = config, None if plots is None else Path(plots)
+    test, val = _content_ordered(test), _content_ordered(val)
     out: dict[str, Any] = {}
     if threshold is not None:
         model.set_threshold(threshold, rule="given", chosen_on="given by the caller")
@@ -72,6 +73,15 @@ def evaluate_model(model: Any, test: Any, val: Any = None, *, config: Evaluation
     if said:
         out["warnings"] = said
     return out
+
+
+def _content_ordered(data: Any) -> Any:
+    """Labelled samples in an order set by their content, not by how they were stored: pairs and
+    episodes are drawn by position, and the same images from IDX files and from an image folder
+    must give the same figures."""
+    from ..data import LabelledData, in_content_order
+
+    return in_content_order(data) if isinstance(data, LabelledData) else data
 
 
 def threshold_record(model: Any) -> dict[str, Any] | None:

@@ -3,9 +3,11 @@
 Labels: **1 = same**, 0 = different. From labelled samples: each anchor with one positive (another
 sample of its class) and one negative (a sample of another class), so half the pairs are same, as in
 the MNIST protocol of Hadsell et al. (2006); samples whose class has no second sample are left out
-as anchors. From pairs with both labels: the pairs as given. From duplicate pairs only (label 1
-everywhere, e.g. paraphrase corpora): each pair plus one negative that joins its first text to the
-second text of a row from another duplicate group.
+as anchors. The samples are first put in :func:`siamkit.data.in_content_order`, so the same
+samples stored in another order (IDX files, an image folder) give the same pairs. From pairs with
+both labels: the pairs as given. From duplicate pairs only (label 1 everywhere, e.g. paraphrase
+corpora): each pair plus one negative that joins its first text to the second text of a row from
+another duplicate group.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def _take(x: Any, index: torch.Tensor) -> Any:
 
 
 def _from_labelled(data: Any, seed: int, what: str) -> VerificationPairs:
-    from ..data import balanced_pair_indices
+    from ..data import balanced_pair_indices, in_content_order
 
+    data = in_content_order(data)  # pairs drawn by position: the order must not be storage's
     counts = torch.bincount(data.y, minlength=data.n_classes)
     anchors = torch.nonzero(counts[data.y] >= 2).flatten()
     if len(anchors) == 0:

@@ -56,3 +56,47 @@ def test_shared_mnist_loads_without_warnings_and_a_changed_file_is_caught(shared
     (copy / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
     with pytest.raises(DataError, match="content differs from the published file"):
         load_dataset("mnist", "test", tmp_path, download=False, progress=False)
+
+
+def _png_folder(idx, root, indices):
+    """The images ``indices`` of ``idx`` as root/<class>/<name>.png, named so that a folder's
+    file order is not the IDX order (the reader lists class folders, then file names)."""
+    for rank, i in enumerate(indices):
+        folder = root / idx.classes[int(idx.y[i])]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(idx.x[i, 0].numpy()).save(folder / f"{len(indices) - rank:05d}.png")
+    return load_image_folder(root, image_size=tuple(idx.x.shape[-2:]))
+
+
+def _figures(model, data):
+    import json
+
+    from siamkit.config import EvaluationConfig
+    from siamkit.evaluation import evaluate_model
+
+    ev = EvaluationConfig(n_way=3, episodes=50, retrieval_ks=[1, 3])
+    out = evaluate_model(model, data, data, config=ev, batch_size=64)
+    return json.loads(json.dumps(out, default=str))
+
+
+def test_idx_files_and_a_png_folder_give_the_same_figures(tmp_path):
+    files = tiny_files()
+    write_files(tmp_path / "tiny", files)
+    idx = load_idx_dataset(tiny_spec(files), "train", tmp_path, download=False)
+    folder = _png_folder(idx, tmp_path / "png", list(range(len(idx))))
+    assert not torch.equal(folder.x, idx.x)  # same images, stored in another order
+    torch.manual_seed(0)
+    model = _model()
+    a, b = _figures(model, idx), _figures(model, folder)
+    assert a["test"]["roc_auc"] == b["test"]["roc_auc"] and a == b
+
+
+@pytest.mark.slow
+def test_real_mnist_from_idx_and_from_a_png_folder_gives_the_same_figures(shared_data, tmp_path):
+    test = load_dataset("mnist", "test", shared_data, download=False, progress=False)
+    part = test.subset(torch.arange(600))
+    folder = _png_folder(part, tmp_path / "png", list(range(len(part))))
+    torch.manual_seed(0)
+    model = _model()
+    a, b = _figures(model, part), _figures(model, folder)
+    assert a == b
