@@ -34,6 +34,7 @@ from .batches import (
     EpisodeLoader,
     ImageAugment,
     LabelledLoader,
+    LengthBucketBatchSampler,
     PairLoader,
     PKBatchSampler,
     RandomBatchSampler,
@@ -80,7 +81,8 @@ from .text import Tokenizer
 __all__ = [
     "AugmentedLoader", "BATCH_KINDS", "BatchLoader", "DuplicateBatchSampler", "DuplicatesLoader",
     "EpisodeBatchSampler", "EpisodeLoader", "FASHION_MNIST",
-    "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader", "MNIST", "PKBatchSampler",
+    "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader",
+    "LengthBucketBatchSampler", "MNIST", "PKBatchSampler",
     "PairData", "PairLoader", "RandomBatchSampler", "RetrievalTask", "Tokenizer", "TripletLoader",
     "balanced_pair_indices", "check_no_leakage", "class_disjoint_split", "dataset_info",
     "SQUARE_SYMMETRIES", "default_cache_dir", "download_file", "duplicate_groups",
