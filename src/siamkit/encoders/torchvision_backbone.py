@@ -20,7 +20,8 @@ from ..backbone_input import IMAGENET_MEAN, IMAGENET_STD
 from ..errors import ConfigError
 from ..registry import did_you_mean
 from .backbones import BackboneEncoder, check_sizes, checked_build, import_extra, load_weights
-from .base import register_encoderfrom .layer_groups import child_layers
+from .base import register_encoder
+from .layer_groups import child_layers
 
 
 
