@@ -13,7 +13,7 @@ Each encoder with a layer structure answers ``layer_groups()`` with one of these
   timm's ``param_groups_layer_decay`` uses (stem, then each block; the head last);
 * :func:`child_layers`: a torchvision model by the order of its children: the stem (the
   parameters before the first stage, and the model's own: a ViT's class token and position
-  embedding), then each stage; a model that is one or two containers is read inside its largest
+  embedding), then each stage; a model that is one or two containers is read inside them
   (``features`` of MobileNet, EfficientNet, ConvNeXt; ``encoder.layers`` of a ViT); a norm layer
   joins the layer before it, as timm groups a final norm with the last block.
 
@@ -82,14 +82,13 @@ def child_layers(model: nn.Module) -> list[list[str]] | None:
 
 def _units(module: nn.Module, prefix: str, loose: list[str]) -> list[tuple[list[str], nn.Module]]:
     """(parameter names, module) of each child with parameters, in order; a module that is one
-    or two such children is read inside its largest, whose own parameters go to ``loose``."""
+    or two such children is read inside them (their own parameters go to ``loose``)."""
     kids = [(name, child) for name, child in module.named_children() if _count(child)]
     if not kids:
         return []
-    largest = max(kids, key=lambda item: _count(item[1]))[1]
     units: list[tuple[list[str], nn.Module]] = []
     for name, child in kids:
-        if len(kids) <= 2 and child is largest and any(_count(c) for c in child.children()):
+        if len(kids) <= 2 and any(_count(c) for c in child.children()):
             loose += [f"{prefix}{name}.{n}" for n, _ in child.named_parameters(recurse=False)]
             units += _units(child, f"{prefix}{name}.", loose)
         else:
