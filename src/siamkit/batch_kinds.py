@@ -34,6 +34,12 @@ DEFAULT_BATCH_KIND = {
     "duplicates": "duplicates",
     "episodes": "episodes",
 }
+# The batch kinds whose losses are means over the rows of a batch: which rows share a batch does not
+# change the objective, so the rows may be batched by text length (length buckets). The others take
+# their negatives from the batch (duplicates: in-batch negatives; labelled: batch-hard, batch-all,
+# SupCon, NT-Xent; episodes: the episode's classes), and batching by length would make the
+# negatives texts of one length.
+ROW_WISE = ("pairs", "scored_pairs", "triplets")
 # What the data must be for each batch kind: samples with class labels, or explicit pairs.
 DATA_NEEDED = {
     "pairs": ("labelled", "pairs"), "scored_pairs": ("pairs",), "triplets": ("labelled",),

@@ -33,6 +33,10 @@ def test_accumulation_and_a_step_schedule_reach_the_trainer(tmp_path):
     ("training.accumulate_steps=0", r"\[training\] accumulate_steps: must be >= 1"),
     ("training.warmup_steps=-1", r"\[training\] warmup_steps: must be >= 0"),
     ("training.backbone_lr=-0.1", r"\[training\] backbone_lr: must be > 0"),
+    ("training.layer_lr_decay=0", r"\[training\] layer_lr_decay: must be in \(0, 1\]"),
+    ("training.layer_lr_decay=1.5", r"\[training\] layer_lr_decay: must be in \(0, 1\]"),
+    ("training.layer_lr_decay=-0.2", r"\[training\] layer_lr_decay: must be in \(0, 1\]"),
+    ("training.layer_lr_decay=fast", r"\[training\] layer_lr_decay|layer_lr_decay.*number"),
     ('training.step_schedule="exp"', r"step_schedule"),
 ])
 def test_bad_values_name_their_key(override, message):
@@ -43,3 +47,15 @@ def test_bad_values_name_their_key(override, message):
 def test_an_epoch_scheduler_and_a_step_schedule_do_not_mix():
     with pytest.raises(ConfigError, match="choose one"):
         load_config(EXAMPLE, ['training.scheduler="cosine"', "training.warmup_steps=5"])
+
+
+def test_layer_lr_decay_from_toml_and_set_reaches_the_trainer(tmp_path):
+    toml = tmp_path / "exp.toml"
+    toml.write_text(EXAMPLE.read_text().replace("[training]", "[training]\nlayer_lr_decay = 0.8"))
+    assert load_config(toml).training.layer_lr_decay == 0.8
+    assert load_config(toml, ["training.layer_lr_decay=0.6"]).training.layer_lr_decay == 0.6
+    assert load_config(EXAMPLE).training.layer_lr_decay == 1.0  # off unless asked
+    # the digits example's MLP names no layers: the Trainer says so, which it only can if the
+    # key reached it
+    with pytest.raises(ConfigError, match="layer_lr_decay=0.6: encoder 'mlp' names no layers"):
+        _steps(tmp_path / "run", "training.layer_lr_decay=0.6")

@@ -8,6 +8,7 @@ import builtins
 import json
 
 import pytest
+import torch
 
 pytest.importorskip("transformers")
 
@@ -77,3 +78,78 @@ def test_without_the_text_extra_siamkit_train_says_which_extra(config, tmp_path,
     lines = [line for line in err.splitlines() if line.startswith("siamkit: error")]
     assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
     assert "pip install siamkit[text]" in lines[0]
+
+
+# ---- [batches] length_buckets and [training] layer_lr_decay through a config -------------------
+
+def _loaders(path, *overrides):
+    from siamkit.config import load_config
+    from siamkit.experiment.build import batch_kind, build_loaders, build_model
+    from siamkit.experiment.data import load_splits
+
+    cfg = load_config(path, list(overrides))
+    splits = load_splits(cfg.data, cfg.source)
+    kind = batch_kind(cfg, splits)
+    model = build_model(cfg, splits, {})
+    return build_loaders(cfg, splits, model, kind)
+
+
+def test_length_buckets_are_on_by_default_for_pairs_with_a_hugging_face_tokenizer(config):
+    from siamkit.data import LengthBucketBatchSampler, RandomBatchSampler
+
+    train, val = _loaders(config("contrastive"))
+    assert isinstance(train.sampler, LengthBucketBatchSampler)
+    assert isinstance(val.sampler, LengthBucketBatchSampler) and not val.sampler.shuffle
+    train, _ = _loaders(config("contrastive"), "batches.length_buckets=false")
+    assert isinstance(train.sampler, RandomBatchSampler)
+    # in-batch negatives: off by default, whatever the tokenizer
+    train, _ = _loaders(config("multiple_negatives_ranking"))
+    assert train.batch_kind == "duplicates" and not isinstance(train.sampler, LengthBucketBatchSampler)
+
+
+@pytest.mark.parametrize("loss", ["multiple_negatives_ranking", "cached_multiple_negatives_ranking",
+                                  "hard_negative"])
+def test_length_buckets_with_in_batch_negatives_are_one_line_naming_key_and_loss(
+        tmp_path, config, loss, capsys):
+    code = main(["train", str(config(loss)), "--out", str(tmp_path / "run"),
+                 "--set", "batches.length_buckets=true"])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("siamkit: error")]
+    assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
+    assert "[batches] length_buckets" in lines[0] and repr(loss) in lines[0]
+
+
+def test_length_buckets_of_labelled_batches_and_of_images_are_refused(tmp_path):
+    from siamkit.config import load_config
+    from siamkit.errors import ConfigError
+
+    toml = tmp_path / "supcon.toml"
+    toml.write_text('[loss]\nname = "supcon"\n[batches]\nlength_buckets = true\n')
+    with pytest.raises(ConfigError, match=r"\[batches\] length_buckets: loss 'supcon' trains on "
+                                          r"'labelled' batches"):
+        load_config(toml)
+    digits = tmp_path / "digits.toml"
+    digits.write_text('[data]\nmax_train = 64\n[batches]\nlength_buckets = true\n')
+    with pytest.raises(ConfigError, match=r"\[batches\] length_buckets: batches texts by their "
+                                          r"length; these data are image data"):
+        _loaders(digits)
+
+
+def test_a_pretrained_run_with_buckets_and_layer_decay_trains_and_resumes_to_the_same_model(
+        tmp_path, config, capsys):
+    """Two epochs straight, and one epoch then --resume to two: the same saved weights."""
+    from safetensors.torch import load_file
+
+    path = config("contrastive")
+    args = ["--set", "training.layer_lr_decay=0.7", "--set", "training.epochs=2"]
+    assert main(["train", str(path), "--out", str(tmp_path / "a"), *args]) == 0, \
+        capsys.readouterr().err
+    assert main(["train", str(path), "--out", str(tmp_path / "b"), "--set",
+                 "training.layer_lr_decay=0.7", "--set", "training.epochs=1"]) == 0
+    assert main(["train", str(path), "--out", str(tmp_path / "b"), *args, "--resume"]) == 0, \
+        capsys.readouterr().err
+    a = load_file(str(tmp_path / "a" / "model" / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "model" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key

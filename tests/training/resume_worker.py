@@ -31,10 +31,14 @@ class Interrupting(Contrastive):
         return super().forward(d, y)
 
 
-def run(checkpoint_dir=None, loss=None, resume=None, model_seed=0, **kw):
+def run(checkpoint_dir=None, loss=None, resume=None, model_seed=0, layered=False, **kw):
     """Dropout, a shuffling DataLoader, Adam, a cosine schedule, early stopping state, best weights:
-    every piece of state that resume must bring back. Returns (trainer, model)."""
+    every piece of state that resume must bring back. Returns (trainer, model). ``layered``: the
+    MLP names its two linear layers (``layer_groups``), for layer-wise learning-rate decay."""
     model = tiny_model(seed=model_seed, dropout=0.2)
+    if layered:
+        model.encoder.layer_groups = lambda: [["net.0.weight", "net.0.bias"],
+                                              ["net.3.weight", "net.3.bias"]]
     loader = DataLoader(PairDataset(8 * BATCHES_PER_EPOCH), batch_size=8, shuffle=True)
     settings = dict(
         epochs=EPOCHS,

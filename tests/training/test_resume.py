@@ -249,6 +249,10 @@ CONTROLS = {
     "freeze_steps": (dict(freeze_backbone_steps=9, checkpoint_every_steps=4), B + 4, (1, 2, 8)),
     "warmup_cosine": (dict(scheduler=None, warmup_steps=5, step_schedule="cosine",
                            checkpoint_every_steps=4, backbone_lr=3e-3), 2 * B + 5, (2, 4, 16)),
+    # two layers, the lower at half the rate, under a cosine schedule: two parameter groups
+    # whose rates and Adam moments resume
+    "layer_decay": (dict(layered=True, layer_lr_decay=0.5, checkpoint_every_steps=4),
+                    2 * B + 5, (2, 4, 16)),
 }
 
 
@@ -265,3 +269,6 @@ def test_fine_tuning_controls_resume_to_the_same_weights(control, tmp_path):
     assert (ckpt["epoch"], ckpt["batch"], ckpt["step"]) == where
     trainer, model = run(tmp_path / "run", resume=True, model_seed=7, **kw)
     _check_same(straight, tmp_path / "run", trainer, model)
+    if control == "layer_decay":  # the premise: the lower layer trains at half the rate
+        lrs = sorted(g["lr"] for g in trainer.optimizer_.param_groups)
+        assert len(lrs) == 2 and lrs[0] == pytest.approx(lrs[1] / 2)

@@ -20,7 +20,8 @@ EXAMPLES = """\
   siamkit train exp.toml --folds 10                     test figures also as 10-fold (LFW) accuracy
   siamkit train examples/mnist_timm_finetune.toml --set training.freeze_backbone_epochs=1
       fine-tune a timm backbone; [training] keys warmup_steps, step_schedule, accumulate_steps,
-      freeze_backbone_epochs / _steps, backbone_lr, freeze_batchnorm (needs siamkit[vision])
+      freeze_backbone_epochs / _steps, backbone_lr, layer_lr_decay, freeze_batchnorm
+      (needs siamkit[vision])
 
 A run folder holds model/ (the calibrated model), metrics.json, history.json, config.toml,
 plots/ and report.html. See examples/*.toml for configs; every key is optional."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from ..batch_kinds import batch_kinds_for, losses_for
+from ..batch_kinds import DEFAULT_BATCH_KIND, ROW_WISE, batch_kinds_for, losses_for
 from ..errors import ConfigError
 from ..registry import ENCODERS, HEADS, LOSSES, READERS
 from .fields import suggest, where
@@ -110,6 +110,8 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
     t(tr.accumulate_steps >= 1, "accumulate_steps", f"must be >= 1, got {tr.accumulate_steps}")
     t(tr.backbone_lr is None or tr.backbone_lr > 0, "backbone_lr",
       f"must be > 0, got {tr.backbone_lr}")
+    t(0 < tr.layer_lr_decay <= 1, "layer_lr_decay",
+      f"must be in (0, 1] (1: no decay), got {tr.layer_lr_decay}")
     t(tr.scheduler == "none" or (tr.warmup_steps == 0 and tr.step_schedule == "none"),
       "scheduler", "an epoch scheduler and warmup_steps / step_schedule: choose one")
     t(tr.monitor == "train_loss" or tr.monitor.startswith("val_"), "monitor",
@@ -151,6 +153,12 @@ def _check_loss(cfg: ExperimentConfig) -> None:
             f"{where(cfg.source, 'batches')} kind: {kind!r} batches cannot train loss {name!r} "
             f"(it needs {' or '.join(repr(k) for k in fits)} batches); losses "
             f"that fit {kind!r} batches: {', '.join(losses_for(kind))}")
+    resolved = DEFAULT_BATCH_KIND[entry["input_kind"]] if kind == "auto" else kind
+    if cfg.batches.length_buckets and resolved not in ROW_WISE:
+        raise ConfigError(
+            f"{where(cfg.source, 'batches')} length_buckets: loss {name!r} trains on {resolved!r} "
+            f"batches, whose rows are its negatives or classes: batching by length would make "
+            f"them texts of one length; length buckets are for pairs and triplets (set it false)")
     # A head is trained by the losses of the input kind it outputs (l1_sigmoid: pair_logits).
     head, check = cfg.model.head, _Checker(cfg.source, "model")
     trained = HEADS.names(output=entry["input_kind"])

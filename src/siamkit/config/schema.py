@@ -10,11 +10,12 @@ A config file (all sections and keys optional; these are the defaults)::
     [loss]        name = "contrastive", args = {}
     (``siamkit train --help`` lists the registered names of losses, encoders, distances, heads)
     [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk",
-                  n_way = 5, k_shot = 1, n_query = 5 (episodes)
+                  n_way = 5, k_shot = 1, n_query = 5 (episodes), length_buckets (text pairs and
+                  triplets; default: on with a Hugging Face tokenizer)
     [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
                   oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0
     [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...,
-                  warmup_steps = 0, accumulate_steps = 1, freeze_backbone_epochs = 0, ...
+                  warmup_steps = 0, accumulate_steps = 1, freeze_backbone_epochs = 0, layer_lr_decay = 1, ...
     [evaluation]  threshold_rule = "accuracy", target_far = 0.01, one_shot = true, n_way = 10, ...
 
 Keys that name a component (``[loss] name``, ``[model] distance`` and ``head``) are checked against
@@ -113,6 +114,9 @@ class BatchConfig:
     n_query: int = 5                      #   (an episode's size replaces batch_size)
     episodes: int | None = None           #   per epoch (default: about one pass over the data)
     eval_batch_size: int = 256
+    # text pairs / triplets: batch texts of similar length together (less padding); default: on
+    # with a pretrained (Hugging Face) tokenizer; refused for losses with in-batch negatives
+    length_buckets: bool | None = None
 
 
 @dataclass
@@ -156,6 +160,7 @@ class TrainingConfig:
     freeze_backbone_epochs: int = 0       # the backbone does not train in the first epochs
     freeze_backbone_steps: int = 0        # ... or the first optimizer steps
     backbone_lr: float | None = None      # its own learning rate (default: lr)
+    layer_lr_decay: float = 1.0           # in (0, 1]: each layer below the top at this x its rate
     freeze_batchnorm: bool = False        # the backbone's BatchNorm keeps its statistics
 
 

@@ -34,6 +34,7 @@ from .batches import (
     EpisodeLoader,
     ImageAugment,
     LabelledLoader,
+    LengthBucketBatchSampler,
     PairLoader,
     PKBatchSampler,
     RandomBatchSampler,
@@ -81,7 +82,8 @@ from .text import Tokenizer
 __all__ = [
     "AugmentedLoader", "BATCH_KINDS", "BatchLoader", "DuplicateBatchSampler", "DuplicatesLoader",
     "EpisodeBatchSampler", "EpisodeLoader", "FASHION_MNIST",
-    "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader", "MNIST", "PKBatchSampler",
+    "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader",
+    "LengthBucketBatchSampler", "MNIST", "PKBatchSampler",
     "PairData", "PairLoader", "RandomBatchSampler", "RetrievalTask", "Tokenizer", "TripletLoader",
     "balanced_pair_indices", "check_no_leakage", "class_disjoint_split", "content_order",
     "dataset_info", "in_content_order",

@@ -124,6 +124,11 @@ class BackboneEncoder(Encoder):
         controls (freeze, its own learning rate, frozen BatchNorm); the projection is the head."""
         return ("backbone.",)
 
+    @staticmethod
+    def prefixed(groups: list[list[str]] | None) -> list[list[str]] | None:
+        """Layer groups of ``self.backbone`` named as parameters of the encoder."""
+        return None if groups is None else [[f"backbone.{n}" for n in g] for g in groups]
+
     def input_adapter(self) -> BackboneImageAdapter:
         """The adapter that feeds this backbone: its evaluation transform."""
         return BackboneImageAdapter(**self.transform_)

@@ -35,6 +35,7 @@ from torch import Tensor
 from ..atomic import atomic_write_text
 from ..errors import ConfigError, ModelFileError
 from .base import Encoder, register_encoder
+from .layer_groups import stacked_layers
 from .hf_folder import backbone_config, read_json, require_transformers, resolve_folder, weights_files
 
 POOLINGS = ("mean", "cls", "max")
@@ -114,6 +115,12 @@ class HFTextEncoder(Encoder):
     def make_adapter(self) -> Any:
         """The adapter (tokenizer) of this encoder's folder: ``own_adapter(get_config())``."""
         return self.own_adapter(self.get_config())
+
+    def layer_groups(self) -> list[list[str]] | None:
+        """Parameter names by layer, input to output (the embeddings, then ``encoder.layer.N``),
+        for layer-wise learning-rate decay; see :mod:`.layer_groups`."""
+        groups = stacked_layers(self.backbone)
+        return None if groups is None else [[f"{BACKBONE}.{n}" for n in g] for g in groups]
 
     # ---- forward --------------------------------------------------------------------------
     def export_graph(self) -> torch.nn.Module:

@@ -17,6 +17,8 @@ from ..errors import ConfigError
 from ..registry import did_you_mean
 from .backbones import BackboneEncoder, check_sizes, checked_build, import_extra, load_weights
 from .base import register_encoder
+from .layer_groups import timm_layers
+
 
 
 @register_encoder("timm", modality="image", output="embedding", data_args=())
@@ -56,6 +58,11 @@ class TimmEncoder(BackboneEncoder):
                                 or self.backbone.num_features)
         self.transform_ = self._transform(timm)
         self._finish(embedding_dim)
+
+    def layer_groups(self) -> list[list[str]] | None:
+        """Parameter names by layer, input to output, as timm's ``group_matcher`` groups them
+        (the stem, each block; the projection is left at the full rate)."""
+        return self.prefixed(timm_layers(self.backbone))
 
     def _transform(self, timm: Any) -> dict[str, Any]:
         data = timm.data.resolve_data_config({}, model=self.backbone)

@@ -21,6 +21,8 @@ from ..errors import ConfigError
 from ..registry import did_you_mean
 from .backbones import BackboneEncoder, check_sizes, checked_build, import_extra, load_weights
 from .base import register_encoder
+from .layer_groups import child_layers
+
 
 
 @register_encoder("torchvision", modality="image", output="embedding", data_args=())
@@ -62,6 +64,12 @@ class TorchvisionEncoder(BackboneEncoder):
             load_weights(self.backbone, weights, "torchvision", drop=(f"{classifier}.",))
         self.transform_ = self._transform(tv)
         self._finish(embedding_dim)
+
+    def layer_groups(self) -> list[list[str]] | None:
+        """Parameter names by layer, input to output: the stem, then the stages in the order of
+        the model's children (see :func:`.layer_groups.child_layers`); the projection is left at
+        the full rate."""
+        return self.prefixed(child_layers(self.backbone))
 
     def _transform(self, tv: Any) -> dict[str, Any]:
         crop, resize, interpolation = 224, 256, "bilinear"

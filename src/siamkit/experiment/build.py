@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..batch_kinds import DATA_NEEDED, DEFAULT_BATCH_KIND, losses_for
+from ..batch_kinds import DATA_NEEDED, DEFAULT_BATCH_KIND, ROW_WISE, losses_for
 from ..config.checks import check_arguments
 from ..config.fields import where
 from ..config.schema import ExperimentConfig
@@ -217,6 +217,26 @@ def drop_single_sample_classes(data: Any, what: str) -> Any:
     return data.subset(~lonely)
 
 
+def length_buckets(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) -> bool:
+    """``[batches] length_buckets``: as set (text data only), else on for text pairs and triplets
+    read by a pretrained (Hugging Face) tokenizer, whose batches are padded to their longest text.
+    A loss with in-batch negatives is refused by :mod:`siamkit.config.checks`."""
+    from ..hf_text_adapter import HFTextAdapter
+
+    wanted = cfg.batches.length_buckets
+    if wanted is None:
+        return (splits.modality == "text" and kind in ROW_WISE
+                and isinstance(model.adapter, HFTextAdapter))
+    if wanted and splits.modality != "text":
+        raise ConfigError(f"{where(cfg.source, 'batches')} length_buckets: batches texts by their "
+                          f"length; these data are {splits.modality} data")
+    if wanted and kind not in ROW_WISE:  # a batch kind "auto" resolved to (checked before too)
+        raise ConfigError(f"{where(cfg.source, 'batches')} length_buckets: loss "
+                          f"{cfg.loss.name!r} trains on {kind!r} batches, whose rows are its "
+                          f"negatives or classes; length buckets are for pairs and triplets")
+    return bool(wanted)
+
+
 def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) -> tuple[Any, Any]:
     """Training and validation loaders of batch ``kind``; validation batches are the same each
     epoch and as large as the training ones (so in-batch validation losses compare)."""
@@ -227,6 +247,8 @@ def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) 
         # The adapter's own length: [text] max_length, or a pretrained tokenizer's.
         options.update(tokenizer=model.adapter.tokenizer,
                        max_length=getattr(model.adapter, "max_length", cfg.text.max_length))
+    if length_buckets(cfg, splits, model, kind):
+        options.update(length_buckets=True)
     if kind == "labelled":
         options.update(samples_per_class=cfg.batches.samples_per_class, sampler=cfg.batches.sampler)
     size, seed = cfg.batches.batch_size, cfg.training.seed

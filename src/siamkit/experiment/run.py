@@ -102,6 +102,7 @@ def _trainer(cfg: ExperimentConfig, model: Any, loss: Any, kind: str, out: Path)
         step_schedule=None if t.step_schedule == "none" else t.step_schedule,
         accumulate_steps=t.accumulate_steps, freeze_backbone_epochs=t.freeze_backbone_epochs,
         freeze_backbone_steps=t.freeze_backbone_steps, backbone_lr=t.backbone_lr,
+        layer_lr_decay=t.layer_lr_decay,
         freeze_batchnorm=t.freeze_batchnorm)
 
 

@@ -14,13 +14,14 @@ A loss with parameters of its own (class weights, proxies) trains them with the 
 an ``lr_multiplier`` other than 1 gets a parameter group of its own at ``lr * lr_multiplier``
 (Proxy-Anchor's proxies at 100x, Kim et al. 2020), for a named optimizer or a factory alike; so
 does a pretrained backbone with a ``backbone_lr`` of its own (the usual lower rate for pretrained
-layers). Schedulers scale every group alike, so the ratios stay.
+layers), and each layer of a tower under layer-wise decay (:mod:`.layer_decay`). Schedulers scale
+every group alike, so the ratios stay.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -31,22 +32,24 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cosine", "step", "plateau")
 
 
-def parameter_groups(model: nn.Module, loss: nn.Module, backbone: Iterable[nn.Parameter] = (),
-                     backbone_multiplier: float = 1.0) -> list[Any]:
+def parameter_groups(model: nn.Module, loss: nn.Module,
+                     multipliers: Mapping[str, float] | None = None) -> list[Any]:
     """What the optimizer trains: the model's parameters and the loss's, as one list, or as groups
-    when some ask for their own rate: the loss's (``loss.lr_multiplier`` != 1) and the backbone's
-    (``backbone``, at ``lr * backbone_multiplier``, when that is not 1). Such a group carries
-    ``lr_multiplier``, applied by :func:`build_optimizer`."""
-    ours = [p for p in model.parameters() if p.requires_grad]
+    when some ask for their own rate: the loss's (``loss.lr_multiplier`` != 1) and the model's
+    named in ``multipliers`` (parameter name -> multiplier of ``lr``: a backbone's ``backbone_lr``,
+    layer-wise decay), one group per multiplier other than 1, in the order the model holds them.
+    Such a group carries ``lr_multiplier``, applied by :func:`build_optimizer`."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     theirs = [p for p in loss.parameters() if p.requires_grad]
     multiplier = float(getattr(loss, "lr_multiplier", 1.0))
-    inside = {id(p) for p in backbone} if backbone_multiplier != 1.0 else set()
-    if not inside and (not theirs or multiplier == 1.0):
-        return ours + theirs  # one group, as checkpoints without a loss group have it
-    groups: list[dict[str, Any]] = [{"params": [p for p in ours if id(p) not in inside]}]
-    if inside:
-        groups.append({"params": [p for p in ours if id(p) in inside],
-                       "lr_multiplier": backbone_multiplier})
+    rates = {n: float(m) for n, m in (multipliers or {}).items() if float(m) != 1.0}
+    if not rates and (not theirs or multiplier == 1.0):
+        return [p for _, p in named] + theirs  # one group, as checkpoints without a loss group have it
+    by_rate: dict[float, list[nn.Parameter]] = {1.0: []}
+    for name, p in named:
+        by_rate.setdefault(rates.get(name, 1.0), []).append(p)
+    groups: list[dict[str, Any]] = [{"params": by_rate.pop(1.0)}]
+    groups += [{"params": params, "lr_multiplier": rate} for rate, params in by_rate.items()]
     if theirs:
         groups.append({"params": theirs, "lr_multiplier": multiplier})
     return [g for g in groups if g["params"]]

@@ -176,12 +176,17 @@ class FineTuning:
     the encoder names as its backbone (all of an encoder that names none).
     ``freeze_backbone_epochs`` / ``freeze_backbone_steps``: the backbone does not train during the
     first epochs / optimizer steps (the head and projection do). ``backbone_lr``: its learning
-    rate (None: ``lr``), scaled by the same schedule. ``freeze_batchnorm``: its BatchNorm layers
+    rate (None: ``lr``), scaled by the same schedule. ``layer_lr_decay``: in (0, 1]; the
+    layers of a layered tower (``hf_text``, ``timm``, ``torchvision``) train at their rate times
+    ``layer_lr_decay ** depth``, depth counted from the output (the last layer, the projection and
+    the head at the full rate, the embeddings or stem slowest; see
+    :mod:`siamkit.training.layer_decay`); 1: off. ``freeze_batchnorm``: its BatchNorm layers
     keep their running statistics (eval mode) while training."""
 
     freeze_backbone_epochs: int = 0
     freeze_backbone_steps: int = 0
     backbone_lr: float | None = None
+    layer_lr_decay: float = 1.0
     freeze_batchnorm: bool = False
 
     def check(self) -> None:
@@ -191,6 +196,9 @@ class FineTuning:
         lr = self.backbone_lr
         _need(lr is None or (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0),
               f"backbone_lr: must be > 0 or None, got {lr!r}")
+        decay = self.layer_lr_decay
+        _need(isinstance(decay, (int, float)) and not isinstance(decay, bool) and 0 < decay <= 1,
+              f"layer_lr_decay: must be in (0, 1] (1: no decay), got {decay!r}")
 
 
 def _count(value: Any) -> bool:

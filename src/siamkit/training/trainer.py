@@ -62,6 +62,7 @@ from .loaders import (
     warn_if_sharded,
 )
 from .freeze import BackboneFreeze, backbone_parameters, freeze_batchnorm
+from .layer_decay import lr_multipliers
 from .optim import current_lr, parameter_groups, step_scheduler
 from .progress import ProgressBar, log_epoch
 from .resume import resume_run
@@ -101,7 +102,7 @@ class Trainer:
         runtime: :class:`~siamkit.training.settings.Runtime` (device, amp, seed, progress,
             log_every).
         fine_tuning: :class:`~siamkit.training.settings.FineTuning` (freeze_backbone_epochs,
-            freeze_backbone_steps, backbone_lr, freeze_batchnorm).
+            freeze_backbone_steps, backbone_lr, layer_lr_decay, freeze_batchnorm).
         **settings: any field of those groups by its name (``lr=1e-2``, ``checkpoint_dir=...``),
             applied on top of the group; also readable and settable as ``trainer.<name>``.
 
@@ -441,12 +442,16 @@ class Trainer:
         # a loss with parameters (class weights, proxies) trains along with the model, at its
         # own rate when it has an lr_multiplier
         # (and a pretrained backbone at its own rate, when backbone_lr is set)
+        # (and each layer of a tower slower than the one above it, under layer_lr_decay)
         backbone = backbone_parameters(self.model)
         multiplier = 1.0 if tune.backbone_lr is None else float(tune.backbone_lr) / float(opt.lr)
-        if multiplier != 1.0 and isinstance(opt.optimizer, torch.optim.Optimizer):
-            raise ConfigError("backbone_lr: needs an optimizer by name or a factory params -> "
-                              "optimizer, not an optimizer already built on its parameters")
-        params = parameter_groups(self.model, self.loss, backbone, multiplier)
+        decay = float(tune.layer_lr_decay)
+        for key, own in (("backbone_lr", multiplier != 1.0), ("layer_lr_decay", decay != 1.0)):
+            if own and isinstance(opt.optimizer, torch.optim.Optimizer):
+                raise ConfigError(f"{key}: needs an optimizer by name or a factory params -> "
+                                  "optimizer, not an optimizer already built on its parameters")
+        rates = lr_multipliers(self.model, backbone, multiplier, decay)
+        params = parameter_groups(self.model, self.loss, rates)
         self.train_loader_ = shard(train_loader, self.rank_, self.world_size_, rt.seed)
         self.optimizer_, self.scheduler_ = opt.build(
             params, self.epochs, self.mode_ or "min", steps_per_epoch(self.train_loader_, opt)

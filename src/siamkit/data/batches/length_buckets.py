@@ -7,16 +7,22 @@ texts of similar length (the "sortish" sampling of fastai / ULMFiT, Howard & Rud
 Every example appears exactly once per epoch; the plan depends on ``(seed, epoch)`` only, so a
 resumed run sees the batches of an uninterrupted one.
 
-Only for losses whose objective does not depend on which examples share a batch (given pairs or
-triplets): with in-batch negatives (multiple negatives ranking, batch-hard) the negatives would
-all be texts of the same length, a shortcut the model could learn.
-Not yet wired into the loaders or the config (see the report of branch finetune13).
+Only for losses whose objective does not depend on which examples share a batch (pairs and
+triplets: :data:`siamkit.batch_kinds.ROW_WISE`): with in-batch negatives (multiple negatives
+ranking, batch-hard) the negatives would all be texts of the same length, a shortcut the model
+could learn. :class:`~.loaders.PairLoader` and :class:`~.loaders.TripletLoader` use it with
+``length_buckets=True`` (``[batches] length_buckets`` in a config; on by default for text with a
+Hugging Face tokenizer): a row's length is that of its longest text, read from the epoch's table
+of pairs or triplets (:func:`row_lengths`), so it follows the pairs drawn for each epoch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from torch import Tensor
+
+from ...errors import ConfigError
 from ..seeding import SeedLike
 from .samplers import EpochBatchSampler, _positive
 
@@ -53,3 +59,18 @@ class LengthBucketBatchSampler(EpochBatchSampler):
         if self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
         return batches
+
+
+def row_lengths(sources: tuple, table: tuple[Tensor, ...]) -> np.ndarray:
+    """The token count of each row's longest text: ``sources[j]`` holds the texts that column
+    ``table[j]`` indexes (the label column of a pairs table is not read)."""
+    lengths = [np.asarray(src.lengths)[col.numpy()] for src, col in zip(sources, table)]
+    return np.maximum.reduce(lengths)
+
+
+def text_sources(sources: tuple, what: str) -> tuple:
+    """``sources``, when they all hold texts (lengths to bucket by); else a ConfigError."""
+    if not all(hasattr(src, "lengths") for src in sources):
+        raise ConfigError(f"{what}: length_buckets needs texts (token lengths); these samples "
+                          f"are images or vectors")
+    return sources

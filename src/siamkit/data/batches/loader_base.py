@@ -47,7 +47,12 @@ class BatchLoader:
         epoch = self.epoch if self.sampler.shuffle else 0
         if self._table is None or self._table_epoch != epoch:
             self._table, self._table_epoch = self.make_table(epoch), epoch
+            self.plan_for(self._table)
         return self._table
+
+    def plan_for(self, table: tuple[Tensor, ...]) -> None:
+        """Tell the sampler what it needs of a new epoch's table (length buckets: the rows'
+        lengths); nothing for most samplers."""
 
     def _batch(self, table: tuple[Tensor, ...], index: Tensor) -> tuple[Tensor, ...]:
         raise NotImplementedError  # pragma: no cover

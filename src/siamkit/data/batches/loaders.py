@@ -20,7 +20,9 @@ sampler from :mod:`.samplers`, so the loader never runs Python per sample and ke
 with training on 2 CPU cores without worker processes. Every loader has ``batch_kind``, ``seed``,
 ``__len__`` (batches per epoch on this rank), ``set_epoch(e)`` (reproducible resume), and
 ``rank``/``world_size`` sharding. :func:`.factory.make_loader` builds the right one
-for a batch kind.
+for a batch kind. Pairs and triplets of texts can be batched by length instead of at random
+(``length_buckets=True``, :mod:`.length_buckets`), which cuts padding: their losses are means over
+rows, so which rows share a batch does not change what is learned.
 """
 
 from __future__ import annotations
@@ -38,18 +40,32 @@ from ..groups import duplicate_groups
 from ..samples import as_index
 from ..seeding import SeedLike, stream
 from .duplicate_sampler import DuplicateBatchSampler
+from .length_buckets import LengthBucketBatchSampler, row_lengths, text_sources
 from .loader_base import TABLE_STREAM, BatchLoader
 from .pairs import balanced_pair_indices
 from .samplers import PKBatchSampler, RandomBatchSampler
 from .sources import as_source
 from .triplets import random_triplet_indices
 
+def plan(n: int, batch_size: int, seed: SeedLike, shuffle: bool, drop_last: bool,
+         length_buckets: bool, bucket_batches: int, shard: dict[str, Any]) -> Any:
+    """The batch plan of a pairs or triplets loader: random batches, or length-bucketed ones
+    (their lengths set per epoch by the loader's ``plan_for``)."""
+    if length_buckets:
+        return LengthBucketBatchSampler(np.zeros(n, dtype=np.int64), batch_size, seed=seed,
+                                        shuffle=shuffle, drop_last=drop_last,
+                                        bucket_batches=bucket_batches, **shard)
+    return RandomBatchSampler(n, batch_size, seed=seed, shuffle=shuffle, drop_last=drop_last,
+                              **shard)
+
+
 class PairLoader(BatchLoader):
     """``(x1, x2, y)`` batches: balanced pairs of a LabelledData, or the rows of a PairData."""
 
     def __init__(self, data: LabelledData | PairData, batch_size: int, seed: SeedLike = 0, *,
                  scored: bool = False, tokenizer: Any = None, max_length: int | None = None,
-                 shuffle: bool = True, drop_last: bool = False, **shard: Any) -> None:
+                 shuffle: bool = True, drop_last: bool = False, length_buckets: bool = False,
+                 bucket_batches: int = 50, **shard: Any) -> None:
         self.batch_kind = "scored_pairs" if scored else "pairs"
         self.data, self.batch_size = data, batch_size
         if isinstance(data, PairData):
@@ -64,9 +80,14 @@ class PairLoader(BatchLoader):
                 raise ConfigError(f"{data.name}: 'scored_pairs' needs PairData with scores")
             self.src1 = self.src2 = as_source(data.x, tokenizer, max_length, data.name)
             n = 2 * len(data)
-        super().__init__(RandomBatchSampler(n, batch_size, seed=seed, shuffle=shuffle,
-                                            drop_last=drop_last, **shard))
+        self.buckets = text_sources((self.src1, self.src2), data.name) if length_buckets else None
+        super().__init__(plan(n, batch_size, seed, shuffle, drop_last, length_buckets,
+                              bucket_batches, shard))
         self.table()  # draws epoch 0's pairs now: a single class or a lone sample fails here
+
+    def plan_for(self, table):
+        if self.buckets is not None:
+            self.sampler.lengths = row_lengths(self.buckets, table[:2])
 
     def make_table(self, epoch: int) -> tuple[Tensor, ...]:
         if isinstance(self.data, PairData):
@@ -97,13 +118,18 @@ class TripletLoader(BatchLoader):
     def __init__(self, data: LabelledData, batch_size: int, seed: SeedLike = 0, *,
                  triplets: TripletSource = None, tokenizer: Any = None,
                  max_length: int | None = None, shuffle: bool = True, drop_last: bool = False,
-                 **shard: Any) -> None:
+                 length_buckets: bool = False, bucket_batches: int = 50, **shard: Any) -> None:
         self.data, self.triplets, self.batch_size = data, triplets, batch_size
         self.src = as_source(data.x, tokenizer, max_length, data.name)
+        self.buckets = text_sources((self.src,) * 3, data.name) if length_buckets else None
         n = len(triplets[0]) if isinstance(triplets, tuple) else len(data)
-        super().__init__(RandomBatchSampler(n, batch_size, seed=seed, shuffle=shuffle,
-                                            drop_last=drop_last, **shard))
+        super().__init__(plan(n, batch_size, seed, shuffle, drop_last, length_buckets,
+                              bucket_batches, shard))
         self.table()
+
+    def plan_for(self, table):
+        if self.buckets is not None:
+            self.sampler.lengths = row_lengths(self.buckets, table)
 
     def make_table(self, epoch: int) -> tuple[Tensor, ...]:
         if self.triplets is None:
