@@ -18,6 +18,12 @@ so at most a ``[block_size, N]`` block (its logits and softmax) is alive at once
 adds the other direction (``P`` as anchors against ``A``, the transposed matrix) and halves both.
 The loss value and the embedding gradients are computed together in one pass and the gradients are
 kept (``[N, D]``, small) for the backward: no second pass, and no double backward.
+
+The cached loss needs only those gradients, never a graph: :func:`ranking_grads_` computes them
+with respect to the raw embeddings with the cosine normalisation and its backward done by hand, in
+place, so the step holds four ``[N, D]`` tensors (the two sides, normalised where they lie, and
+their gradients) instead of the ten or so of autograd through ``F.normalize`` (its input, output,
+saved gradients, the incoming gradient times them, and its backward's temporaries).
 """
 
 from __future__ import annotations
@@ -75,6 +81,44 @@ def blockwise_ranking(a: Tensor, p: Tensor, scale: float, symmetric: bool, block
         if grads:
             g_a += g_a2
             g_p += g_p2
+    return loss, g_a, g_p
+
+
+def _normalize_(x: Tensor) -> tuple[Tensor, Tensor]:
+    """``x`` divided in place by its rows' norms clamped at eps (``F.normalize``'s arithmetic);
+    returns ``(clamped norms [N, 1], rows whose norm the clamp replaced [N, 1])``."""
+    norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    clamped = norms < _EPS
+    norms.clamp_min_(_EPS)
+    x.div_(norms)
+    return norms, clamped
+
+
+def _normalize_backward_(grad: Tensor, unit: Tensor, norms: Tensor, clamped: Tensor,
+                         block_size: int) -> None:
+    """``grad`` (w.r.t. the normalised rows ``unit``) made in place the gradient w.r.t. the raw
+    rows: ``(g - u (u . g)) / |x|``, or ``g / eps`` where the clamp held the norm (no path through
+    it). In row blocks, so the temporaries are ``[block_size, D]``."""
+    for start in range(0, grad.shape[0], block_size):
+        rows = slice(start, start + block_size)
+        g, u = grad[rows], unit[rows]
+        along = (g * u).sum(dim=1, keepdim=True).masked_fill_(clamped[rows], 0.0)
+        g.sub_(u * along).div_(norms[rows])
+
+
+def ranking_grads_(a: Tensor, p: Tensor, scale: float, symmetric: bool, similarity: str,
+                   block_size: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``(loss, dloss/da, dloss/dp)`` of the multiple negatives ranking loss of the raw
+    embeddings ``a``, ``p`` ``[N, D]`` (N >= 2), without autograd. **Overwrites** ``a`` and ``p``
+    (normalised in place for cosine): the caller's embeddings are spent, which is what lets the
+    cached loss hold only them and their gradients (module docstring)."""
+    with torch.no_grad():
+        if similarity == "cosine":
+            norms = [_normalize_(a), _normalize_(p)]
+        loss, g_a, g_p = blockwise_ranking(a, p, float(scale), bool(symmetric), int(block_size))
+        if similarity == "cosine":
+            for grad, unit, (n, clamped) in zip((g_a, g_p), (a, p), norms):
+                _normalize_backward_(grad, unit, n, clamped, block_size)
     return loss, g_a, g_p
 
 

@@ -35,10 +35,10 @@ from typing import Any, Iterator
 import torch
 from torch import Tensor, nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..registry import LOSSES
 from ._base import check_same_shape
-from ._blockwise_ranking import blockwise_ranking_loss, check_block_size
+from ._blockwise_ranking import blockwise_ranking_loss, check_block_size, ranking_grads_
 from .ranking import MultipleNegativesRankingLoss
 
 
@@ -58,10 +58,6 @@ class RandomState:
             if self.cuda is not None:
                 torch.cuda.set_rng_state_all(self.cuda)
             yield
-
-
-def _chunks(x: Any, size: int) -> list[Any]:
-    return [x[i:i + size] for i in range(0, len(x), size)]
 
 
 @LOSSES.register("cached_multiple_negatives_ranking", input_kind="duplicates",
@@ -109,29 +105,57 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         device = next(model.parameters()).device
         autocast = (torch.autocast(device_type=device.type, dtype=amp_dtype) if amp_dtype
                     else contextlib.nullcontext())
-        parts = [_chunks(x, self.chunk_size) for x in inputs]
-        # 1. every chunk without a graph, remembering the random state each one started from
+        if len(inputs) != 2 or len(inputs[0]) != len(inputs[1]):
+            raise DataError(f"cached_multiple_negatives_ranking: a batch is [a, p] with as many "
+                            f"rows each, got {len(inputs)} inputs of {[len(x) for x in inputs]} "
+                            f"rows")
+        n = len(inputs[0])
+        if n < 2:  # no negative: the plain loss's zero (and its warning), through autograd
+            with autocast:
+                embeddings = [e.float() for e in model(*inputs)]
+            value = self(*embeddings)
+            value.backward()
+            return value.detach()
+        # 1. every chunk without a graph, remembering the random state each one started from.
+        # Each side's embeddings go into one [B, D] buffer allocated once, not a list of chunk
+        # outputs joined by torch.cat (twice the bytes at the join; and small tensors kept
+        # between each chunk's freed temporaries fragment the heap: measured +44 MiB of resident
+        # memory at B = 4,096 under glibc's malloc, see benchmarks/gradcache_memory.py).
         states, reps = [], []
         with torch.no_grad():
-            for side in parts:
-                side_reps = []
-                for chunk in side:
+            for side in inputs:
+                buffer = None
+                for start in range(0, n, self.chunk_size):
                     states.append(RandomState(device))
                     with autocast:
-                        side_reps.append(model(chunk)[0].float())
-                reps.append(torch.cat(side_reps))
-        # 2. the loss on all embeddings, and its gradient with respect to them, in row blocks
-        leaves = [r.detach().requires_grad_() for r in reps]
-        value = self(*leaves)
-        cached = torch.autograd.grad(value, leaves)
+                        emb = model(side[start:start + self.chunk_size])[0]
+                    if buffer is None:
+                        buffer = emb.new_empty((n, *emb.shape[1:]), dtype=torch.float32)
+                    buffer[start:start + len(emb)] = emb
+                    del emb
+                reps.append(buffer)
+        check_same_shape(*reps, ("a", "p"))
+        # 2. the loss on all embeddings, and its gradient with respect to them, in row blocks,
+        # without autograd and in place: the embeddings are spent (normalised where they lie)
+        # and freed, so the second pass holds only their gradients, 2 x [B, D].
+        value, *cached = ranking_grads_(*reps, self.scale, self.symmetric, self.similarity,
+                                        self.block_size or self.chunk_size)
+        del reps
         # 3. each chunk again with a graph, from its first-pass random state; its cached gradient
-        # goes back through the encoder, and the chunk's activations are freed before the next
+        # goes back through the encoder, and the chunk's graph is freed before the next
         state = iter(states)
-        for side, grad in zip(parts, cached):
-            for chunk, g in zip(side, grad.split(self.chunk_size)):
+        for side in inputs:
+            grad = cached.pop(0)  # freed once its side is done
+            for start in range(0, n, self.chunk_size):
                 with next(state).replayed(), autocast:
-                    emb = model(chunk)[0].float()
-                emb.backward(g)
+                    emb = model(side[start:start + self.chunk_size])[0].float()
+                # A scalar root whose gradient w.r.t. emb is exactly the cached one (the sum's
+                # ones times grad), not emb.backward(grad): a non-scalar root makes torch's
+                # _make_grads import torch.fx's symbolic shapes (sympy, mpmath: ~480 modules,
+                # measured +34 MiB resident, more than a chunk's activations).
+                (emb * grad[start:start + self.chunk_size]).sum().backward()
+                del emb
+            del grad
         # each replay ran in a forked generator: the state is now that after one pass (step 1)
         return value.detach()
 
