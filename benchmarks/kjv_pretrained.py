@@ -143,7 +143,7 @@ def st_finetune(folder: Path, train, seed: int) -> tuple[Any, dict[str, Any]]:
 
 def siamkit_model(folder: Path) -> sk.SiameseNetwork:
     enc = sk.encoders.create_encoder("hf_text", path=str(folder), pooling="mean", normalize=True)
-    return sk.SiameseNetwork(enc, distance="cosine", adapter=enc.make_adapter())
+    return sk.SiameseNetwork(enc, distance="cosine", adapter=enc.input_adapter())
 
 
 def chapter_ids(references: list[str]) -> np.ndarray:

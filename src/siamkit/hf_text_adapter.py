@@ -36,6 +36,11 @@ class HFTextAdapter(Adapter):
 
     type = "hf_text"
     modality = "text"
+    # For ONNX export: the graph takes the two slices of the last axis as separate inputs, what
+    # every Hugging Face tokenizer returns; forward does no arithmetic (it checks and trims), so
+    # the exported graph leaves it out (the runtime trims padding itself).
+    graph_inputs = ("input_ids", "attention_mask")
+    padding_mask = "attention_mask"
 
     def __init__(self, tokenizer: HFTokenizer) -> None:
         super().__init__()

@@ -35,7 +35,7 @@ def trained_model(tmp_path: Path) -> Path:
     """A few steps of MNRL fine-tuning on duplicate pairs, then saved with a threshold."""
     folder = write_tiny_bert(tmp_path / "hf")
     enc = sk.encoders.create_encoder("hf_text", path=str(folder), normalize=True, max_length=16)
-    adapter = enc.make_adapter()
+    adapter = enc.input_adapter()
     model = sk.SiameseNetwork(enc, distance="cosine", adapter=adapter)
     data = sk.data.PairData([p[0] for p in PAIRS], [p[1] for p in PAIRS], torch.ones(len(PAIRS)))
     loader = sk.data.make_loader("duplicates", data, 4, 0, tokenizer=adapter.tokenizer,

@@ -41,8 +41,8 @@ def test_embeddings_equal_sentence_transformers(tmp_path):
     peer = st.SentenceTransformer(str(FOLDER), device="cpu")
     expected = torch.as_tensor(peer.encode(TEXTS, convert_to_numpy=True, normalize_embeddings=True))
     enc = sk.encoders.create_encoder("hf_text", path=str(FOLDER), pooling="mean", normalize=True)
-    assert enc.make_adapter().max_length == peer.max_seq_length == 256
-    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.make_adapter())
+    assert enc.input_adapter().max_length == peer.max_seq_length == 256
+    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.input_adapter())
     ours = model.encode(TEXTS, batch_size=4)
     torch.testing.assert_close(ours, expected, atol=1e-5, rtol=0)
     back = sk.SiameseNetwork.load(model.save(tmp_path / "m"))

@@ -18,6 +18,7 @@ pytest.importorskip("transformers")
 
 import siamkit as sk  # noqa: E402
 from hf_tiny import SENTENCES, write_tiny_bert  # noqa: E402
+from siamkit.data.text.hf_tokenizer import HFTokenizer  # noqa: E402
 from siamkit.errors import ConfigError, ModelFileError  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -36,7 +37,7 @@ def folder(tmp_path):
 
 def make(folder):
     enc = sk.encoders.create_encoder("hf_text", path=str(folder))
-    return enc, enc.make_adapter()
+    return enc, enc.input_adapter()
 
 
 def test_auto_map_in_the_config_is_refused(folder):
@@ -49,7 +50,7 @@ def test_auto_map_in_the_config_is_refused(folder):
 def test_auto_map_in_the_tokenizer_config_is_refused(folder):
     edit_json(folder / "tokenizer_config.json", auto_map={"AutoTokenizer": ["evil.Tok", None]})
     with pytest.raises(ModelFileError, match="tokenizer_config.json asks for code"):
-        sk.encoders.get_encoder_class("hf_text").own_adapter({"path": str(folder)})
+        make(folder)
 
 
 def test_an_unknown_model_type_is_refused(folder):
@@ -142,7 +143,7 @@ def test_without_the_text_extra_one_line_names_it(folder, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", without_transformers)
     for build in (lambda: sk.encoders.create_encoder("hf_text", path=str(folder)),
-                  lambda: sk.encoders.get_encoder_class("hf_text").own_adapter({"path": str(folder)})):
+                  lambda: HFTokenizer.from_folder(folder, None, "tokenizer")):
         with pytest.raises(ConfigError) as info:
             build()
         assert "pip install siamkit[text]" in str(info.value)

@@ -42,11 +42,11 @@ def test_pooling_matches_a_hand_computation_over_transformers_outputs(tiny, pool
         expected.append({"mean": real.mean(0), "cls": real[0], "max": real.max(0).values}[pooling])
     expected = torch.stack(expected)
     enc = sk.encoders.create_encoder("hf_text", path=str(tiny), pooling=pooling).eval()
-    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.make_adapter())
+    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.input_adapter())
     torch.testing.assert_close(model.encode(SENTENCES), expected, atol=1e-5, rtol=1e-5)
     normed = sk.encoders.create_encoder("hf_text", path=str(tiny), pooling=pooling,
                                         normalize=True).eval()
-    out = sk.SiameseNetwork(normed, adapter=normed.make_adapter()).encode(SENTENCES)
+    out = sk.SiameseNetwork(normed, adapter=normed.input_adapter()).encode(SENTENCES)
     torch.testing.assert_close(out, torch.nn.functional.normalize(expected, dim=1), atol=1e-5,
                                rtol=1e-5)
 
@@ -58,7 +58,7 @@ def test_ids_padding_and_truncation_match_autotokenizer(tmp_path, with_json):
     folder = write_tiny_bert(tmp_path / "t", with_tokenizer_json=with_json)
     for max_length in (64, 6):
         enc = sk.encoders.create_encoder("hf_text", path=str(folder), max_length=max_length)
-        x = enc.make_adapter().prepare(SENTENCES)
+        x = enc.input_adapter().prepare(SENTENCES)
         ref = AutoTokenizer.from_pretrained(str(folder))(
             SENTENCES, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
         torch.testing.assert_close(x[..., 0], ref["input_ids"])
@@ -68,7 +68,7 @@ def test_ids_padding_and_truncation_match_autotokenizer(tmp_path, with_json):
 
 def test_a_text_embeds_the_same_alone_or_padded_in_a_batch(tiny):
     enc = sk.encoders.create_encoder("hf_text", path=str(tiny)).eval()
-    model = sk.SiameseNetwork(enc, adapter=enc.make_adapter())
+    model = sk.SiameseNetwork(enc, adapter=enc.input_adapter())
     together = model.encode(SENTENCES)
     alone = torch.cat([model.encode([s]) for s in SENTENCES])
     torch.testing.assert_close(together, alone, atol=1e-5, rtol=1e-5)
@@ -79,7 +79,7 @@ def test_a_text_embeds_the_same_alone_or_padded_in_a_batch(tiny):
 
 
 def test_storage_form_marks_a_literal_pad_token_as_a_real_token(tiny):
-    adapter = sk.encoders.create_encoder("hf_text", path=str(tiny)).make_adapter()
+    adapter = sk.encoders.create_encoder("hf_text", path=str(tiny)).input_adapter()
     x = adapter.prepare(["light [PAD] light", "light"])
     assert x.shape == (2, 5, 2)
     assert x[0, :, 0].tolist() == [2, 13, 0, 13, 3] and x[0, :, 1].tolist() == [1] * 5
@@ -93,7 +93,7 @@ def test_save_and_load_need_neither_the_original_folder_nor_the_hub(tmp_path, mo
     folder = write_tiny_bert(tmp_path / "orig")
     enc = sk.encoders.create_encoder("hf_text", path=str(folder), pooling="max", normalize=True,
                                      max_length=12)
-    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.make_adapter())
+    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.input_adapter())
     with torch.no_grad():  # weights unlike the folder's: the saved ones must be what comes back
         enc.backbone.encoder.layer[0].output.dense.bias.add_(0.5)
     before = model.encode(SENTENCES)
@@ -114,9 +114,9 @@ def test_default_max_length_follows_sentence_transformers_then_the_tokenizer(tmp
 
     folder = write_tiny_bert(tmp_path / "t")
     enc = sk.encoders.create_encoder("hf_text", path=str(folder))
-    assert enc.make_adapter().max_length == 64  # tokenizer_config model_max_length, <= positions
+    assert enc.input_adapter().max_length == 64  # tokenizer_config model_max_length, <= positions
     (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 9}))
-    assert enc.make_adapter().max_length == 9
+    assert enc.input_adapter().max_length == 9
     with pytest.raises(sk.errors.ConfigError, match="exceeds the model's 64 positions"):
         sk.encoders.create_encoder("hf_text", path=str(folder), max_length=65)
 
@@ -128,4 +128,4 @@ def test_bad_arguments_are_named(tiny):
     with pytest.raises(ValueError, match=r"\[B, L, 2\]"):
         enc(torch.ones(2, 5, dtype=torch.long))
     with pytest.raises(sk.errors.DataError, match="empty"):
-        enc.make_adapter().prepare([])
+        enc.input_adapter().prepare([])

@@ -23,6 +23,14 @@ def text_adapter(**kw: Any) -> TextAdapter:
     return TextAdapter(tokenizer(**kw), max_length=12)
 
 
+def hf_text_model(head: str | None = None, **kw: Any) -> SiameseNetwork:
+    """A tiny random BERT (tests/hf_tiny.py, no download) with its own tokenizer adapter."""
+    from hf_tiny import shared_tiny_bert
+
+    enc = create_encoder("hf_text", path=str(shared_tiny_bert()), **kw)
+    return SiameseNetwork(enc, adapter=enc.input_adapter(), distance="cosine", head=head)
+
+
 # name -> a function making a small SiameseNetwork with that encoder. Every registered encoder
 # needs an entry here or in REFUSES (test_every_registered_encoder_is_covered fails otherwise).
 MODELS: dict[str, Callable[[], SiameseNetwork]] = {
@@ -36,10 +44,13 @@ MODELS: dict[str, Callable[[], SiameseNetwork]] = {
         create_encoder("rnn", vocab_size=tokenizer().vocab_size, token_dim=6, hidden_dim=5,
                        normalize=True),
         adapter=text_adapter(), distance="cosine"),
+    "hf_text": lambda: hf_text_model(normalize=True, max_length=24),
 }
 # name -> words the one-line refusal must contain.
-REFUSES = {"siamfc": "feature maps", "hf_text": "not verified", "timm": "not verified",
-           "torchvision": "not verified"}
+REFUSES = {"siamfc": "feature maps"}
+# name -> the test file that exports it (the image backbones need the vision environment).
+ELSEWHERE = {"timm": "tests/vision/test_backbone_onnx.py",
+             "torchvision": "tests/vision/test_backbone_onnx.py"}
 # Other settings of the registered encoders, exported in the slow tests.
 VARIANTS: dict[str, Callable[[], SiameseNetwork]] = {
     "convnet-keras-mnist-rgb": lambda: SiameseNetwork(
@@ -57,6 +68,9 @@ VARIANTS: dict[str, Callable[[], SiameseNetwork]] = {
                        token_dim=6, hidden_dim=5, pooling="max", bidirectional=True,
                        embedding_dim=4),
         adapter=text_adapter(subword_ngrams=(2, 3), subword_buckets=50)),
+    "hf_text-mean-unnormalised": lambda: hf_text_model(pooling="mean"),
+    "hf_text-cls": lambda: hf_text_model(pooling="cls", normalize=True),
+    "hf_text-max-head": lambda: hf_text_model(pooling="max", head="l1_sigmoid"),
     "mlp-tensor-adapter": lambda: SiameseNetwork(
         create_encoder("mlp", input_dim=3, embedding_dim=2, hidden_dims=[4]),
         adapter=TensorAdapter(), distance="manhattan"),
@@ -78,6 +92,12 @@ def storage_batch(model: SiameseNetwork, batch: int, seed: int) -> torch.Tensor:
     """Inputs of another batch size (and text length) than the export traced."""
     gen = torch.Generator().manual_seed(seed)
     kind = model.adapter.type
+    if kind == "hf_text":
+        # token ids + attention mask [B, L, 2], rows of different lengths (right padding), the
+        # batch's longest row at another length for each seed
+        from hf_tiny import random_batch
+
+        return random_batch(batch, length=6 + seed % 5, seed=seed)
     if kind == "image":
         return torch.randint(0, 256, (batch, model.adapter.channels, *model.adapter.image_size),
                              dtype=torch.uint8, generator=gen)

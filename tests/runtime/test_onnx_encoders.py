@@ -7,7 +7,7 @@ from __future__ import annotations
 import onnx
 import pytest
 import torch
-from onnx_helpers import MODELS, REFUSES, VARIANTS, build, storage_batch
+from onnx_helpers import ELSEWHERE, MODELS, REFUSES, VARIANTS, build, storage_batch
 
 from siamkit import OnnxModel, export_onnx
 from siamkit.errors import ExportError
@@ -15,25 +15,12 @@ from siamkit.registry import ENCODERS
 
 
 def test_every_registered_encoder_is_covered():
-    missing = set(ENCODERS.names()) - set(MODELS) - set(REFUSES)
+    missing = set(ENCODERS.names()) - set(MODELS) - set(REFUSES) - set(ELSEWHERE)
     assert not missing, f"add an export example (or a refusal) for {sorted(missing)}"
 
 
 def _refusing_encoder(name):
-    """The encoder contract test's example of ``name`` (the backbones need their extras)."""
-    if name in {"timm", "torchvision"}:
-        pytest.importorskip("timm", reason=f"{name} needs the vision extra (make test-vision)")
-        pytest.importorskip("torchvision", reason=f"{name} needs the vision extra")
-    if name == "siamfc":
-        return ENCODERS.get(name)()
-    import importlib.util
-    from pathlib import Path
-
-    file = Path(__file__).parents[1] / "encoders" / "test_contract.py"
-    spec = importlib.util.spec_from_file_location("encoder_contract_examples", file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return ENCODERS.get(name)(**module.EXAMPLES[name][0])
+    return ENCODERS.get(name)()
 
 
 def check_agreement(model, folder):
@@ -50,6 +37,8 @@ def check_agreement(model, folder):
 
 @pytest.mark.parametrize("name", ENCODERS.names())
 def test_registered_encoder_exports_or_refuses(name, tmp_path):
+    if name in ELSEWHERE:
+        pytest.skip(f"{name}: exported in {ELSEWHERE[name]} (make test-vision)")
     if name in REFUSES:
         encoder = _refusing_encoder(name)
         with pytest.raises(ExportError, match=REFUSES[name]) as caught:
@@ -61,12 +50,15 @@ def test_registered_encoder_exports_or_refuses(name, tmp_path):
     export_onnx(model, tmp_path / "out")
     check_agreement(model, tmp_path / "out")
     graph = onnx.load(str(tmp_path / "out" / "model.onnx"))
-    dims = graph.graph.input[0].type.tensor_type.shape.dim
-    assert dims[0].dim_param and not dims[0].dim_value, "the batch axis is dynamic"
-    if model.adapter.type == "text":
-        assert dims[1].dim_param, "a text model's length is dynamic"
-    else:
-        assert all(d.dim_value > 0 for d in dims[1:]), "the other axes are fixed"
+    for graph_input in graph.graph.input:
+        dims = graph_input.type.tensor_type.shape.dim
+        assert dims[0].dim_param and not dims[0].dim_value, "the batch axis is dynamic"
+        if model.adapter.modality == "text":
+            assert dims[1].dim_param, "a text model's length is dynamic"
+        else:
+            assert all(d.dim_value > 0 for d in dims[1:]), "the other axes are fixed"
+    names = [i.name for i in graph.graph.input]
+    assert names == (["input_ids", "attention_mask"] if name == "hf_text" else ["inputs"])
 
 
 def _wrap(encoder):

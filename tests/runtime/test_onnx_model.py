@@ -24,6 +24,7 @@ def test_the_folder_describes_the_model(text_model):
     assert config["model"]["adapter"]["tokenizer"]["vocab"]
     assert config["fingerprint"] == model_fingerprint(model)
     assert config["score_kind"] == "cosine_similarity" and config["embedding_dim"] == 6
+    assert config["format_version"] == 1  # one input: readable by readers of format 1 alone
     assert config["input"] == {"name": "inputs", "dtype": "int64", "shape": ["batch", "length"],
                                "padding": {"side": "right", "id": 0}}
     assert config["max_abs_difference"]["embeddings"] <= 1e-4

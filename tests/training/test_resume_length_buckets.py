@@ -37,7 +37,7 @@ def _pairs(n=32):
 def run(folder, loss=None, resume=None, model_seed=0, **kw):
     torch.manual_seed(model_seed)
     enc = sk.encoders.create_encoder("hf_text", path=str(shared_tiny_bert()), max_length=24)
-    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.make_adapter())
+    model = sk.SiameseNetwork(enc, distance="cosine", adapter=enc.input_adapter())
     loader = make_loader("pairs", _pairs(), 8, seed=5, length_buckets=True, bucket_batches=2,
                          tokenizer=model.adapter.tokenizer, max_length=24)
     assert isinstance(loader.sampler, LengthBucketBatchSampler)

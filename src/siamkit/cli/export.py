@@ -42,6 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..runtime import export_onnx, import_onnxruntime, read_onnx_config
+    from ..runtime.onnx_folder import graph_inputs
 
     out = Path(args.out)
     if out.exists():
@@ -52,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
     config = read_onnx_config(out)
     diff = config["max_abs_difference"]
     data = {"out": str(out), "format": args.format, "files": sorted(p.name for p in out.iterdir()),
-            "input": config["input"], "max_abs_difference": diff}
+            # input: what the runtime is fed (the one graph input, or the packed storage form
+            # of a format-2 folder); inputs: the graph's own inputs
+            "input": config.get("input", config.get("storage")), "inputs": graph_inputs(config),
+            "max_abs_difference": diff}
     worst = max(diff.values())
     emit(args, data, f"wrote {out} ({', '.join(data['files'])}); ONNX Runtime agrees with "
                      f"PyTorch to {worst:.1e}")

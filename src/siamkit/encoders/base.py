@@ -74,11 +74,12 @@ class Encoder(nn.Module):
         saying why in one line (see :mod:`siamkit.runtime.onnx_export`)."""
         return self
 
-    @classmethod
-    def own_adapter(cls, args: Mapping[str, Any]) -> Any:
-        """The input adapter that comes with this encoder's weights (a pretrained text backbone's
-        own tokenizer), made from the user's constructor ``args``; None (the default): siamkit's
-        adapter for the modality, learned from the training data."""
+    def input_adapter(self) -> Any:
+        """The input adapter that comes with this encoder's weights (a pretrained text tower's
+        tokenizer, an image backbone's evaluation transform), or None (the default): siamkit's
+        adapter for the modality, learned from the training data. ``siamkit train`` uses it in
+        place of the learned one; build a model by hand with
+        ``SiameseNetwork(enc, adapter=enc.input_adapter())``."""
         return None
 
     @classmethod

@@ -12,9 +12,10 @@ checked first: see :mod:`.hf_folder`) and pools its last hidden states over the 
 With ``normalize=True`` embeddings are L2-normalised (cosine similarity is then a dot product).
 The encoder reads the ``[B, L, 2]`` ids + attention mask of
 :class:`siamkit.hf_text_adapter.HFTextAdapter`, the adapter it brings with it
-(:meth:`own_adapter`: the folder's tokenizer, cut at ``max_length`` tokens; by default the
+(:meth:`input_adapter`: the folder's tokenizer, cut at ``max_length`` tokens; by default the
 ``max_seq_length`` of a sentence-transformers folder, else the tokenizer's ``model_max_length``,
 at most the model's positions). BERT's pooler layer is dropped: no pooling here reads it.
+For ONNX export the encoder is the two-input graph of :mod:`.hf_text_graph`.
 
 Saved, the backbone's architecture config goes to ``backbone/config.json`` in the siamkit model
 folder and its weights into ``model.safetensors`` with the rest of the model; reloading builds the
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -93,28 +94,29 @@ class HFTextEncoder(Encoder):
             raise ConfigError(f"hf_text: max_length={self.max_length} exceeds the model's "
                               f"{positions} positions")
 
+    @property
+    def vocab_size(self) -> int:
+        """The backbone's vocabulary (token ids run 0 .. vocab_size - 1)."""
+        return int(self._arch.vocab_size)
+
     # ---- the tokenizer that comes with the weights ------------------------------------------
-    @classmethod
-    def own_adapter(cls, args: Mapping[str, Any]) -> Any:
+    def input_adapter(self) -> Any:
+        """The adapter that feeds this encoder: the tokenizer of the Hugging Face folder it was
+        built from, cut at ``max_length`` tokens (by default the folder's own limit, see
+        :func:`default_max_length`). A reloaded siamkit model's tokenizer is its ``adapter``
+        (the model folder's copy); the original folder is not read again."""
         from ..data.text.hf_tokenizer import HFTokenizer
         from ..hf_text_adapter import HFTextAdapter
 
-        try:
-            require_transformers()
-        except ConfigError as exc:
-            raise ConfigError(f"encoder 'hf_text': {exc}") from None
-        if "path" not in args:
-            raise ConfigError("encoder 'hf_text': set path (a local Hugging Face model folder)")
-        folder = resolve_folder(str(args["path"]), "encoder 'hf_text': ")
+        if getattr(self, "_from_saved", False):
+            raise ConfigError("hf_text: this encoder was reloaded from a siamkit model folder; its "
+                              "tokenizer is the model's adapter (model.adapter)")
+        folder = resolve_folder(self.path, "encoder 'hf_text': ")
         what = f"encoder 'hf_text' {folder}"
-        max_length = args.get("max_length")
+        max_length = self.max_length
         if max_length is None:
             max_length = default_max_length(folder, backbone_config(folder, what), what)
         return HFTextAdapter(HFTokenizer.from_folder(folder, max_length, what))
-
-    def make_adapter(self) -> Any:
-        """The adapter (tokenizer) of this encoder's folder: ``own_adapter(get_config())``."""
-        return self.own_adapter(self.get_config())
 
     def layer_groups(self) -> list[list[str]] | None:
         """Parameter names by layer, input to output (the embeddings, then ``encoder.layer.N``),
@@ -124,11 +126,10 @@ class HFTextEncoder(Encoder):
 
     # ---- forward --------------------------------------------------------------------------
     def export_graph(self) -> torch.nn.Module:
-        from ..errors import ExportError
+        """``(input_ids, attention_mask) -> embeddings``: see :mod:`.hf_text_graph`."""
+        from .hf_text_graph import HFTextGraph
 
-        raise ExportError("hf_text: ONNX export of a Hugging Face backbone (ids + attention mask "
-                          "as one input) is not verified against ONNX Runtime yet, so siamkit "
-                          "does not write it")
+        return HFTextGraph(self)
 
     def encode(self, x: Tensor) -> Tensor:
         if x.dim() != 3 or x.shape[2] != 2 or x.dtype not in (torch.int64, torch.int32):

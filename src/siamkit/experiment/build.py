@@ -34,19 +34,11 @@ def _samples(data: Any) -> Any:
 
 
 def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
-    """The input adapter: the one the encoder brings with its weights (a pretrained text
-    backbone's tokenizer: ``Encoder.own_adapter``), else siamkit's, learned from the training data."""
+    """siamkit's input adapter for the data, learned from the training split: a tokenizer fitted
+    on its texts, image or vector statistics (an encoder that brings its own adapter, a pretrained
+    tower's tokenizer or evaluation transform, replaces it: :func:`build_model`)."""
     from ..adapters import ImageAdapter, TextAdapter, VectorAdapter
-    from ..encoders import get_encoder_class
 
-    name = auto_encoder(splits.modality) if cfg.encoder.name == "auto" else cfg.encoder.name
-    cls = get_encoder_class(name)
-    try:
-        own = cls.own_adapter(dict(cfg.encoder.args))
-    except ConfigError as exc:
-        raise ConfigError(f"{where(cfg.source, 'encoder.args')} {exc}") from None
-    if own is not None:
-        return own
     x = _samples(splits.train)
     if splits.modality == "text":
         from ..data import Tokenizer
@@ -63,6 +55,10 @@ def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
     else:
         adapter = VectorAdapter(int(x.shape[1]))
     return adapter.fit(sample) if cfg.model.normalize_inputs else adapter
+
+
+# The fact of each modality that every encoder reading it takes (the first of data_facts).
+FIRST_FACT = {"image": "in_channels", "vector": "input_dim", "text": "vocab_size"}
 
 
 def data_facts(modality: str, adapter: Any) -> dict[str, Any]:
@@ -114,10 +110,9 @@ def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
     if reads is not None and reads != splits.modality:
         raise ConfigError(f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
                           f"{splits.modality} data (it reads {reads} data)")
-    facts = data_facts(splits.modality, adapter)
-    wanted = getattr(cls, "data_arguments", lambda _: None)(args)
+    keys = data_keys(cls, args, splits.modality)
+    facts = data_facts(splits.modality, adapter) if keys else {}
     accepted = inspect.signature(cls.__init__).parameters
-    keys = list(wanted if wanted is not None else list(facts)[:1])
 
     def cannot(key: str) -> str:
         return (f"{where(cfg.source, 'encoder')} name: encoder {name!r} cannot read "
@@ -133,6 +128,15 @@ def build_encoder(cfg: ExperimentConfig, splits: Splits, adapter: Any) -> Any:
         raise ConfigError(f"{prefix} {exc}") from None
 
 
+def data_keys(cls: Any, args: dict[str, Any], modality: str) -> list[str]:
+    """The encoder arguments of ``cls`` the training data decide (the registered ``data_args``;
+    an encoder registered without them gets the modality's first fact)."""
+    wanted = getattr(cls, "data_arguments", lambda _: None)(args)
+    if wanted is not None:
+        return list(wanted)
+    return [FIRST_FACT[modality]]
+
+
 def head_name(cfg: ExperimentConfig) -> str | None:
     """The head: as configured, or with ``"auto"`` the one the loss trains (none for most)."""
     if cfg.model.head == "auto":
@@ -145,14 +149,24 @@ def build_model(cfg: ExperimentConfig, splits: Splits, metadata: dict[str, Any])
     """A fresh :class:`siamkit.SiameseNetwork`; weights drawn from ``training.seed``."""
     from ..model import SiameseNetwork
 
-    adapter = build_adapter(cfg, splits)
+    from ..encoders import get_encoder_class
+
+    name = auto_encoder(splits.modality) if cfg.encoder.name == "auto" else cfg.encoder.name
+    # An encoder that takes nothing from the data (a pretrained tower) is built before any
+    # adapter is learned: the one it brings replaces it, and fitting one would be wasted work.
+    needs_data = bool(data_keys(get_encoder_class(name), dict(cfg.encoder.args), splits.modality))
+    learned = build_adapter(cfg, splits) if needs_data else None
     torch.manual_seed(cfg.training.seed)
-    encoder = build_encoder(cfg, splits, adapter)
-    # A pretrained backbone reads its inputs through its own evaluation transform, not through
-    # statistics learned from these data (its weights were trained on that transform).
-    own_input = getattr(encoder, "input_adapter", None)
-    if callable(own_input):
-        adapter = own_input()
+    encoder = build_encoder(cfg, splits, learned)
+    # A pretrained backbone reads its inputs through its own tokenizer or evaluation transform,
+    # not through statistics learned from these data (its weights were trained on that input).
+    own = getattr(encoder, "input_adapter", None)
+    try:
+        adapter = own() if callable(own) else None
+    except ConfigError as exc:
+        raise ConfigError(f"{where(cfg.source, 'encoder.args')} {exc}") from None
+    if adapter is None:
+        adapter = learned if learned is not None else build_adapter(cfg, splits)
     return SiameseNetwork(encoder, distance=cfg.model.distance, head=head_name(cfg), adapter=adapter,
                           metadata=metadata)
 

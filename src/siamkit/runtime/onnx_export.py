@@ -5,6 +5,12 @@ The graph takes the *storage form* of the inputs (uint8 images ``[B, C, H, W]``,
 forward (image and vector normalisation) and the encoder, so a deployment needs no PyTorch code to
 normalise. The batch axis is dynamic, and so is the sequence length of a text model. Raw inputs
 still become that storage form in Python (image decoding, tokenising: ``adapter.prepare``).
+An adapter whose storage form packs several tensors (the Hugging Face tokenizer's ``[B, L, 2]``
+ids + attention mask) names them in ``graph_inputs``: the graph then takes them as separate inputs
+(``input_ids``, ``attention_mask``, what any Hugging Face tokenizer returns), the pooling and
+normalisation inside it, and the folder is written at format version 2 (see
+:mod:`.onnx_folder`); such a model is also checked on a batch without padding, where the eager
+encoder takes another path.
 
 Exporter: ``torch.onnx.export(..., dynamo=True)``, the ``torch.export``-based exporter that is the
 default since PyTorch 2.9. The legacy TorchScript exporter (``dynamo=False``) also exported every
@@ -36,8 +42,8 @@ from torch import Tensor, nn
 from ..atomic import atomic_write_json
 from ..errors import ConfigError, ExportError
 from ..version import __version__
-from .onnx_folder import (CONFIG_FILE, ENCODER_FILE, FORMAT, FORMAT_VERSION, HEAD_FILE,
-                          HEAD_INPUTS, HEAD_OUTPUT, INPUT_NAME, OUTPUT_NAME)
+from .onnx_folder import (CONFIG_FILE, ENCODER_FILE, FORMAT, HEAD_FILE, HEAD_INPUTS, HEAD_OUTPUT,
+                          INPUT_NAME, MULTI_INPUT_VERSION, OUTPUT_NAME, SINGLE_INPUT_VERSION)
 from .ort import inference_session
 
 TRACE_BATCH, CHECK_BATCH = 2, 3
@@ -90,38 +96,73 @@ def export_onnx(model: Any, out: str | os.PathLike, example: Tensor | None = Non
         raise ExportError(f"export: the model is on {model.device}; export it from the CPU "
                           "(model.cpu())")
     model.eval()
-    graph = _EmbeddingGraph(model.adapter, export_graph(model.encoder)).eval()
+    # An adapter whose storage form is several tensors in one (a Hugging Face tokenizer's ids and
+    # attention mask, [B, L, 2]) names the graph's inputs; the encoder's graph takes them apart
+    # and the adapter's forward, which only checks and trims, stays out of the graph.
+    split = tuple(getattr(model.adapter, "graph_inputs", None) or ())
+    encoder_graph = export_graph(model.encoder)
+    graph = (encoder_graph if split else _EmbeddingGraph(model.adapter, encoder_graph)).eval()
     trace = example if example is not None else example_inputs(model, TRACE_BATCH, seed=0)
     check = example if example is not None else example_inputs(model, CHECK_BATCH, seed=1)
-    text = getattr(model.adapter, "type", None) == "text"
+    text = getattr(model.adapter, "modality", None) == "text"
     axes = {0: "batch", 1: "length"} if text else {0: "batch"}
-    if text and trace.dim() == 3:  # subword ids [B, L, 1 + K]: K follows the longest word's
+    if text and trace.dim() == 3 and not split:  # subword ids [B, L, 1 + K]: K follows the longest word's
         axes[2] = "pieces"
+    if split and (trace.dim() != 3 or trace.shape[2] != len(split)):
+        raise ExportError(f"export: the adapter's batches split into {', '.join(split)}, so they "
+                          f"are [B, L, {len(split)}]; got {tuple(trace.shape)}")
+    names = list(split) or [INPUT_NAME]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _export(graph, (trace,), tmp / ENCODER_FILE, [INPUT_NAME], OUTPUT_NAME, [axes], opset)
+        exporter = _export(graph, _graph_args(trace, split), tmp / ENCODER_FILE, names, OUTPUT_NAME,
+                           [dict(axes) for _ in names], opset)
+        checks = [check]
+        if split:
+            # A batch without padding too: the eager encoder takes another path there (no mask).
+            shortest = int(check[..., split.index(model.adapter.padding_mask)].sum(dim=1).min())
+            checks.append(check[:, :max(shortest, 1)])
+        worst = 0.0
+        for batch in checks:
+            with torch.no_grad():
+                want = model.embed(batch).float()
+            got = _run(tmp / ENCODER_FILE, dict(zip(names, _graph_args(batch, split))))
+            worst = max(worst, _difference(got, want, tolerance,
+                                           f"check batch {tuple(batch.shape)}"))
         with torch.no_grad():
             want = model.embed(check).float()
-        got = _run(tmp / ENCODER_FILE, {INPUT_NAME: check})
-        diff = {"embeddings": _difference(got, want, tolerance, f"check batch {tuple(check.shape)}")}
+        diff = {"embeddings": worst}
         if model.head is not None:
             diff["scores"] = _export_head(model, want, tmp / HEAD_FILE, tolerance, opset)
         model.adapter.save_files(tmp)
         config = model.to_config()
+        dtype = str(trace.dtype).removeprefix("torch.")
+        if split:
+            version = MULTI_INPUT_VERSION
+            io: dict[str, Any] = {
+                "inputs": [{"name": name, "dtype": dtype, "shape": ["batch", "length"]}
+                           for name in split],
+                # storage[..., i] feeds inputs[i]; rows are padded on the right, where the mask
+                # input is 0, and an embedding never depends on that padding: the runtime may trim.
+                "storage": {"dtype": dtype, "shape": ["batch", "length", len(split)],
+                            "split_axis": 2, "inputs": list(split),
+                            "padding": {"side": "right", "mask": model.adapter.padding_mask}}}
+        else:
+            version = SINGLE_INPUT_VERSION
+            io = {"input": {"name": INPUT_NAME, "dtype": dtype,
+                            "shape": [axes.get(i, int(s)) for i, s in enumerate(trace.shape)],
+                            # siamkit's tokenizer pads on the right with id 0, and a text encoder's
+                            # embedding never depends on that padding: the runtime may trim it.
+                            **({"padding": {"side": "right", "id": 0}} if text else {})}}
         atomic_write_json(tmp / CONFIG_FILE, {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "siamkit_version": __version__,
+            "format": FORMAT, "format_version": version, "siamkit_version": __version__,
             "model": config, "fingerprint": model_fingerprint(model),
-            "score_kind": model.score_kind, "embedding_dim": model.embedding_dim,
-            "input": {"name": INPUT_NAME, "dtype": str(trace.dtype).removeprefix("torch."),
-                      "shape": [axes.get(i, int(s)) for i, s in enumerate(trace.shape)],
-                      # siamkit's tokenizer pads on the right with id 0, and a text encoder's
-                      # embedding never depends on that padding: the runtime may trim it.
-                      **({"padding": {"side": "right", "id": 0}} if text else {})},
+            "score_kind": model.score_kind, "embedding_dim": model.embedding_dim, **io,
             "output": {"name": OUTPUT_NAME, "shape": ["batch", int(want.shape[1])]},
             "head": None if model.head is None else {"inputs": list(HEAD_INPUTS), "output": HEAD_OUTPUT,
                                                      "applies": "sigmoid of the head's logit"},
-            "exporter": {"torch": torch.__version__, "dynamo": True, "opset": opset},
+            "exporter": {"torch": torch.__version__, "dynamo": exporter == "dynamo",
+                         "opset": opset},
             "max_abs_difference": diff,
         })
         os.replace(tmp, out)
@@ -129,6 +170,13 @@ def export_onnx(model: Any, out: str | os.PathLike, example: Tensor | None = Non
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _graph_args(batch: Tensor, split: tuple[str, ...]) -> tuple[Tensor, ...]:
+    """The graph's inputs of a storage-form ``batch``: itself, or its slices along the last axis."""
+    if not split:
+        return (batch,)
+    return tuple(batch[..., i].contiguous() for i in range(len(split)))
 
 
 def _export_head(model: Any, embeddings: Tensor, file: Path, tolerance: float,
@@ -146,7 +194,8 @@ def _export_head(model: Any, embeddings: Tensor, file: Path, tolerance: float,
 
 
 def _export(module: nn.Module, args: tuple, file: Path, input_names: list[str], output: str,
-            axes: list[dict[int, str]], opset: int | None) -> None:
+            axes: list[dict[int, str]], opset: int | None) -> str:
+    """Write ``module`` traced on ``args`` to ``file``; which exporter wrote it."""
     dims = {name: torch.export.Dim(name, min=1) for a in axes for name in a.values()}
     shapes = tuple({i: dims[name] for i, name in a.items()} for a in axes)
     size = sum(p.numel() * p.element_size() for p in module.parameters())
@@ -164,6 +213,8 @@ def _export(module: nn.Module, args: tuple, file: Path, input_names: list[str], 
                 if not _axes_dynamic(file, axes):
                     raise ExportError(f"export: {type(module).__name__}: the exported graph has a "
                                       "fixed batch or length axis")
+                return "torchscript"
+        return "dynamo"
     except ExportError:
         raise
     except Exception as exc:  # the exporter's own error types; say which module and why
@@ -223,7 +274,7 @@ def example_inputs(model: Any, batch: int, seed: int = 0) -> Tensor:
     says about them: random pixels, random token ids with right padding, random vectors."""
     gen = torch.Generator().manual_seed(seed)
     adapter, encoder = model.adapter, model.encoder
-    kind = getattr(adapter, "type", None)
+    kind = getattr(adapter, "modality", None)
     if kind == "image":
         return torch.randint(0, 256, (batch, adapter.channels, *adapter.image_size),
                              dtype=torch.uint8, generator=gen)
@@ -244,7 +295,17 @@ def _example_ids(adapter: Any, encoder: Any, batch: int, gen: torch.Generator) -
     texts[-1] = words[0]  # one short row, so padding is in the batch
     ids = adapter.prepare(texts)
     vocab = getattr(encoder, "vocab_size", None)
-    if vocab is not None:
+    if vocab is not None and getattr(adapter, "graph_inputs", None):
+        # ids + attention mask [B, L, 2]: random ids for the real tokens between the first and
+        # the last (a Hugging Face tokenizer's [CLS] ... [SEP] stay), the mask as it is.
+        mask = ids[..., 1].bool()
+        inner = mask.clone()
+        inner[:, 0] = False
+        inner[torch.arange(len(ids)), mask.sum(dim=1).clamp_min(1) - 1] = False
+        random = torch.randint(1, int(vocab), inner.shape, generator=gen, dtype=ids.dtype)
+        ids = ids.clone()
+        ids[..., 0] = torch.where(inner, random, ids[..., 0])
+    elif vocab is not None:
         random = torch.randint(1, int(vocab), ids.shape, generator=gen, dtype=ids.dtype)
         ids = torch.where(ids != 0, random, ids)
     return ids

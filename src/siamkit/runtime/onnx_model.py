@@ -24,7 +24,7 @@ from ..adapters import adapter_from_config
 from ..distances import Distance, ScoreScale, get_distance
 from ..errors import DataError, ModelFileError, NotCalibratedError
 from ..heads import create_head, head_scores
-from .onnx_folder import ENCODER_FILE, HEAD_FILE, HEAD_INPUTS, read_onnx_config
+from .onnx_folder import ENCODER_FILE, HEAD_FILE, HEAD_INPUTS, SINGLE_INPUT_VERSION, read_onnx_config
 from .ort import import_onnxruntime, inference_session
 
 CHUNK_ROWS = 64  # rows per length-sorted chunk of a text batch (as the RNN encoder's)
@@ -53,12 +53,27 @@ class OnnxModel:
         self.threshold_info = dict(threshold)
         self.metadata = dict(source.get("metadata") or {})
         self.fingerprint = str(self.config_["fingerprint"])
-        self.input_name = self.config_["input"]["name"]
-        dtype = self.config_["input"]["dtype"]
+        # The graph's input names, in the order of the storage form's last axis when it packs
+        # several (format 2: a Hugging Face tokenizer's [B, L, 2] ids + attention mask).
+        if self.config_["format_version"] == SINGLE_INPUT_VERSION:
+            described = self.config_["input"]
+            self.input_names = [described["name"]]
+            self.padding_id = (described.get("padding") or {}).get("id")
+            self.padding_mask = None
+        else:
+            described = self.config_["storage"]
+            self.input_names = list(described["inputs"])
+            mask = (described.get("padding") or {}).get("mask")
+            if mask is not None and mask not in self.input_names:
+                raise ModelFileError(f"{where}: the padding mask {mask!r} is not one of the "
+                                     f"inputs {self.input_names}")
+            self.padding_id = None
+            self.padding_mask = None if mask is None else self.input_names.index(mask)
+        self.input_name = self.input_names[0]
+        dtype = described["dtype"]
         if dtype not in DTYPES:
             raise ModelFileError(f"{where}: unknown input dtype {dtype!r}")
         self.input_dtype = DTYPES[dtype]
-        self.padding_id = (self.config_["input"].get("padding") or {}).get("id")
         self.session_ = inference_session(self.folder / ENCODER_FILE, threads)
         head = source.get("head")
         # The torch head (untrained) only says what its scores mean; head.onnx computes them.
@@ -112,25 +127,41 @@ class OnnxModel:
                 raise DataError(f"inputs: this ONNX model reads {np.dtype(self.input_dtype).name} "
                                 f"batches, got {array.dtype.name}")
             array = array.astype(self.input_dtype)
-        if self.padding_id is not None and array.ndim >= 2 and array.shape[0] > 1:
+        parts = len(self.input_names)
+        if parts > 1 and (array.ndim != 3 or array.shape[2] != parts):
+            raise DataError(f"inputs: this ONNX model reads [B, L, {parts}] batches "
+                            f"({' + '.join(self.input_names)}), got shape {tuple(array.shape)}")
+        trims = self.padding_id is not None or self.padding_mask is not None
+        if trims and array.ndim >= 2 and array.shape[0] > 1:
             return self._run_by_length(array)
-        return self.session_.run(None, {self.input_name: array})[0]
+        return self._session_run(array)
+
+    def _session_run(self, array: np.ndarray) -> np.ndarray:
+        if len(self.input_names) == 1:
+            feeds = {self.input_name: array}
+        else:
+            feeds = {name: np.ascontiguousarray(array[..., i])
+                     for i, name in enumerate(self.input_names)}
+        return self.session_.run(None, feeds)[0]
 
     def _run_by_length(self, ids: np.ndarray) -> np.ndarray:
         """Rows sorted by length, in chunks trimmed to their longest row: a graph run over a
         whole batch computes every row to the longest one, which for a recurrent encoder is most
         of the work on text of mixed lengths (the PyTorch encoder does the same, see
-        :mod:`siamkit.encoders.rnn`). Right padding never changes an embedding, so the result is
-        the same."""
-        word = ids[:, :, 0] if ids.ndim == 3 else ids
-        real = word != self.padding_id
+        :mod:`siamkit.encoders.rnn`; for a transformer, attention costs grow with the square of
+        the length). Right padding never changes an embedding, so the result is the same."""
+        if self.padding_mask is not None:  # [B, L, k]: the mask says where the padding is
+            real = ids[:, :, self.padding_mask] != 0
+        else:  # siamkit's ids: padding is id 0 (of the word ids, for subwords)
+            word = ids[:, :, 0] if ids.ndim == 3 else ids
+            real = word != self.padding_id
         lengths = np.where(real.any(axis=1), ids.shape[1] - np.argmax(real[:, ::-1], axis=1), 1)
         order = np.argsort(-lengths, kind="stable")
         out = np.empty((ids.shape[0], self.embedding_dim), dtype=np.float32)
         for start in range(0, len(order), CHUNK_ROWS):
             rows = order[start:start + CHUNK_ROWS]
             chunk = np.ascontiguousarray(ids[rows, : int(lengths[rows].max())])
-            out[rows] = self.session_.run(None, {self.input_name: chunk})[0]
+            out[rows] = self._session_run(chunk)
         return out
 
     def embed(self, x: Any) -> Tensor:
