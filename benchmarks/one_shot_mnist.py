@@ -149,8 +149,11 @@ def run_select(recipes, splits, args) -> list[dict]:
         for held in FOLDS[: args.folds]:
             train = splits["train"].only([d for d in lib.TRAIN_DIGITS if d not in held])
             mon = lib.OneShotMonitor(splits["val"].x, splits["val"].y, held, args.val_episodes)
-            _, info = lib.train(r, train, mon, threads=args.threads)
-            rec["folds"]["".join(map(str, held))] = info | {"load_avg_1m": load_average()}
+            model, info = lib.train(r, train, mon, threads=args.threads)
+            fold = "".join(map(str, held))
+            rec["folds"][fold] = info | {"load_avg_1m": load_average()}
+            if args.save_models is not None:  # the last epoch's model, for evaluation-time levers
+                model.save(args.save_models / r.name / fold)
         for key in info["curve"][0]:
             if key.startswith("val"):
                 curves = np.array([[c[key] for c in f["curve"]] for f in rec["folds"].values()])
@@ -235,6 +238,9 @@ def main(argv=None) -> dict | list[dict]:
     p.add_argument("--folds", type=int, default=len(FOLDS))
     p.add_argument("--data-dir", default=os.environ.get("SIAMKIT_DATA"))
     p.add_argument("--out", type=Path)
+    p.add_argument("--save-models", type=Path, metavar="DIR",
+                   help="select: save each fold's final model under DIR/RECIPE/FOLD, so that "
+                        "evaluation-time options can be chosen on validation without retraining")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     recipes, wanted = RECIPES, []

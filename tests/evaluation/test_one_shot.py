@@ -49,7 +49,7 @@ def test_ties_are_broken_at_random():
     assert abs(r["accuracy"] - 0.2) < 0.03
 
 
-def _plain_loop(x, y, n_way, k_shot, n_query, episodes, seed, prototype):
+def _plain_loop(x, y, n_way, k_shot, n_query, episodes, seed, prototype, nearest=False):
     members = {c: np.flatnonzero(y == c) for c in np.unique(y)}
     ep = draw_episodes(members, n_way, k_shot, n_query, episodes, np.random.default_rng(seed))
     correct = []
@@ -62,21 +62,57 @@ def _plain_loop(x, y, n_way, k_shot, n_query, episodes, seed, prototype):
                     if prototype:
                         score = -np.linalg.norm(x[q] - sup.mean(axis=0))
                     else:
-                        score = np.mean([-np.linalg.norm(x[q] - s) for s in sup])
+                        scores = [-np.linalg.norm(x[q] - s) for s in sup]
+                        score = np.max(scores) if nearest else np.mean(scores)
                     if score > best_score:
                         best, best_score = c, score
                 correct.append(best == w)
     return float(np.mean(correct))
 
 
-@pytest.mark.parametrize("aggregate", ["mean_score", "prototype"])
+@pytest.mark.parametrize("aggregate", ["mean_score", "prototype", "nearest"])
 def test_equals_a_plain_loop(aggregate):
     x, y = _clusters(n_classes=8, per_class=6, spread=10.0, seed=3)  # overlapping: not trivial
     kw = dict(n_way=4, k_shot=2, n_query=2, episodes=60, seed=5)
     r = one_shot_accuracy_from_embeddings(x, y, aggregate=aggregate, **kw)
-    expected = _plain_loop(x.astype(np.float64), y, prototype=aggregate == "prototype", **kw)
+    expected = _plain_loop(x.astype(np.float64), y, prototype=aggregate == "prototype",
+                           nearest=aggregate == "nearest", **kw)
     assert 0.3 < expected < 0.95
     assert r["accuracy"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_nearest_mean_score_and_prototype_on_a_hand_worked_episode():
+    """1-D, 2-way 2-shot, 2 queries a way, one episode. A's supports at 0 and 9 (prototype 4.5),
+    B's at 4 and 6 (prototype 5). Distances (A vs B), and who wins:
+
+    query       nearest        mean_score               prototype
+    A at 1      1 vs 3    A    (1+8)/2=4.5 vs 4    B    3.5 vs 4    A
+    A at 1.5    1.5 vs 2.5 A   (1.5+7.5)/2=4.5 vs 3.5 B 3 vs 3.5    A
+    B at 8      1 vs 2    A    (8+1)/2=4.5 vs 3    B    3.5 vs 3    B
+    B at 5.5    3.5 vs .5 B    (5.5+3.5)/2=4.5 vs 1 B   1 vs .5     B
+
+    so nearest 3/4, mean_score 2/4, prototype 4/4."""
+    y = np.repeat([0, 1], 4)
+    members = {c: np.flatnonzero(y == c) for c in (0, 1)}
+    # the function draws its episodes first from default_rng(seed): place the values on that draw
+    ep = draw_episodes(members, 2, 2, 2, 1, np.random.default_rng(0))
+    x = np.zeros((8, 1), dtype=np.float32)
+    values = {0: ([0.0, 9.0], [1.0, 1.5]), 1: ([4.0, 6.0], [8.0, 5.5])}
+    for way, c in enumerate(ep.classes[0]):
+        support, query = values[int(c)]
+        x[ep.support[0, way], 0] = support
+        x[ep.query[0, way], 0] = query
+    got = {agg: one_shot_accuracy_from_embeddings(x, y, n_way=2, k_shot=2, n_query=2, episodes=1,
+                                                  seed=0, aggregate=agg)["accuracy"]
+           for agg in ("nearest", "mean_score", "prototype")}
+    assert got == {"nearest": 0.75, "mean_score": 0.5, "prototype": 1.0}
+
+
+def test_the_aggregates_agree_with_one_shot():
+    x, y = _clusters(n_classes=8, per_class=6, spread=10.0, seed=3)
+    runs = [one_shot_accuracy_from_embeddings(x, y, n_way=4, episodes=100, seed=1, aggregate=agg)
+            for agg in ("nearest", "mean_score", "prototype")]
+    assert runs[0]["accuracy"] == runs[1]["accuracy"] == runs[2]["accuracy"] < 1.0
 
 
 def test_episodes_are_well_formed():

@@ -4,8 +4,10 @@ Each episode shows ``n_way`` classes with ``k_shot`` labelled examples each (the
 asks which class each query belongs to; the answer is the class whose support scores highest against
 the query (scores: higher = more similar, so the nearest by distance, or the highest head
 probability). With ``k_shot > 1``, ``aggregate="mean_score"`` (default) averages the query's score
-over a class's supports, which works for any score including a learned head; ``"prototype"`` scores
-the query against the mean support embedding, as in prototypical networks (Snell et al. 2017). Exact
+over a class's supports, which works for any score including a learned head; ``"nearest"`` takes
+its best score over them (nearest-neighbour classification, as Koch et al. score several shots);
+``"prototype"`` scores the query against the mean support embedding, as in prototypical networks
+(Snell et al. 2017). With one shot the three agree. Exact
 score ties are broken at random. Accuracy is reported with two 95% intervals: a normal one over the
 per-episode accuracies, and Wilson's score interval over all queries (which treats queries as
 independent, so it is the narrower and more optimistic of the two).
@@ -25,6 +27,8 @@ from ._validate import check_class_labels, check_embeddings, to_numpy
 from .episodes import draw_episodes
 from .intervals import normal_ci, wilson_ci
 
+#: How a query's scores against a class's K supports become one score (see the module docstring).
+AGGREGATES = ("mean_score", "nearest", "prototype")
 PairScore = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 _MAX_PAIR_FLOATS = 1 << 23  # floats of paired embeddings scored at once (two sides, 64 MiB)
 
@@ -76,8 +80,8 @@ def one_shot_accuracy_from_embeddings(
     ``k_shot + n_query`` samples are skipped and counted in ``classes_skipped``.
     """
     _check_counts(n_way, k_shot, n_query, episodes)
-    if aggregate not in ("mean_score", "prototype"):
-        raise ConfigError(f"aggregate: must be 'mean_score' or 'prototype', got {aggregate!r}")
+    if aggregate not in AGGREGATES:
+        raise ConfigError(f"aggregate: must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
     if score_fn is None or isinstance(score_fn, str):
         dist = get_distance(score_fn or "euclidean")
         score_fn = lambda u, v: dist.to_score(dist.paired(u, v))  # noqa: E731
@@ -136,7 +140,8 @@ def _classify(
         u = x[q][:, :, None, :].expand(-1, -1, sides, -1)
         v = refs[:, None, :, :].expand(-1, n_q, -1, -1)
         scores = torch.as_tensor(score_fn(u.reshape(-1, x.shape[1]), v.reshape(-1, x.shape[1])))
-        scores = scores.reshape(len(s), n_q, n_way, -1).mean(dim=3)
+        scores = scores.reshape(len(s), n_q, n_way, -1)  # [e, queries, way, supports or 1]
+        scores = scores.amax(dim=3) if aggregate == "nearest" else scores.mean(dim=3)
         way_scores.append(scores.double().cpu().numpy())
     scores = np.concatenate(way_scores)
     if not np.isfinite(scores).all():
