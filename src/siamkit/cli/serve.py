@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..gallery.index import KINDS
 from ..serve import API_KEY_HEADER, Limits
 from ._common import add_command
+from .gallery import add_gallery_options, gallery_options
 
 API_KEY_ENV = "SIAMKIT_API_KEY"
 DESCRIPTION = ("Serve a model's HTTP API (OpenAPI at /docs) and web pages (/ to compare two "
@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     EXAMPLES)
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors)")
     p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
-    p.add_argument("--index", choices=KINDS, help="index kind of a new gallery")
+    add_gallery_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", help=f"require this key in the {API_KEY_HEADER} header "
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(max_request_bytes=int(args.max_request_mb * 1024 * 1024),
                     max_batch=args.max_batch)
     model = SiameseNetwork.load(args.model)
-    gallery = None if args.gallery is None else Gallery(model, args.gallery, index=args.index)
+    gallery = (None if args.gallery is None
+               else Gallery(model, args.gallery, **gallery_options(args)))
     if gallery is not None:
         gallery.record_model_path(args.model)
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None

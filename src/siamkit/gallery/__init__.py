@@ -2,7 +2,7 @@
 
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import model_fingerprint
-from .gallery import AGGREGATES, Gallery
+from .gallery import AGGREGATES, RERANK_DEFAULT, VECTORS, Gallery
 from .persist import recorded_model_path
 from .results import Candidate, Identification, Identifications, IdentityInfo, Match, Verification
 
@@ -14,8 +14,10 @@ __all__ = [
     "Identifications",
     "IdentityInfo",
     "Match",
+    "RERANK_DEFAULT",
     "ModelMismatchError",
     "UnknownIdentityError",
+    "VECTORS",
     "Verification",
     "model_fingerprint",
     "recorded_model_path",

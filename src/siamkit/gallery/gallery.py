@@ -8,7 +8,9 @@ new input is embedded once and compared with all of them.
 Scores follow siamkit's convention, higher = more similar, on the model's own scale (cosine
 similarity, minus a distance, or a head's match probability; see :mod:`siamkit.gallery.search`).
 With a head, the index shortlists ``shortlist`` references and the head rescores them exactly;
-with no more references than ``shortlist`` the search is exhaustive.
+with no more references than ``shortlist`` the search is exhaustive. A compressed index (PQ, SQ,
+binary codes) ranks by approximate values; with ``rerank`` the best ``rerank`` candidates are
+rescored against the stored vectors (Jégou et al. 2011 re-rank IVF-ADC candidates the same way).
 
 Open-set identification (Grother et al., NIST FRVT reports): the best identity is accepted only if
 its score reaches ``model.threshold``, otherwise the probe is "unknown". A model without a
@@ -33,13 +35,16 @@ from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
 from . import _inputs, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, mismatch_message, model_fingerprint
-from .index import KINDS, VectorIndex
+from . import factory
+from .index import VectorIndex
 from .members import Members
 from .persist import DB_FILE, MODEL_PATH_KEY, read_index, write_index
 from .results import Identifications, IdentityInfo, Match, Verification
 from .store import Store
 
 AGGREGATES = ("max", "mean")
+VECTORS = ("float32", "float16", "none")
+RERANK_DEFAULT = 100  # candidates rescored exactly when the index compresses its vectors
 
 
 class Gallery:
@@ -50,10 +55,21 @@ class Gallery:
         path: a folder to keep the gallery in (created if new, opened if it holds one). Every
             enrollment and removal is committed to its SQLite database before the call returns.
             None keeps the gallery in memory; :meth:`save` writes it to a folder later.
-        index: "flat" (exact, default for a new gallery), "ivf" or "hnsw" (approximate, for
-            millions of references); None keeps the kind an existing gallery was saved with.
-        nlist, nprobe: IVF cells (None: ``4 sqrt(n)`` when trained) and cells searched per query.
-        hnsw_m, ef_search: HNSW graph degree and search breadth.
+        index: a FAISS index factory string ("Flat", "IVF4096,PQ32", "OPQ16,IVF1024,PQ16",
+            "HNSW32,SQ8", "SQ8", ...) or an alias: "flat" (exact, default for a new gallery),
+            "ivf", "hnsw", "binary" (see :mod:`siamkit.gallery.factory`); None keeps the index an
+            existing gallery was saved with. An index that needs training searches exactly until
+            the enrollment that brings it to the vectors training needs, which trains it on all
+            it holds (:meth:`train` retrains, and says how many are missing if too few).
+        nlist, nprobe: cells of "ivf" (None: ``4 sqrt(n)`` when trained) and cells searched per
+            query by any IVF index.
+        hnsw_m, ef_search: graph degree of "hnsw" and search breadth of any HNSW index.
+        vectors: how the database keeps each embedding: "float32" (exact; the default),
+            "float16" (half the bytes) or "none" (only the index's codes: a compressed gallery is
+            then really small, but cannot be retrained or rebuilt, and a "binary" index, which
+            always rescores, cannot do without vectors). None keeps an existing gallery's.
+        rerank: candidates rescored against the stored vectors per probe (None: 100 when the
+            index compresses and vectors are kept, else 0; "binary" always rescores).
         shortlist: references rescored by a head model per probe.
         batch_size: inputs embedded per forward pass.
 
@@ -64,15 +80,19 @@ class Gallery:
 
     def __init__(self, model: Any, path: str | Path | None = None, index: str | None = None, *,
                  nlist: int | None = None, nprobe: int = 16, hnsw_m: int = 32,
-                 ef_search: int = 128, shortlist: int = 100, batch_size: int = 256) -> None:
+                 ef_search: int = 128, vectors: str | None = None, rerank: int | None = None,
+                 shortlist: int = 100, batch_size: int = 256) -> None:
         self.model = model
         self.path = None if path is None else Path(path)
-        self.index = index
+        self.index = None if index is None else factory.check_spec(index)
         self.nlist, self.nprobe, self.hnsw_m, self.ef_search = nlist, nprobe, hnsw_m, ef_search
+        self.vectors, self.rerank = vectors, rerank
         self.shortlist, self.batch_size = int(shortlist), int(batch_size)
-        if index is not None and index not in KINDS:
-            raise ConfigError(f"gallery index: unknown kind {index!r}; "
-                              f"choose one of {', '.join(KINDS)}")
+        if vectors is not None and vectors not in VECTORS:
+            raise ConfigError(f"gallery vectors: expected one of {', '.join(VECTORS)}, "
+                              f"got {vectors!r}")
+        if rerank is not None:
+            _check_count(rerank, "rerank", minimum=0)
         self._lock = threading.RLock()
         self._open()
 
@@ -103,20 +123,73 @@ class Gallery:
         except BaseException:
             self._store.close()
             raise
-        stored_kind = self._store.get_meta("index")
-        self.index_kind_ = self.index or stored_kind or "flat"
-        if self.index_kind_ != stored_kind:
-            self._store.set_meta("index", self.index_kind_)
+        try:
+            self._settle_settings()
+        except BaseException:
+            self._store.close()
+            raise
         self._index = self._new_index()
         self._load_maps()
-        if self.path is not None:
-            reason = read_index(self.path, self._index, self._store, self.fingerprint_)
-            count = self._store.count()
-            if reason and count:
-                warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from "
-                              f"the {count} stored embeddings", SiamkitWarning, stacklevel=3)
+        if self.path is None:
+            return
+        reason = read_index(self.path, self._index, self._store, self.fingerprint_)
+        if self.vectors_ == "none":
             if reason:
-                self._rebuild_index()
+                self._catch_up(reason)
+            return
+        count = self._store.count()
+        if reason and count:
+            warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from "
+                          f"the {count} stored embeddings", SiamkitWarning, stacklevel=3)
+        if reason:
+            self._rebuild_index()
+
+    def _settle_settings(self) -> None:
+        """The index and vector storage: as asked, or as the gallery was saved with."""
+        stored_kind, stored_vectors = self._store.get_meta("index"), self._store.get_meta("vectors")
+        self.index_kind_ = self.index or stored_kind or "flat"
+        has_refs = self._store.count() > 0
+        if stored_vectors is None:
+            stored_vectors = "float32" if has_refs else None  # galleries before the option
+        self.vectors_ = self.vectors or stored_vectors or "float32"
+        if stored_vectors is not None and self.vectors_ != stored_vectors:
+            raise ConfigError(f"{self._where()}: keeps {stored_vectors} vectors, not "
+                              f"{self.vectors_}; enroll into a new gallery to change that")
+        if self.vectors_ == "none" and has_refs and self.index_kind_ != stored_kind:
+            raise ConfigError(f"{self._where()}: keeps no vectors (vectors='none'), so its index "
+                              f"{stored_kind!r} cannot be rebuilt as {self.index_kind_!r}")
+        if self.vectors_ == "none" and factory.is_binary(factory.resolve(self.index_kind_)):
+            raise ConfigError("gallery index 'binary': rescores every candidate against the "
+                              "stored vectors, so it needs vectors='float32' or 'float16'")
+        self._store.use_vectors(self.vectors_)
+        for key, value in (("index", self.index_kind_), ("vectors", self.vectors_)):
+            if self._store.get_meta(key) != value:
+                self._store.set_meta(key, value)
+
+    def _catch_up(self, reason: str) -> None:
+        """A gallery without vectors: bring the saved index up to the database (a process that
+        died before saving it), from the embeddings kept until an index holds them."""
+        db_ids, _ = self._store.ref_table()
+        if not self._index.was_read:
+            self._index = self._new_index()
+            if not len(db_ids):
+                self._save_index(self.path)  # a new gallery
+                return
+        held = self._index.ids()
+        self._index.remove(held[~np.isin(held, db_ids)])
+        added = 0
+        for ids, emb in self._store.iter_embeddings():
+            new = ~np.isin(ids, held)
+            self._index.add(ids[new], emb[new])
+            added += int(new.sum())
+        lost = np.setdiff1d(db_ids, self._index.ids())
+        if len(lost):
+            raise DataError(f"{self._where()}: {reason}, and it keeps no vectors "
+                            f"(vectors='none'): {len(lost)} references cannot be recovered; "
+                            f"restore {self.path}/index.faiss or enroll them again")
+        warnings.warn(f"gallery {self.path}: {reason}; brought the saved index up to date "
+                      f"({added} added from the database)", SiamkitWarning, stacklevel=4)
+        self._save_index(self.path)
 
     def _check_model(self) -> None:
         stored = self._store.get_meta("fingerprint")
@@ -142,17 +215,49 @@ class Gallery:
         self._members = Members(ref_ids, ident_ids, rows)
 
     def _rebuild_index(self) -> None:
+        chunks = ([self._index.export()] if self.vectors_ == "none"
+                  else self._store.iter_embeddings())
         self._index = self._new_index()
-        for ids, emb in self._store.iter_embeddings():
+        for ids, emb in chunks:
             self._index.add(ids, emb)
         if self.path is not None:
-            write_index(self.path, self._index, self.fingerprint_)
+            self._save_index(self.path)
+
+    def _save_index(self, folder: Path) -> None:
+        write_index(folder, self._index, self.fingerprint_)
+        if self.vectors_ == "none" and self.path is not None and folder == self.path:
+            self._store.clear_vectors()  # the saved index holds them now
 
     def rebuild_index(self) -> "Gallery":
-        """Rebuild the search index from the stored embeddings (e.g. to retrain IVF cells)."""
+        """Rebuild the search index from the stored embeddings (it trains again once it holds
+        enough vectors)."""
         with self._lock:
+            self._refuse_without_vectors("rebuilt")
             self._rebuild_index()
         return self
+
+    def train(self) -> "Gallery":
+        """Train the index afresh on all stored embeddings now (new IVF cells, codebooks), rather
+        than on those it held when it first had enough; a DataError says how many vectors are
+        missing when too few are enrolled."""
+        with self._lock:
+            self._refuse_without_vectors("retrained")
+            parts = ([self._index.export()] if self.vectors_ == "none"
+                     else list(self._store.iter_embeddings()))
+            ids = np.concatenate([p[0] for p in parts] + [np.zeros(0, dtype=np.int64)])
+            emb = np.concatenate([p[1] for p in parts]
+                                 + [np.zeros((0, self.dim_), dtype=np.float32)])
+            index = self._new_index()
+            index.train(ids, emb)
+            self._index = index
+            if self.path is not None:
+                self._save_index(self.path)
+        return self
+
+    def _refuse_without_vectors(self, what: str) -> None:
+        if self.vectors_ == "none" and self._index.lossy:
+            raise ConfigError(f"{self._where()}: keeps no vectors (vectors='none'), so its "
+                              f"compressed index cannot be {what}")
 
     # ---- writing ----------------------------------------------------------------------------
 
@@ -249,7 +354,10 @@ class Gallery:
         """How many identities and references the gallery holds, and its index kind."""
         with self._lock:
             return {"identities": len(self), "references": self.n_references,
-                    "index": self.index_kind_}
+                    "index": self.index_kind_, "factory": self._index.factory_,
+                    "trained": self._index.trained,
+                    "training_needs": self._index.min_train, "vectors": self.vectors_,
+                    "index_bytes": self._index.nbytes()}
 
     @property
     def model_path(self) -> str | None:
@@ -269,31 +377,59 @@ class Gallery:
         with self._lock:
             return self._members.count(identity)
 
-    def identify(self, probes: Any, k: int = 5, threshold: float | None = None) -> Identifications:
+    def identify(self, probes: Any, k: int = 5, threshold: float | None = None,
+                 **search_options: Any) -> Identifications:
         """The ``k`` best identities for each probe (one sample or a batch), ranked by the score of
         their best reference, with the open-set decision (see :class:`Identification`).
-        ``threshold`` overrides the model's."""
-        return self.identify_embeddings(self._encode(probes), k, threshold)
+        ``threshold`` overrides the model's; ``nprobe``, ``ef_search`` and ``rerank`` override
+        the gallery's for this call."""
+        return self.identify_embeddings(self._encode(probes), k, threshold, **search_options)
 
-    def identify_embeddings(self, embeddings: Any, k: int = 5,
-                            threshold: float | None = None) -> Identifications:
+    def identify_embeddings(self, embeddings: Any, k: int = 5, threshold: float | None = None,
+                            **search_options: Any) -> Identifications:
         """Like :meth:`identify` with probe embeddings ``[B, D]`` computed by this model."""
         emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
         k = _check_k(k)
         threshold = self.model.threshold if threshold is None else float(threshold)
         with self._lock:
-            return search.identify(self, emb, k, threshold)
+            return search.identify(self, emb, k, threshold, self._options(search_options))
 
-    def search(self, probes: Any, k: int = 10) -> list[list[Match]]:
-        """The ``k`` best individual references for each probe, best first, with their metadata."""
-        return self.search_embeddings(self._encode(probes), k)
+    def search(self, probes: Any, k: int = 10, **search_options: Any) -> list[list[Match]]:
+        """The ``k`` best individual references for each probe, best first, with their metadata
+        (``nprobe``, ``ef_search``, ``rerank``: as for :meth:`identify`)."""
+        return self.search_embeddings(self._encode(probes), k, **search_options)
 
-    def search_embeddings(self, embeddings: Any, k: int = 10) -> list[list[Match]]:
+    def search_embeddings(self, embeddings: Any, k: int = 10,
+                          **search_options: Any) -> list[list[Match]]:
         """Like :meth:`search` with probe embeddings ``[B, D]`` computed by this model."""
         emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
         k = _check_k(k)
         with self._lock:
-            return search.matches(self, emb, k)
+            return search.matches(self, emb, k, self._options(search_options))
+
+    def _options(self, given: dict) -> dict:
+        """Per-call search settings, checked, over the gallery's own."""
+        unknown = set(given) - {"nprobe", "ef_search", "rerank"}
+        if unknown:
+            raise ConfigError(f"search options: unknown {', '.join(sorted(unknown))}; "
+                              "expected nprobe, ef_search or rerank")
+        out = {"nprobe": self.nprobe, "ef_search": self.ef_search, "rerank": self.rerank}
+        for key, value in given.items():
+            if value is not None:
+                out[key] = _check_count(value, key, minimum=0 if key == "rerank" else 1)
+        if out["rerank"] is None:
+            keeps = self.vectors_ != "none"
+            out["rerank"] = RERANK_DEFAULT if keeps and self._index.lossy else 0
+        if self._index.binary and not out["rerank"]:
+            out["rerank"] = RERANK_DEFAULT  # Hamming distances are not on the model's scale
+        return out
+
+    def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """Embeddings of reference ids: exact from the database where it keeps them, else
+        decoded from the index."""
+        if self.vectors_ == "none":
+            return self._index.reconstruct(ids)
+        return self._store.embeddings(ids)
 
     def verify(self, identity: str, probes: Any, aggregate: str = "max",
                threshold: float | None = None) -> list[Verification]:
@@ -314,7 +450,11 @@ class Gallery:
                                      "threshold=")
         emb = _inputs.check_embeddings(embeddings, self.dim_, "probe embeddings")
         with self._lock:
-            refs = self._store.identity_embeddings(identity)
+            if self.vectors_ == "none":
+                ids = self._store.identity_ref_ids(identity)
+                refs = None if ids is None else self._index.reconstruct(ids)
+            else:
+                refs = self._store.identity_embeddings(identity)
         if refs is None:
             raise UnknownIdentityError(f"identity {identity!r} is not enrolled in {self._where()}")
         device = self.model.device
@@ -351,7 +491,7 @@ class Gallery:
                                       "choose a new folder")
                 with atomic_path(target / DB_FILE) as tmp:
                     self._store.backup_to(tmp)
-            write_index(target, self._index, self.fingerprint_)
+            self._save_index(target)
         return target
 
     def close(self) -> None:
@@ -360,7 +500,7 @@ class Gallery:
             if self._store is None:
                 return
             if self.path is not None:
-                write_index(self.path, self._index, self.fingerprint_)
+                self._save_index(self.path)
             self._store.close()
             self._store = None
 
@@ -374,6 +514,12 @@ class Gallery:
         where = "in memory" if self.path is None else str(self.path)
         return (f"Gallery({where}, index={self.index_kind_!r}, identities={len(self)}, "
                 f"references={self.n_references})")
+
+
+def _check_count(value: Any, what: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{what}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _check_k(k: Any) -> int:
