@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..gallery import AGGREGATES, VECTORS, Gallery
+from ..gallery import AGGREGATES, BACKENDS, VECTORS, Gallery
 from ..gallery.factory import ALIASES
 from ..gallery.persist import DB_FILE, recorded_model_path
 from ..inputs import read_inputs
@@ -36,7 +36,8 @@ EXAMPLES = """\
   siamkit gallery verify -g gallery/ alice probe.png --json
   siamkit gallery list -g gallery/
   siamkit gallery enroll -g big/ --index IVF4096,PQ32 --vectors float16 ...   compressed
-  siamkit gallery identify -g big/ probe.png --nprobe 64 --rerank 200"""
+  siamkit gallery identify -g big/ probe.png --nprobe 64 --rerank 200
+  siamkit gallery enroll -g g/ --backend milvus --uri refs.db alice a.png   Milvus Lite"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -96,6 +97,11 @@ def add_gallery_options(p: argparse.ArgumentParser) -> None:
                         "float32; none: only the index's codes)")
     p.add_argument("--nprobe", type=int, help="IVF cells searched per query (default 16)")
     p.add_argument("--ef-search", type=int, help="HNSW search breadth (default 128)")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="where a new gallery's vectors are searched (default faiss)")
+    p.add_argument("--uri", help="milvus backend: a local .db file (Milvus Lite) or "
+                                 "http(s)://host:port (a Milvus server)")
+    p.add_argument("--collection", help="milvus backend: the collection (default siamkit)")
     p.add_argument("--rerank", type=int,
                    help="candidates rescored against the kept vectors (default 100 for a "
                         "compressed index, else 0)")
@@ -104,7 +110,8 @@ def add_gallery_options(p: argparse.ArgumentParser) -> None:
 def gallery_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of :class:`~siamkit.gallery.Gallery` from :func:`add_gallery_options`."""
     given = {"index": args.index, "vectors": args.vectors, "nprobe": args.nprobe,
-             "ef_search": args.ef_search, "rerank": args.rerank}
+             "ef_search": args.ef_search, "rerank": args.rerank, "backend": args.backend,
+             "uri": args.uri, "collection": args.collection}
     for flag in ("nprobe", "ef_search"):
         if given[flag] is not None and given[flag] < 1:
             raise ConfigError(f"--{flag.replace('_', '-')}: expected a positive integer, "

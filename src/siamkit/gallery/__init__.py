@@ -1,13 +1,14 @@
-"""Galleries of enrolled references: enroll, identify, verify, search (FAISS + SQLite)."""
+"""Galleries of enrolled references: enroll, identify, verify, search (FAISS or Milvus + SQLite)."""
 
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import model_fingerprint
-from .gallery import AGGREGATES, RERANK_DEFAULT, VECTORS, Gallery
+from .gallery import AGGREGATES, BACKENDS, RERANK_DEFAULT, VECTORS, Gallery
 from .persist import recorded_model_path
 from .results import Candidate, Identification, Identifications, IdentityInfo, Match, Verification
 
 __all__ = [
     "AGGREGATES",
+    "BACKENDS",
     "Candidate",
     "Gallery",
     "Identification",

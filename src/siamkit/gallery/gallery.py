@@ -38,12 +38,14 @@ from .fingerprint import describe_model, mismatch_message, model_fingerprint
 from . import factory
 from .index import VectorIndex
 from .members import Members
+from .milvus import MilvusIndex
 from .persist import DB_FILE, MODEL_PATH_KEY, read_index, write_index
 from .results import Identifications, IdentityInfo, Match, Verification
 from .store import Store
 
 AGGREGATES = ("max", "mean")
 VECTORS = ("float32", "float16", "none")
+BACKENDS = ("faiss", "milvus")  # where the searched vectors live; SQLite keeps the rest
 RERANK_DEFAULT = 100  # candidates rescored exactly when the index compresses its vectors
 
 
@@ -70,6 +72,10 @@ class Gallery:
             always rescores, cannot do without vectors). None keeps an existing gallery's.
         rerank: candidates rescored against the stored vectors per probe (None: 100 when the
             index compresses and vectors are kept, else 0; "binary" always rescores).
+        backend: "faiss" (the index lives in the process and in ``index.faiss``) or "milvus"
+            (a Milvus collection, see :mod:`siamkit.gallery.milvus`; ``uri`` a local ``.db``
+            file for Milvus Lite or ``http(s)://...`` for a server, ``collection`` its name).
+            None keeps an existing gallery's.
         shortlist: references rescored by a head model per probe.
         batch_size: inputs embedded per forward pass.
 
@@ -81,12 +87,18 @@ class Gallery:
     def __init__(self, model: Any, path: str | Path | None = None, index: str | None = None, *,
                  nlist: int | None = None, nprobe: int = 16, hnsw_m: int = 32,
                  ef_search: int = 128, vectors: str | None = None, rerank: int | None = None,
+                 backend: str | None = None, uri: str | None = None,
+                 collection: str | None = None,
                  shortlist: int = 100, batch_size: int = 256) -> None:
         self.model = model
         self.path = None if path is None else Path(path)
         self.index = None if index is None else factory.check_spec(index)
         self.nlist, self.nprobe, self.hnsw_m, self.ef_search = nlist, nprobe, hnsw_m, ef_search
         self.vectors, self.rerank = vectors, rerank
+        self.backend, self.uri, self.collection = backend, uri, collection
+        if backend is not None and backend not in BACKENDS:
+            raise ConfigError(f"gallery backend: expected one of {', '.join(BACKENDS)}, "
+                              f"got {backend!r}")
         self.shortlist, self.batch_size = int(shortlist), int(batch_size)
         if vectors is not None and vectors not in VECTORS:
             raise ConfigError(f"gallery vectors: expected one of {', '.join(VECTORS)}, "
@@ -130,6 +142,12 @@ class Gallery:
             raise
         self._index = self._new_index()
         self._load_maps()
+        if self.backend_ == "milvus":
+            held, db_ids = self._index.ids(), self._store.ref_table()[0]
+            if not np.array_equal(held, db_ids):
+                self._catch_up(f"the Milvus collection holds {len(held)} vectors, the database "
+                               f"{len(db_ids)} references")
+            return
         if self.path is None:
             return
         reason = read_index(self.path, self._index, self._store, self.fingerprint_)
@@ -162,13 +180,27 @@ class Gallery:
             raise ConfigError("gallery index 'binary': rescores every candidate against the "
                               "stored vectors, so it needs vectors='float32' or 'float16'")
         self._store.use_vectors(self.vectors_)
-        for key, value in (("index", self.index_kind_), ("vectors", self.vectors_)):
+        self.backend_ = self.backend or self._store.get_meta("backend") or "faiss"
+        stored_backend = self._store.get_meta("backend") or ("faiss" if has_refs else None)
+        if stored_backend is not None and stored_backend != self.backend_:
+            raise ConfigError(f"{self._where()}: its vectors are in {stored_backend}, not "
+                              f"{self.backend_}; enroll into a new gallery to move them")
+        self.uri_ = self.uri or self._store.get_meta("uri")
+        self.collection_ = self.collection or self._store.get_meta("collection") or "siamkit"
+        if self.backend_ == "milvus" and not self.uri_:
+            raise ConfigError("gallery backend 'milvus': give uri, a local .db file (Milvus "
+                              "Lite) or http(s)://host:port (a Milvus server)")
+        settings = {"index": self.index_kind_, "vectors": self.vectors_, "backend": self.backend_}
+        if self.backend_ == "milvus":
+            settings.update(uri=self.uri_, collection=self.collection_)
+        for key, value in settings.items():
             if self._store.get_meta(key) != value:
                 self._store.set_meta(key, value)
 
     def _catch_up(self, reason: str) -> None:
-        """A gallery without vectors: bring the saved index up to the database (a process that
-        died before saving it), from the embeddings kept until an index holds them."""
+        """Bring the saved index (or the Milvus collection) up to the database after a process
+        died before saving it: drop what was removed, add what the database still holds the
+        vectors of (with ``vectors="none"``, those kept until an index held them)."""
         db_ids, _ = self._store.ref_table()
         if not self._index.was_read:
             self._index = self._new_index()
@@ -187,7 +219,7 @@ class Gallery:
             raise DataError(f"{self._where()}: {reason}, and it keeps no vectors "
                             f"(vectors='none'): {len(lost)} references cannot be recovered; "
                             f"restore {self.path}/index.faiss or enroll them again")
-        warnings.warn(f"gallery {self.path}: {reason}; brought the saved index up to date "
+        warnings.warn(f"{self._where()}: {reason}; brought the saved index up to date "
                       f"({added} added from the database)", SiamkitWarning, stacklevel=4)
         self._save_index(self.path)
 
@@ -204,7 +236,11 @@ class Gallery:
                 f"gallery {self.path}", self._store.get_meta("model"), stored,
                 describe_model(self.model), self.fingerprint_))
 
-    def _new_index(self) -> VectorIndex:
+    def _new_index(self) -> Any:
+        if self.backend_ == "milvus":
+            return MilvusIndex(self.dim_, self.metric_, self.uri_, self.collection_,
+                               nprobe=self.nprobe, ef_search=self.ef_search,
+                               normalize=self.model.score_scale.index_normalized)
         return VectorIndex(self.dim_, self.metric_, self.index_kind_, nlist=self.nlist,
                            nprobe=self.nprobe, hnsw_m=self.hnsw_m, ef_search=self.ef_search,
                            normalize=self.model.score_scale.index_normalized)
@@ -217,15 +253,22 @@ class Gallery:
     def _rebuild_index(self) -> None:
         chunks = ([self._index.export()] if self.vectors_ == "none"
                   else self._store.iter_embeddings())
-        self._index = self._new_index()
+        if self.backend_ == "milvus":
+            chunks = list(chunks)
+            self._index.reset()
+        else:
+            self._index = self._new_index()
         for ids, emb in chunks:
             self._index.add(ids, emb)
         if self.path is not None:
             self._save_index(self.path)
 
-    def _save_index(self, folder: Path) -> None:
-        write_index(folder, self._index, self.fingerprint_)
-        if self.vectors_ == "none" and self.path is not None and folder == self.path:
+    def _save_index(self, folder: Path | None) -> None:
+        if self.backend_ == "milvus":
+            self._index.write()  # Milvus's flush
+        elif folder is not None:
+            write_index(folder, self._index, self.fingerprint_)
+        if self.vectors_ == "none" and (self.path is None or folder == self.path):
             self._store.clear_vectors()  # the saved index holds them now
 
     def rebuild_index(self) -> "Gallery":
@@ -241,6 +284,8 @@ class Gallery:
         than on those it held when it first had enough; a DataError says how many vectors are
         missing when too few are enrolled."""
         with self._lock:
+            if self.backend_ == "milvus":
+                raise ConfigError(f"{self._where()}: Milvus builds and trains its own index")
             self._refuse_without_vectors("retrained")
             parts = ([self._index.export()] if self.vectors_ == "none"
                      else list(self._store.iter_embeddings()))
@@ -485,6 +530,10 @@ class Gallery:
                               "give a folder to save it in")
         target.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            if self.backend_ == "milvus" and (self.path is None
+                                              or target.resolve() != self.path.resolve()):
+                raise ConfigError("gallery.save: a Milvus gallery's vectors stay in its "
+                                  "collection; it cannot be copied to another folder")
             if self.path is None or target.resolve() != self.path.resolve():
                 if (target / DB_FILE).exists():
                     raise ConfigError(f"gallery.save: {target} already holds a gallery; "
@@ -499,8 +548,10 @@ class Gallery:
         with self._lock:
             if self._store is None:
                 return
-            if self.path is not None:
+            if self.path is not None or self.backend_ == "milvus":
                 self._save_index(self.path)
+            if self.backend_ == "milvus":
+                self._index.close()
             self._store.close()
             self._store = None
 
