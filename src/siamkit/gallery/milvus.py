@@ -61,6 +61,8 @@ class MilvusIndex:
                                           metric_type=_METRICS[metric], auto_id=False,
                                           id_type="int", primary_field_name="id",
                                           vector_field_name="vector", index_type=index_type)
+        else:  # a collection from an earlier process starts released: load it to search it
+            self.client.load_collection(collection)
         self._ntotal = len(self.ids())
 
     @property
