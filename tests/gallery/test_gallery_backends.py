@@ -120,3 +120,13 @@ def test_a_process_that_dies_without_closing_loses_no_enrollment(open_gallery, t
             g2 = open_gallery(model, tmp_path / "g")
     assert g2.n_references == 59 and "p1" not in g2
     assert g2.identify(vecs[0] + 30.0, k=1)[0].identity == "late"
+
+
+@pytest.mark.skipif(not HAS_MILVUS, reason="pymilvus / milvus-lite not installed")
+def test_milvus_lite_still_searches_after_faiss_torch_utils_is_imported(milvus_uri):
+    import faiss.contrib.torch_utils  # noqa: F401  (pytorch-metric-learning imports it)
+
+    g = Gallery(vector_model(), backend="milvus", uri=milvus_uri, collection="torch_utils")
+    vecs = random_vectors(4)
+    g.enroll_many_embeddings(["a", "b"], vecs[:2, :4])
+    assert g.identify_embeddings(vecs[:1, :4], k=1)[0].identity == "a"

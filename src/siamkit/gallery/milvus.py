@@ -23,7 +23,33 @@ _METRICS = {"ip": "IP", "l2": "L2"}
 _BATCH = 5000  # rows per insert call
 
 
+def _keep_faiss_search_params() -> None:
+    """Milvus Lite searches with FAISS in this process, passing ``params=``; importing
+    ``faiss.contrib.torch_utils`` (pytorch-metric-learning does) replaces ``Index.search`` by a
+    version that drops that argument. Forward it again for NumPy queries."""
+    import faiss
+
+    classes, todo = [], [faiss.Index]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(cls.__subclasses__())
+    for cls in classes:
+        search = cls.__dict__.get("search")
+        if getattr(search, "__name__", "") != "torch_replacement_search":
+            continue
+
+        def fixed(self, x, k, *args, params=None, _torch=search, **kw):
+            if params is not None and isinstance(x, np.ndarray):
+                return self.search_numpy(x, k, *args, params=params, **kw)
+            return _torch(self, x, k, *args, **kw)
+
+        fixed.__name__ = "torch_replacement_search"  # torch_utils recognises its own patch
+        cls.search = fixed
+
+
 def _client(uri: str):
+    _keep_faiss_search_params()
     try:
         from pymilvus import MilvusClient
     except ImportError:
