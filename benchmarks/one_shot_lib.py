@@ -29,6 +29,7 @@ class Recipe:
 
     name: str
     objective: str = "batch_hard"  # batch_hard | batch_all | contrastive | koch_bce | instance
+    #                                  | prototypical | arcface | supcon
     channels: tuple[int, ...] = (32, 64, 128)
     convs_per_block: int = 1
     embedding_dim: int = 64
@@ -48,6 +49,10 @@ class Recipe:
     optimizer: str = "adam"
     scheduler: str | None = None
     seed: int = 0
+    n_way: int = 20  # prototypical episodes: classes, support and queries per class
+    k_shot: int = 1
+    n_query: int = 5
+    temperature: float = 0.1  # supcon; prototypical with cosine
 
     def config(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,7 +98,7 @@ def build_model(r: Recipe) -> sk.SiameseNetwork:
     return sk.SiameseNetwork(enc, distance=r.distance, head=head, adapter=adapter)
 
 
-def build_loss(r: Recipe) -> torch.nn.Module:
+def build_loss(r: Recipe, n_classes: int = 0) -> torch.nn.Module:
     L = sk.losses
     if r.objective == "batch_hard":
         return L.BatchHardTripletLoss(margin=r.margin, distance=r.distance)
@@ -105,6 +110,13 @@ def build_loss(r: Recipe) -> torch.nn.Module:
         return L.BinaryCrossEntropyLoss()
     if r.objective == "instance":
         return L.MultipleNegativesRankingLoss(scale=r.scale, symmetric=True)
+    if r.objective == "prototypical":
+        metric = "cosine" if r.distance == "cosine" else "squared_euclidean"
+        return L.PrototypicalLoss(metric, r.temperature if metric == "cosine" else 1.0)
+    if r.objective == "supcon":
+        return L.SupConLoss(temperature=r.temperature)
+    if r.objective == "arcface":  # class weights for the (expanded) training classes
+        return L.ArcFaceLoss(n_classes, r.embedding_dim, margin=r.margin, scale=r.scale)
     raise ValueError(f"unknown objective {r.objective!r}")
 
 
@@ -137,7 +149,11 @@ def build_loader(r: Recipe, train: Split) -> Any:
         keep = torch.randperm(len(x), generator=g)[: round(r.image_fraction * len(x))]
         x, y = x[keep], y[keep]
         data = LabelledData(x, y)
-    if r.objective in ("batch_hard", "batch_all"):
+    if r.objective == "prototypical":
+        episodes = round(len(x) / (r.n_way * (r.k_shot + r.n_query)))
+        loader = sk.data.make_loader("episodes", data, None, seed=r.seed, n_way=r.n_way,
+                                     k_shot=r.k_shot, n_query=r.n_query, episodes=episodes)
+    elif r.objective in ("batch_hard", "batch_all", "supcon", "arcface"):
         k = r.samples_per_class
         p = min(r.batch_size // k, len(torch.unique(y)))
         loader = sk.data.make_loader("labelled", data, p * k, seed=r.seed, samples_per_class=k)
@@ -194,8 +210,9 @@ def train(r: Recipe, train_split: Split, monitor: OneShotMonitor | None = None,
           threads: int = 2) -> tuple[sk.SiameseNetwork, dict[str, Any]]:
     torch.set_num_threads(threads)
     model = build_model(r)
-    loss = build_loss(r)
     loader = build_loader(r, train_split)
+    labels = getattr(loader, "loader", loader).data.y  # under the augmentation, if any
+    loss = build_loss(r, int(labels.max()) + 1 if r.objective == "arcface" else 0)
     trainer = sk.Trainer(model, loss, epochs=r.epochs, lr=r.lr, weight_decay=r.weight_decay,
                          optimizer=r.optimizer, scheduler=r.scheduler, seed=r.seed,
                          progress=False, device="cpu", callbacks=[monitor] if monitor else [])

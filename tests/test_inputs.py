@@ -14,7 +14,7 @@ from PIL import Image
 from siamkit import SiameseNetwork
 from siamkit.adapters import VectorAdapter
 from siamkit.encoders import create_encoder
-from siamkit.errors import DataError, InputTooLargeError
+from siamkit.errors import DataError, InputTooLargeError, SiamkitWarning
 from siamkit.inputs import (
     base64_bytes,
     decode_image,
@@ -74,8 +74,9 @@ def test_images_folders_texts_and_from_file(tmp_path):
     for name in ("b.png", "a.png", "sub/c.png"):
         (tmp_path / "imgs" / name).write_bytes(_png())
     (tmp_path / "imgs" / "notes.txt").write_text("not an image")
-    assert [p.split("imgs/")[1] for p in image_paths([tmp_path / "imgs"])] == [
-        "a.png", "b.png", "sub/c.png"]
+    with pytest.warns(SiamkitWarning, match=r"imgs: skipped 1 file, not image files \(notes.txt\)"):
+        found = image_paths([tmp_path / "imgs"])
+    assert [p.split("imgs/")[1] for p in found] == ["a.png", "b.png", "sub/c.png"]
     with pytest.raises(DataError, match="no such file or folder"):
         image_paths([tmp_path / "none.png"])
     (tmp_path / "empty").mkdir()

@@ -64,3 +64,29 @@ def test_report_with_linked_images(tmp_path):
 def test_headline_skips_missing_figures():
     assert headline({"test": {"accuracy": 0.9, "roc_auc": None}}) == [("test accuracy", 0.9)]
     assert headline({}) == []
+
+
+def test_worst_false_accepts_and_rejects_are_shown_with_their_scores(tmp_path):
+    import torch
+
+    from siamkit.evaluation.worst_pairs import worst_pairs
+
+    # hand-worked: threshold 0.5; different pairs 1 (0.9) and 3 (0.6) are accepted, same pair 2
+    # (0.1) is rejected; pair 0 (same, 0.8) and 4 (different, 0.2) are right
+    texts_a, texts_b = ["a0", "a1", "a2", "a3", "a4"], ["b0", "b1", "b2", "b3", "b4"]
+    worst = worst_pairs(texts_a, texts_b, [0.8, 0.9, 0.1, 0.6, 0.2], [1, 0, 1, 0, 0], 0.5)
+    assert [(p["pair"], p["score"]) for p in worst["false_accepts"]] == [(1, 0.9), (3, 0.6)]
+    assert [p["pair"] for p in worst["false_rejects"]] == [2]
+    assert worst["false_accepts"][0]["a"] == {"text": "a1"}
+    images = torch.zeros(5, 1, 28, 28, dtype=torch.uint8)
+    shown = worst_pairs(images, images, [0.8, 0.9, 0.1, 0.6, 0.2], [1, 0, 1, 0, 0], 0.5)
+    assert shown["false_rejects"][0]["a"]["image"].startswith("data:image/png;base64,")
+    run = _run_folder(tmp_path)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["test"]["worst_pairs"] = {"false_accepts": worst["false_accepts"],
+                                      "false_rejects": shown["false_rejects"]}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    page = write_report(run).read_text()
+    assert "Worst false accepts" in page and "Worst false rejects" in page
+    assert "<td class=n>0.9000</td><td>a1</td><td>b1</td>" in page
+    assert "<img alt='' src='data:image/png;base64," in page

@@ -124,3 +124,14 @@ def test_the_service_runs_the_same_checks():
     assert body["warnings"][1].startswith("b: texts[1] ('cat.png'): looks like a file path")
     r = client.post("/api/similarity", json={"a": {"texts": ["hello"]}, "b": {"texts": ["world"]}})
     assert r.json()["warnings"] == []
+
+
+def test_the_service_gives_no_decision_for_a_text_of_unknown_words():
+    # as `siamkit verify` does: the score of "zebra" compares placeholders, not texts
+    client = _client(text_model())
+    r = client.post("/api/verify", json={"a": {"texts": ["zebra", "hello world", "learn python"]},
+                                         "b": {"texts": ["hello", "violin", "how do i learn"]}})
+    body = r.json()
+    assert r.status_code == 200 and body["same"][:2] == [None, None]
+    assert isinstance(body["same"][2], bool)
+    assert [w.split(":")[0] for w in body["warnings"]] == ["a", "b"]

@@ -7,20 +7,25 @@ similar**.
 """
 
 from . import adapters, data, distances, encoders, evaluation, heads, losses, miners, plots, training
+from . import runtime
 from .version import __version__
 from .errors import (
     ConfigError,
     DataError,
     DownloadError,
+    ExportError,
     ModelFileError,
     NotCalibratedError,
     SiamkitError,
     SiamkitWarning,
     TrainingError,
+    WriteError,
 )
 from .gallery import Gallery
 from .heads import L1SigmoidHead
+from .mining import paraphrase_mining, semantic_search
 from .model import SiameseNetwork
+from .runtime import OnnxModel, export_onnx
 from .training import Trainer
 
 __all__ = [
@@ -34,17 +39,24 @@ __all__ = [
     "losses",
     "miners",
     "plots",
+    "runtime",
     "Gallery",
     "L1SigmoidHead",
+    "paraphrase_mining",
+    "semantic_search",
+    "OnnxModel",
     "SiameseNetwork",
     "Trainer",
+    "export_onnx",
     "training",
     "ConfigError",
     "DataError",
     "DownloadError",
+    "ExportError",
     "ModelFileError",
     "NotCalibratedError",
     "SiamkitError",
     "SiamkitWarning",
     "TrainingError",
+    "WriteError",
 ]

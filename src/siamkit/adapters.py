@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from . import image_checks
 from .errors import ConfigError, DataError
 from .registry import ADAPTERS, did_you_mean
 
@@ -35,6 +36,17 @@ class Adapter(nn.Module):
     """
 
     type: str = ""
+
+    @property
+    def modality(self) -> str:
+        """What the adapter reads: ``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (its
+        ``type`` unless an adapter says otherwise: a Hugging Face tokenizer's reads text)."""
+        return self.type
+
+    def sizes(self, inputs: Any) -> Any:
+        """The size of each of ``inputs`` (a text's token count), or None: ``model.encode``
+        embeds many inputs in order of size, so that a batch pads little."""
+        return None
 
     def prepare(self, raw: Any) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -107,14 +119,14 @@ class ImageAdapter(Adapter):
 
     def fit(self, images: Tensor) -> "ImageAdapter":
         """Per-channel mean and std of ``images`` ([N, C, H, W], uint8 or [0, 1] floats)."""
-        x = _to_unit_float(images)
+        x = to_unit_float(images)
         self._set_stats(x.mean(dim=(0, 2, 3)).tolist(), x.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist())
         return self
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise DataError(f"images: expected a [B, {self.channels}, H, W] batch, got shape {tuple(x.shape)}")
-        return (_to_unit_float(x) - self._mean) / self._std
+        return (to_unit_float(x) - self._mean) / self._std
 
     def prepare(self, raw: Any) -> Tensor:
         """Paths, PIL images, or arrays ([H, W], [H, W, C], [C, H, W], [B, ...]) -> uint8 [B, C, H, W]."""
@@ -128,32 +140,9 @@ class ImageAdapter(Adapter):
         return torch.stack([self._prepare_one(item, i) for i, item in enumerate(items)])
 
     def _prepare_one(self, item: Any, index: int) -> Tensor:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
 
-        if isinstance(item, (str, Path)):
-            path = Path(item)
-            if not path.is_file():
-                raise DataError(f"image {path}: no such file")
-            try:
-                with Image.open(path) as img:
-                    img.load()
-                    image = img.copy()
-            except (UnidentifiedImageError, OSError, ValueError) as exc:
-                raise DataError(f"image {path}: not a readable image ({exc.__class__.__name__})") from None
-        elif isinstance(item, Image.Image):
-            image = item
-        else:
-            arr = np.asarray(item)
-            if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[2] not in (1, 3):
-                arr = arr.transpose(1, 2, 0)  # [C, H, W] -> [H, W, C]
-            if arr.ndim == 3 and arr.shape[2] == 1:
-                arr = arr[:, :, 0]
-            if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
-                raise DataError(f"image #{index}: cannot read an array of shape {arr.shape} as an image")
-            if arr.dtype != np.uint8:
-                scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
-                arr = np.clip(arr * scale, 0, 255).astype(np.uint8)
-            image = Image.fromarray(arr)
+        image = read_image(item, index)
         image = image.convert("L" if self.channels == 1 else "RGB")
         h, w = self.image_size
         if image.size != (w, h):
@@ -167,7 +156,38 @@ class ImageAdapter(Adapter):
                 "mean": self.mean, "std": self.std}
 
 
-def _to_unit_float(x: Tensor) -> Tensor:
+def read_image(item: Any, index: int = 0) -> "Any":
+    """A PIL image from a path, a PIL image, or an array ([H, W], [H, W, C], [C, H, W]; floats in
+    [0, 1] or 0-255); ``index`` names the item in errors."""
+    from PIL import Image
+
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if not path.is_file():
+            raise DataError(f"image {path}: no such file")
+        # The header first: a file claiming too many pixels is refused before it is decoded.
+        with image_checks.open_image(path, f"image {path}", image_checks.max_image_pixels(),
+                                     f"set {image_checks.MAX_PIXELS_ENV} to raise it") as img:
+            image = image_checks.load_image(img, f"image {path}").copy()
+    elif isinstance(item, Image.Image):
+        image = item
+    else:
+        arr = np.asarray(item)
+        if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[2] not in (1, 3):
+            arr = arr.transpose(1, 2, 0)  # [C, H, W] -> [H, W, C]
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
+            raise DataError(f"image #{index}: cannot read an array of shape {arr.shape} as an image")
+        if arr.dtype != np.uint8:
+            scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
+            arr = np.clip(arr * scale, 0, 255).astype(np.uint8)
+        image = Image.fromarray(arr)
+    return image
+
+
+def to_unit_float(x: Tensor) -> Tensor:
+    """Images as floats in [0, 1]: uint8 0-255 scaled, floats taken as they are."""
     return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
 
 

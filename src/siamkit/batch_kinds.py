@@ -12,6 +12,7 @@ BATCH_FORMATS = {
     "triplets": "(anchor, positive, negative)",
     "labelled": "(x, labels) with int class ids",
     "duplicates": "(x1, x2), row i of x1 and x2 a duplicate pair",
+    "episodes": "(x, labels, query): N-way K-shot episodes, query True on the query rows",
 }
 # Which loss input kinds each batch kind can feed.
 ACCEPTS = {
@@ -20,6 +21,7 @@ ACCEPTS = {
     "triplets": ("triplets",),
     "labelled": ("labelled",),
     "duplicates": ("duplicates",),
+    "episodes": ("episodes",),
 }
 # The batch kind assumed for a loss's input kind when none is given (a loader with no
 # ``batch_kind`` attribute, or a config with ``[batches] kind = "auto"``).
@@ -30,11 +32,12 @@ DEFAULT_BATCH_KIND = {
     "triplets": "triplets",
     "labelled": "labelled",
     "duplicates": "duplicates",
+    "episodes": "episodes",
 }
 # What the data must be for each batch kind: samples with class labels, or explicit pairs.
 DATA_NEEDED = {
     "pairs": ("labelled", "pairs"), "scored_pairs": ("pairs",), "triplets": ("labelled",),
-    "labelled": ("labelled",), "duplicates": ("pairs",),
+    "labelled": ("labelled",), "duplicates": ("pairs",), "episodes": ("labelled",),
 }
 
 

@@ -31,6 +31,11 @@ class ModelFileError(SiamkitError):
     (siamkit never unpickles a user's file)."""
 
 
+class WriteError(SiamkitError, OSError):
+    """A file could not be written completely (a full disk, a quota, a short write); the message
+    names the file and the problem, and the file's previous content was kept."""
+
+
 class DownloadError(SiamkitError):
     """A dataset could not be downloaded or failed its checksum."""
 
@@ -45,3 +50,8 @@ class TrainingError(SiamkitError):
 
 class SiamkitWarning(UserWarning):
     """Something was skipped or degraded but work went on; the message says what and how much."""
+
+
+class ExportError(SiamkitError):
+    """A model cannot be exported (to ONNX): its encoder says why, or the exporter failed, or the
+    exported graph does not compute what the model computes."""

@@ -91,6 +91,21 @@ def distance_matrix(dist: Distance, emb: Tensor) -> Tensor:
     return values.neg_() if dist.is_similarity else values
 
 
+def reference_masks(labels: Tensor, ref_labels: Tensor, same: Tensor) -> tuple[Tensor, Tensor]:
+    """``(pos, neg)`` boolean ``[B, M]`` masks of queries against references: same class and not
+    the query's own copy (``same``, True where reference j is query i itself); other class."""
+    eq = labels.unsqueeze(1) == ref_labels.unsqueeze(0)
+    return eq & ~same, ~eq
+
+
+@torch.no_grad()
+def cross_distance_matrix(dist: Distance, emb: Tensor, refs: Tensor) -> Tensor:
+    """``[B, M]`` distances of the rows of ``emb`` to the rows of ``refs``, smaller = closer
+    (similarities negated), without gradients."""
+    values = dist.pairwise(emb.detach(), refs.detach())
+    return values.neg_() if dist.is_similarity else values
+
+
 # ---- selection rules ------------------------------------------------------------------------------
 
 

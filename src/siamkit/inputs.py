@@ -2,7 +2,8 @@
 
 The one reader of the command line, the HTTP service and the gallery's raw samples:
 
-* image models: image files, folders (every image file inside, recursively, sorted), and the
+* image models: image files, folders (every image file inside, recursively, sorted; other files
+  skipped and counted), trees of one folder per identity (:func:`identity_folders`), and the
   bytes of an image file (an upload, or base64 text as JSON carries it), decoded under a pixel
   limit; images that the model's adapter must convert (colour to grey, another aspect ratio) are
   read with a :class:`~siamkit.errors.SiamkitWarning` (:mod:`siamkit.image_checks`);
@@ -25,16 +26,15 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import io
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import DataError, InputTooLargeError, SiamkitError, SiamkitWarning
+from .errors import DataError, SiamkitError, SiamkitWarning
 # The service reads these through this module too, so that both run the same checks.
-from .image_checks import image_warnings
+from .image_checks import image_warnings, load_image, open_image
 from .text_checks import check_texts, text_names, text_warnings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
@@ -44,8 +44,9 @@ FLOAT32_MAX = 3.4028234e38
 
 
 def modality(model: Any) -> str:
-    """``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (a user encoder without an adapter)."""
-    return getattr(model.adapter, "type", "tensor")
+    """``"image"``, ``"text"``, ``"vector"`` or ``"tensor"`` (a user encoder without an adapter);
+    an adapter of another type says what it reads in ``modality`` (a backbone's image adapter)."""
+    return getattr(model.adapter, "modality", None) or getattr(model.adapter, "type", "tensor")
 
 
 def input_dim(model: Any) -> int | None:
@@ -71,23 +72,72 @@ def read_lines(path: str | Path) -> list[str]:
     return [line.rstrip("\r\n") for line in text.splitlines() if line.strip()]
 
 
+def folder_images(folder: str | Path) -> tuple[list[str], list[str]]:
+    """``(image files, other files)`` inside ``folder``, recursively, sorted; hidden files and
+    folders (``.DS_Store``, ``.git``) are neither."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    images = [str(p) for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    return images, [str(p) for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+
+
+def skipped_line(where: str, skipped: Sequence[str], why: str = "not image files") -> str:
+    """``photos/: skipped 2 files, not image files (notes.txt, a.csv)``."""
+    first = ", ".join(Path(p).name for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+    return f"{where}: skipped {len(skipped)} file{'s' * (len(skipped) != 1)}, {why} ({first})"
+
+
 def image_paths(items: Sequence[str | Path]) -> list[str]:
-    """The image files named, folders expanded to the image files inside (recursively, sorted)."""
+    """The image files named, folders expanded to the image files inside (recursively, sorted).
+    Other files inside a folder are skipped with one SiamkitWarning per folder that counts them."""
     out: list[str] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*")
-                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            found, others = folder_images(path)
             if not found:
                 raise DataError(f"{path}: folder holds no image files "
                                 f"({', '.join(sorted(IMAGE_SUFFIXES))})")
-            out += [str(p) for p in found]
+            if others:
+                warnings.warn(skipped_line(str(path), others), SiamkitWarning, stacklevel=3)
+            out += found
         elif path.is_file():
             out.append(str(path))
         else:
             raise DataError(f"{path}: no such file or folder")
     return out
+
+
+def identity_folders(root: str | Path, name: str | None = None) -> list[tuple[str, list[str]]]:
+    """``[(identity, image paths)]`` of a ``root/<identity>/<files>`` tree (identities are the
+    subfolder names, sorted; images found recursively inside each), or with ``name`` of the one
+    identity whose images ``root`` holds. Non-image files, and files beside the identity folders,
+    are skipped with one SiamkitWarning that counts them; a folder without images is an error."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder" if not root.exists() else f"{root}: not a folder")
+    if name is not None:
+        return [(name, image_paths([root]))]
+    subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subfolders:
+        raise DataError(f"{root}: no identity subfolders (expected {root}/<identity>/<images>; "
+                        f"for one identity's folder give its name with --name)")
+    strays = sorted(str(p) for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    tree, skipped = [], []
+    for folder in subfolders:
+        found, others = folder_images(folder)
+        if not found:
+            raise DataError(f"{folder}: identity {folder.name!r} has no image files "
+                            f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+        tree.append((folder.name, found))
+        skipped += others
+    if strays:
+        warnings.warn(skipped_line(str(root), strays, "outside an identity folder"),
+                      SiamkitWarning, stacklevel=2)
+    if skipped:
+        warnings.warn(skipped_line(str(root), skipped), SiamkitWarning, stacklevel=2)
+    return tree
 
 
 def _numbers(row: list[str], where: str) -> list[float]:
@@ -195,27 +245,10 @@ def base64_bytes(text: str, what: str) -> bytes:
         raise DataError(f"{what}: not valid base64") from None
 
 
-def decode_image(data: bytes, what: str, max_pixels: int | None = None) -> Any:
+def decode_image(data: bytes, what: str, max_pixels: int | None = None, hint: str = "") -> Any:
     """The bytes of an image file -> a loaded PIL image. The size is checked before the pixels are
     decoded, so that a small file claiming a huge image (a decompression bomb) costs nothing."""
-    from PIL import Image
-
-    if not data:
-        raise DataError(f"{what}: empty file")
-    try:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise InputTooLargeError(f"{what}: {width}x{height} pixels exceed the limit of "
-                                     f"{max_pixels}")
-        image.load()
-    except InputTooLargeError:
-        raise
-    except Image.DecompressionBombError:
-        raise InputTooLargeError(f"{what}: too many pixels (decompression bomb)") from None
-    except Exception as exc:  # any decoder failure on outside bytes is a bad input, never a crash
-        raise DataError(f"{what}: not a readable image ({type(exc).__name__})") from None
-    return image
+    return load_image(open_image(data, what, max_pixels, hint), what)
 
 
 def vector_rows(rows: Sequence[Sequence[float]], dim: int | None, what: str = "vectors"
@@ -258,12 +291,17 @@ def encode(model: Any, samples: Any, what: str, batch_size: int = 256) -> np.nda
     if isinstance(samples, (list, tuple)) and len(samples) == 0:
         raise DataError(f"{what}: no samples given")
     try:
-        batch = model.prepare(samples)
-        if batch.dim() == 1:
-            batch = batch.unsqueeze(0)
-        if batch.shape[0] == 0:
-            raise DataError(f"{what}: no samples given")
-        emb = model.encode(batch, batch_size=batch_size)
+        if isinstance(samples, (list, tuple)):
+            # Prepared chunk by chunk inside encode: a text batch pads to its chunk's longest,
+            # not to the longest text of all.
+            emb = model.encode(list(samples), batch_size=batch_size)
+        else:
+            batch = model.prepare(samples)
+            if batch.dim() == 1:
+                batch = batch.unsqueeze(0)
+            if batch.shape[0] == 0:
+                raise DataError(f"{what}: no samples given")
+            emb = model.encode(batch, batch_size=batch_size)
     except SiamkitError:
         raise
     except (ValueError, TypeError, RuntimeError, IndexError) as exc:

@@ -22,16 +22,26 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .atomic import atomic_path, atomic_write_json
+from .atomic import atomic_path, atomic_write_json, write_failure
 from .version import __version__
 from .adapters import Adapter, TensorAdapter, adapter_from_config
 from .distances import Distance, ScoreScale, get_distance
 from .encoders.base import Encoder, get_encoder_class
-from .errors import ConfigError, ModelFileError, NotCalibratedError
+from .errors import ConfigError, ModelFileError, NotCalibratedError, SiamkitError, WriteError
 from .heads import create_head, head_scores
+from .model_checks import (
+    build_on_meta,
+    check_arguments,
+    check_shapes,
+    check_threshold_range,
+    check_top_level,
+    weights_header,
+)
+from .registry import ADAPTERS
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -122,22 +132,38 @@ class SiameseNetwork(nn.Module):
 
     @torch.no_grad()
     def encode(self, inputs: Any, batch_size: int = 256, progress: bool = False) -> Tensor:
-        """Embeddings of many inputs, in batches, in eval mode without gradients; returned on CPU."""
+        """Embeddings of many inputs, in batches, in eval mode without gradients; returned on CPU.
+
+        When the adapter knows the inputs' sizes (a Hugging Face tokenizer's token counts), they
+        are embedded longest first, so that each batch holds texts of similar length and pads
+        little; the rows come back in the order of ``inputs``."""
         was_training = self.training
         self.eval()
         try:
             chunks = []
             n = len(inputs)
+            sizes_of = getattr(self.adapter, "sizes", None)
+            sizes = sizes_of(inputs) if sizes_of is not None and n > batch_size else None
+            order = None if sizes is None else np.argsort(-np.asarray(sizes), kind="stable")
             starts: Iterable[int] = range(0, n, batch_size)
             if progress:
                 from tqdm.auto import tqdm
 
                 starts = tqdm(starts, desc="embedding", unit="batch")
             for start in starts:
-                chunks.append(self.embed(inputs[start:start + batch_size]).float().cpu())
+                if order is None:
+                    part = inputs[start:start + batch_size]
+                else:
+                    rows = order[start:start + batch_size]
+                    part = (inputs[torch.from_numpy(rows)] if isinstance(inputs, Tensor)
+                            else [inputs[i] for i in rows])
+                chunks.append(self.embed(part).float().cpu())
             if not chunks:
                 return torch.zeros((0, self.embedding_dim or 0))
-            return torch.cat(chunks)
+            out = torch.cat(chunks)
+            if order is not None:
+                out = torch.empty_like(out).index_copy_(0, torch.from_numpy(order), out)
+            return out
         finally:
             self.train(was_training)
 
@@ -214,8 +240,14 @@ class SiameseNetwork(nn.Module):
         if isinstance(self.encoder, Encoder):
             self.encoder.save_files(path)
         self.adapter.save_files(path)
-        with atomic_path(path / WEIGHTS_FILE) as tmp:
-            save_file(state, str(tmp), metadata={"format": "pt", "siamkit_version": __version__})
+        try:
+            with atomic_path(path / WEIGHTS_FILE, check=_readable_weights) as tmp:
+                save_file(state, str(tmp), metadata={"format": "pt",
+                                                     "siamkit_version": __version__})
+        except (SiamkitError, OSError):
+            raise
+        except Exception as exc:  # safetensors raises its own type for a failed write
+            raise WriteError(write_failure(path / WEIGHTS_FILE, exc)) from None
         atomic_write_json(path / CONFIG_FILE, self.to_config())
         return path
 
@@ -227,26 +259,53 @@ class SiameseNetwork(nn.Module):
         path = Path(path)
         config = read_model_config(path)
         where = f"model {path}"
+        in_config = f"{where}: {CONFIG_FILE}"
+        weights = path / WEIGHTS_FILE
+        refuse_pickle(weights)
+        header = weights_header(weights)  # the shapes, read without loading a tensor
         enc_cfg = config["encoder"]
-        try:
-            if encoder is None:
-                if not enc_cfg.get("name"):
-                    raise ModelFileError(
-                        f"{where}: its encoder is a user module ({enc_cfg.get('class')}) that is not in "
-                        "siamkit's registry; pass an instance: SiameseNetwork.load(path, encoder=...)"
-                    )
-                encoder = get_encoder_class(enc_cfg["name"]).from_saved(enc_cfg.get("config", {}), path)
+        if encoder is None and not enc_cfg.get("name"):
+            raise ModelFileError(
+                f"{where}: its encoder is a user module ({enc_cfg.get('class')}) that is not in "
+                "siamkit's registry; pass an instance: SiameseNetwork.load(path, encoder=...)"
+            )
+        given = encoder
+
+        def build() -> "SiameseNetwork":
+            enc = given
+            if enc is None:
+                enc_cls = get_encoder_class(enc_cfg["name"])
+                check_arguments(enc_cls, enc_cfg.get("config", {}), "encoder.config", in_config)
+                enc = enc_cls.from_saved(enc_cfg.get("config", {}), path)
             head = None
             if config.get("head"):
                 head = create_head(config["head"]["name"], **config["head"].get("config", {}))
-            adapter = adapter_from_config(config.get("adapter") or {"type": "tensor"}, path)
+            adapter_cfg = config.get("adapter") or {"type": "tensor"}
+            if adapter_cfg.get("type") in ADAPTERS:
+                check_arguments(ADAPTERS.get(adapter_cfg["type"]),
+                                {k: v for k, v in adapter_cfg.items() if k != "type"},
+                                "adapter", in_config)
+            adapter = adapter_from_config(adapter_cfg, path)
             threshold = config.get("threshold") or {}
-            model = cls(encoder, distance=config["distance"], head=head, adapter=adapter,
-                        threshold=threshold.get("value"), threshold_info=threshold,
-                        metadata=config.get("metadata"))
+            return cls(enc, distance=config["distance"], head=head, adapter=adapter,
+                       threshold=threshold.get("value"), threshold_info=threshold,
+                       metadata=config.get("metadata"))
+
+        try:
+            # Shapes first, on the meta device: a config that asks for more than the weights
+            # hold is refused before any memory is taken.
+            meta = build_on_meta(build, in_config) if given is None else None
+            if meta is not None:
+                check_shapes(meta, header, in_config, WEIGHTS_FILE)
+            model = build()
         except ConfigError as exc:
-            raise ModelFileError(f"{where}: {CONFIG_FILE}: {exc}") from None
-        state = read_weights(path / WEIGHTS_FILE)
+            raise ModelFileError(f"{in_config}: {exc}") from None
+        check_threshold_range(model.threshold, model.score_kind, in_config)
+        dim = config.get("embedding_dim")
+        if dim is not None and model.embedding_dim is not None and dim != model.embedding_dim:
+            raise ModelFileError(f"{in_config}: embedding_dim: {dim}, but the encoder gives "
+                                 f"{model.embedding_dim}-dim embeddings")
+        state = read_weights(weights)
         check_state_keys(model, state, where)
         model.load_state_dict(state)
         return model.to(map_location).eval()
@@ -265,28 +324,38 @@ def read_model_config(path: Path) -> dict[str, Any]:
         raise ModelFileError(f"model {path}: {CONFIG_FILE} is not valid JSON ({exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"model {path}: {CONFIG_FILE} is not a siamkit model config (no format: {FORMAT})")
-    if int(config.get("format_version", 0)) > FORMAT_VERSION:
-        raise ModelFileError(
-            f"model {path}: saved with a newer format ({config['format_version']}); upgrade siamkit"
-        )
     unknown = sorted(set(config) - _CONFIG_KEYS)
     if unknown:
         raise ModelFileError(f"model {path}: {CONFIG_FILE} has unknown key(s) {', '.join(unknown)}")
     for key in ("encoder", "distance"):
         if key not in config:
             raise ModelFileError(f"model {path}: {CONFIG_FILE} lacks the key {key!r}")
+    check_top_level(config, f"model {path}: {CONFIG_FILE}", FORMAT_VERSION)
     return config
+
+
+def refuse_pickle(file: Path) -> None:
+    """A pickle or torch.save file where safetensors belong is refused before it is parsed."""
+    with open(file, "rb") as fh:
+        head = fh.read(16)
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        raise ModelFileError(f"{file}: this is a pickle/torch.save file, not safetensors; siamkit never "
+                             "unpickles model files (convert it with safetensors.torch.save_file)")
+
+
+def _readable_weights(file: Path) -> None:
+    """A safetensors file whose header and sizes check out (read without loading the tensors)."""
+    from safetensors import safe_open
+
+    with safe_open(str(file), framework="pt") as fh:
+        fh.keys()
 
 
 def read_weights(file: Path) -> dict[str, Tensor]:
     """The tensors of a safetensors ``file``; a pickle or corrupt file is a ModelFileError."""
     from safetensors.torch import load_file
 
-    with open(file, "rb") as fh:
-        head = fh.read(16)
-    if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise ModelFileError(f"{file}: this is a pickle/torch.save file, not safetensors; siamkit never "
-                             "unpickles model files (convert it with safetensors.torch.save_file)")
+    refuse_pickle(file)
     try:
         return load_file(str(file))
     except Exception as exc:  # safetensors raises its own error types for bad headers and sizes

@@ -204,7 +204,7 @@ MINERS = Registry("miner", ("siamkit.miners",))
 DATASETS = Registry("dataset", ("siamkit.data",),
                     normalize=lambda name: name.strip().lower().replace("_", "-"))
 READERS = Registry("data source", ("siamkit.data",))
-ADAPTERS = Registry("adapter", ("siamkit.adapters",))
+ADAPTERS = Registry("adapter", ("siamkit.adapters", "siamkit.backbone_input", "siamkit.hf_text_adapter"))
 
 REGISTRIES: dict[str, Registry] = {
     "encoders": ENCODERS, "losses": LOSSES, "heads": HEADS, "distances": DISTANCES,

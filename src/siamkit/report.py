@@ -118,6 +118,26 @@ def _section_rows(metrics: dict[str, Any]) -> list[tuple[str, list[tuple[str, An
     return sections
 
 
+def _shown(side: dict[str, Any]) -> str:
+    if side.get("image", "").startswith("data:image/png;base64,"):
+        return f"<img alt='' src='{html.escape(side['image'])}' style='width:56px'>"
+    return html.escape(side.get("text", ""))
+
+
+def _worst_pairs(worst: dict[str, Any] | None) -> list[str]:
+    """The test pairs the model got most wrong at the threshold (evaluation/worst_pairs.py)."""
+    if not worst:
+        return []
+    parts = []
+    for key, title in (("false_accepts", "Worst false accepts (different pairs scored highest)"),
+                       ("false_rejects", "Worst false rejects (same pairs scored lowest)")):
+        rows = "".join(f"<tr><td class=n>{_fmt(p['score'])}</td><td>{_shown(p['a'])}</td>"
+                       f"<td>{_shown(p['b'])}</td></tr>" for p in worst.get(key) or [])
+        parts += [f"<h2>{title}</h2>", f"<table><tr><th>score</th><th>A</th><th>B</th></tr>{rows}"
+                  f"</table>" if rows else "<p>None at the threshold.</p>"]
+    return parts
+
+
 def render_report(metrics: dict[str, Any], history: dict[str, Any], config_text: str,
                   plots_dir: Path, name: str = "siamkit run", embed_images: bool = True) -> str:
     """The HTML text of a report (see the module docstring)."""
@@ -129,6 +149,7 @@ def render_report(metrics: dict[str, Any], history: dict[str, Any], config_text:
              f"<div class=cards>{cards}</div>"]
     for title, rows in _section_rows(metrics):
         parts += [f"<h2>{html.escape(title)}</h2>", _table(rows)]
+    parts += _worst_pairs((metrics.get("test") or {}).get("worst_pairs"))
     figures = [f"<figure><img alt='{html.escape(t)}' src='{_image(plots_dir / f, embed_images)}'>"
                f"<figcaption>{html.escape(t)}</figcaption></figure>"
                for f, t in PLOTS if (plots_dir / f).is_file()]

@@ -28,10 +28,12 @@ from .errors import DataError
 
 
 def _tokenizer(model: Any) -> Any:
-    """The model's fitted word tokenizer, or None (another kind of model, or a tokenizer of the
-    user's own that does not say what its tokens and vocabulary are)."""
+    """The model's tokenizer, or None (another kind of model, or a tokenizer of the user's own
+    that does not say what its tokens are): siamkit's word tokenizer, or a Hugging Face one
+    (which says itself whether it knows a text's words)."""
     tok = getattr(getattr(model, "adapter", None), "tokenizer", None)
-    return tok if hasattr(tok, "tokenize") and hasattr(tok, "token_to_id_") else None
+    knows = hasattr(tok, "token_to_id_") or callable(getattr(tok, "knows_no_word", None))
+    return tok if hasattr(tok, "tokenize") and knows else None
 
 
 def check_texts(model: Any, texts: Sequence[str], names: Sequence[str]) -> None:
@@ -48,6 +50,8 @@ def knows_no_word(model: Any, text: str) -> bool:
     tok = _tokenizer(model)
     if tok is None or getattr(tok, "subword_ngrams", None) is not None:
         return False
+    if not hasattr(tok, "token_to_id_"):  # a Hugging Face tokenizer: all tokens its unknown one
+        return bool(tok.knows_no_word(text))
     tokens = tok.tokenize(text)
     return bool(tokens) and not any(t in tok.token_to_id_ for t in tokens)
 

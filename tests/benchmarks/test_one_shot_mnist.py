@@ -52,6 +52,19 @@ def test_quick_run_writes_results(tmp_path, shared_data):
     assert saved["selected_on_validation"]["recipe"] in names
 
 
+@pytest.mark.slow
+def test_quick_run_of_the_new_losses(tmp_path, shared_data):
+    bench = load_benchmark()
+    out = tmp_path / "one_shot.json"
+    names = ["proto_aug_rot", "arcface_aug_rot", "supcon_aug_rot"]
+    saved = bench.main(["--quick", "--data-dir", str(shared_data), "--out", str(out),
+                        "--recipes", ",".join(names)])
+    assert [row["recipe"] for row in saved["recipes"]] == names
+    assert saved["target"] == {"test_1_shot": 0.85, "test_5_shot": 0.95}
+    for row in saved["recipes"]:
+        assert 0.2 < row["test"]["1_shot"]["accuracy"] <= 1.0  # above 5-way chance
+
+
 def test_any_angle_rotation_agrees_with_quarter_turns():
     load_benchmark()  # puts benchmarks/ on sys.path
     import one_shot_lib

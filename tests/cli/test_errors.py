@@ -77,8 +77,8 @@ def test_every_command_module_is_registered():
     modules = {m.name for m in pkgutil.iter_modules(siamkit.cli.__path__)
                if not m.name.startswith("_") and m.name != "command"}
     assert modules == {m.__name__.rsplit(".", 1)[1] for m in cli_main.COMMANDS}
-    assert command_names() == {"train", "evaluate", "verify", "embed", "demo", "gallery", "serve",
-                                "track", "anomaly"}
+    assert command_names() == {"train", "evaluate", "verify", "embed", "search", "dedupe", "demo",
+                                "gallery", "serve", "track", "anomaly", "export"}
 
 
 def test_python_dash_m_and_broken_pipe():

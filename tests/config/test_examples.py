@@ -15,7 +15,9 @@ EXPECTED = {"mnist_contrastive.toml": ("mnist", "contrastive", "pairs"),
             "kjv_web_lstm.toml": ("kjv-web", "hard_negative", "duplicates"),
             "digits_mlp.toml": ("digits", "contrastive", "auto"),
             "digits_arcface.toml": ("digits", "arcface", "labelled"),
-            "image_folder_verification.toml": ("digits", "contrastive", "auto")}
+            "digits_prototypical.toml": ("digits", "prototypical", "episodes"),
+            "image_folder_verification.toml": ("digits", "contrastive", "auto"),
+            "mnist_timm_finetune.toml": ("mnist", "contrastive", "pairs")}
 
 
 def test_the_examples_are_all_there():

@@ -6,6 +6,7 @@ import inspect
 
 import pytest
 import torch
+from hf_tiny import random_batch, shared_tiny_bert
 
 from siamkit.encoders import create_encoder, list_encoders
 from siamkit.errors import ConfigError
@@ -18,7 +19,27 @@ EXAMPLES = {
     "rnn": ({"vocab_size": 30, "token_dim": 8, "hidden_dim": 6}, lambda b: torch.randint(1, 30, (b, 7))),
     # Fully convolutional (SiamFC tracker): returns [B, embedding_dim, h, w] feature maps.
     "siamfc": ({"embedding_dim": 8, "widths": [4, 6]}, lambda b: torch.rand(b, 1, 32, 40)),
+    # The image backbones need the vision extra (make test-vision); elsewhere they skip.
+    "timm": ({"architecture": "resnet10t", "image_size": 32, "embedding_dim": 8},
+             lambda b: torch.rand(b, 3, 32, 32)),
+    "torchvision": ({"architecture": "mobilenet_v3_small", "image_size": 32, "embedding_dim": 8},
+                    lambda b: torch.rand(b, 3, 32, 32)),
+    # A pretrained transformer from a local folder (a tiny random BERT written for the tests).
+    "hf_text": ({"path": str(shared_tiny_bert())}, random_batch),
 }
+VISION = {"timm", "torchvision"}
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_vision_extra(request):
+    name = getattr(request.node, "callspec", None) and request.node.callspec.params.get("name")
+    if name in VISION:
+        try:
+            import timm  # noqa: F401
+            import torchvision  # noqa: F401
+        except Exception as exc:
+            pytest.skip(f"{name} needs timm and torchvision (make test-vision): "
+                        f"{type(exc).__name__}")
 
 
 def test_all_covered():

@@ -11,7 +11,7 @@ from siamkit.registry import LOSSES
 from siamkit.experiment import run_experiment
 
 pytestmark = pytest.mark.slow
-ON_PAIRS = {"hard_negative", "multiple_negatives_ranking"}
+ON_PAIRS = {"hard_negative", "multiple_negatives_ranking", "cached_multiple_negatives_ranking"}
 
 
 def _vectors(loss: str) -> dict:

@@ -123,3 +123,68 @@ def test_milvus_backend_from_the_cli(setup, capsys):
     assert cli("enroll", "-g", setup / "g2", "-m", m, "--backend", "milvus", "person0",
                setup / "p0.npy") == 1
     assert "give uri" in capsys.readouterr().err
+
+
+def _tree(root, counts):
+    for identity, n in counts.items():
+        (root / identity).mkdir(parents=True)
+        for i in range(n):
+            pixels = np.random.default_rng(sum(map(ord, identity)) * 100 + i).integers(
+                0, 255, (8, 8), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / identity / f"{i}.png")
+    return root
+
+
+def test_enroll_a_folder_per_identity_tree(tmp_path, capsys):
+    image_model().save(tmp_path / "model")
+    root = _tree(tmp_path / "people", {"alice": 3, "bob": 2})
+    (root / "alice" / "notes.txt").write_text("not an image")
+    (root / "README.md").write_text("beside the identity folders")
+    g = tmp_path / "g"
+    assert cli("enroll", "-g", g, "-m", tmp_path / "model", "--folder", root) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == ["enrolled 3 reference(s) of 'alice' (3 in all)",
+                                    "enrolled 2 reference(s) of 'bob' (2 in all)",
+                                    f"5 references of 2 identities from {root}"]
+    said = [line for line in out.err.splitlines() if line.startswith("siamkit: warning:")]
+    assert f"siamkit: warning: {root}: skipped 1 file, not image files (notes.txt)" in said
+    assert f"siamkit: warning: {root}: skipped 1 file, outside an identity folder (README.md)" in said
+    # one more identity from its own folder, named on the command line
+    _tree(tmp_path / "new", {"carol_photos": 2})
+    assert cli("enroll", "-g", g, "--folder", tmp_path / "new" / "carol_photos", "--name",
+               "carol", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"identity": "carol", "n_enrolled": 2, "n_references": 2}]
+    assert cli("list", "-g", g) == 0
+    assert capsys.readouterr().out.splitlines() == ["alice\t3", "bob\t2", "carol\t2"]
+    # each enrolled image is found as its own identity, at the top
+    assert cli("identify", "-g", g, root / "bob" / "1.png", "-k", "1", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["candidates"][0]["identity"] == "bob"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--folder", "{tmp}/people/alice"], "no identity subfolders"),
+    (["--folder", "{tmp}/nowhere"], "no such folder"),
+    (["who", "--folder", "{tmp}/people"], "give no identity"),
+    (["--folder", "{tmp}/empty_tree"], "identity 'nobody' has no image files"),
+    (["--name", "x", "{tmp}/people/alice"], "--name goes with --folder"),
+    ([], "name the identity"),
+])
+def test_enroll_folder_errors_are_one_line(tmp_path, capsys, argv, message):
+    image_model().save(tmp_path / "model")
+    _tree(tmp_path / "people", {"alice": 1})
+    (tmp_path / "empty_tree" / "nobody").mkdir(parents=True)
+    (tmp_path / "empty_tree" / "nobody" / "a.txt").write_text("x")
+    code = cli("enroll", "-g", tmp_path / "g", "-m", tmp_path / "model",
+               *[a.format(tmp=tmp_path) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("siamkit: error:") and message in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_enroll_folder_needs_an_image_model(setup, capsys):
+    _tree(setup / "people", {"alice": 1})
+    assert cli("enroll", "-g", setup / "g", "-m", setup / "model", "--folder",
+               setup / "people") == 1
+    assert "--folder: enrolls image files, but the model takes vector inputs" in \
+        capsys.readouterr().err

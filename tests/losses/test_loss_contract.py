@@ -31,6 +31,8 @@ BATCHES = {
     "labelled": lambda b: (_emb(b, 0), _labels(b)),
     "duplicates": lambda b: (_emb(b, 0), _emb(b, 1)),
     "scored_pairs": lambda b: (_emb(b, 0), _emb(b, 1), torch.rand(b)),
+    # an episode of 3 ways, support then query rows of each class
+    "episodes": lambda b: (_emb(b, 0), torch.arange(b) // (b // 3), torch.arange(b) % 2 == 1),
 }
 
 

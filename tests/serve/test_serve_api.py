@@ -25,7 +25,8 @@ def test_health_and_model_description(vector_client):
     gallery = info["gallery"]
     assert gallery.pop("index_bytes") > 0
     assert gallery == {"identities": 0, "references": 0, "index": "flat", "factory": "Flat",
-                       "trained": True, "training_needs": 0, "vectors": "float32"}
+                       "trained": True, "training_needs": 0, "vectors": "float32",
+                       "backend": "faiss", "scoring": "nearest", "read_only": False}
 
 
 def test_embed_and_similarity_match_the_model(vector_client):

@@ -152,3 +152,28 @@ def test_identify_an_image_dropped_on_the_page_with_an_api_key(browser, tmp_path
         browser.find_element("id", "identify").click()
         wait_for(browser, "error", lambda e: "not a readable image" in e.text)
         assert not browser.find_element("id", "result").is_displayed()
+
+
+def test_compare_page_of_an_image_model_shows_only_the_image_inputs(browser):
+    # `.pair { display: flex }` once beat the hidden attribute: text and vector boxes showed too
+    with Server(create_app(image_model())) as url:
+        browser.get(url + "/")
+        wait_for(browser, "model-info", lambda e: "image model" in e.text)
+        assert browser.find_element("id", "drop-a").is_displayed()
+        for box in ("text-a", "text-b", "vector-a", "vector-b"):
+            assert not browser.find_element("id", box).is_displayed(), box
+        assert not browser.find_element("id", "key-form").is_displayed()
+
+
+def test_docs_page_renders_swagger_ui_from_this_server_only(browser):
+    with Server(create_app(image_model())) as url:
+        browser.get(url + "/docs")
+        # Swagger UI's script ran and read the schema: the API title and an operation are drawn
+        wait_for(browser, "swagger-ui", lambda e: "siamkit service" in e.text
+                 and e.find_elements("css selector", ".opblock"))
+        assert browser.find_elements("css selector", ".swagger-ui .info .title")
+        loaded = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".concat([...document.querySelectorAll('script[src], link[href]')]"
+            ".map(e => e.src || e.href))")
+        assert loaded and all(u.startswith(url + "/") for u in loaded), loaded

@@ -54,8 +54,11 @@ def test_two_processes_give_the_loss_and_gradients_of_one_on_the_combined_batch(
         torch.testing.assert_close(r1["loss"], single["loss"], rtol=0, atol=1e-6)
     else:  # each rank's mean over its half; the halves are equal, so their mean is the global mean
         torch.testing.assert_close((r0["loss"] + r1["loss"]) / 2, single["loss"], rtol=0, atol=1e-6)
+    # Gradients of order 1 summed over ranks in another order than one process sums them: float32
+    # rounding reaches a few 1e-6 on some CPUs (seen for the MNRL cases); a missing gather or a
+    # wrong scale is off by far more than 1e-5.
     for grads in (r0["grads"], r1["grads"]):
-        assert_same_weights(grads, single["grads"], atol=1e-6)
+        assert_same_weights(grads, single["grads"], atol=1e-5)
 
 
 @pytest.mark.slow

@@ -77,11 +77,28 @@ def emit(args: argparse.Namespace, data: Any, text: str, indent: int | None = 2)
     sys.stdout.flush()
 
 
-def load_model(path: str | Path, device: str = "cpu") -> Any:
-    """A saved :class:`siamkit.SiameseNetwork` (a folder with config.json and model.safetensors)."""
+def load_model(path: str | Path, device: str = "cpu", runtime: str = "torch",
+               threads: int | None = None) -> Any:
+    """A saved :class:`siamkit.SiameseNetwork` (a folder with config.json and model.safetensors),
+    or with ``runtime="onnx"`` an exported folder on ONNX Runtime (:class:`siamkit.OnnxModel`)."""
+    if runtime != "torch" or threads:
+        from ..runtime import load_runtime
+
+        return load_runtime(path, runtime, device, threads)
     from ..model import SiameseNetwork
 
     return SiameseNetwork.load(path, map_location=_device(device))
+
+
+def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
+    """``--runtime torch|onnx`` and ``--threads N``: which engine runs the model, on how many
+    intra-op threads."""
+    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
+                        help="torch: a model folder on PyTorch; onnx: a folder written by "
+                             "`siamkit export --format onnx`, on ONNX Runtime's CPU provider "
+                             "(pip install siamkit[onnx])")
+    parser.add_argument("--threads", type=int,
+                        help="intra-op threads of the runtime (default: its own, one per core)")
 
 
 def _device(name: str) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..config.schema import DataConfig
 from ..errors import DataError
+from ..inputs import modality
 from ..registry import DATASETS, READERS, Entry
 
 SPLITS = ("train", "val", "test")
@@ -63,7 +64,7 @@ def _candidates(path: Path, kind: str) -> tuple[list[Entry], list[Entry]]:
 def file_config(path: Path, model: Any, labels: str | None) -> DataConfig:
     """The DataConfig that reads ``path`` for ``model``, with the reader that
     :data:`siamkit.registry.READERS` registers for its suffix."""
-    kind = getattr(model.adapter, "type", "tensor")
+    kind = modality(model)
     readers, fitting = _candidates(path, kind)
     if not readers:
         suffixes = sorted({s for e in READERS.entries() for s in e["suffixes"]})

@@ -25,6 +25,11 @@ def run_summary(result: Any) -> tuple[dict[str, Any], str]:
         lines.append(f"test pairs: accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}, "
                      f"EER {test['eer']:.4f}{at} (rule {info.get('rule')}, chosen on validation "
                      f"pairs)")
+    kfold = test.get("kfold") if test else None
+    if kfold:
+        lines.append(f"test pairs, {kfold['k']}-fold: held-out accuracy "
+                     f"{kfold['accuracy_mean']:.4f} +- {kfold['accuracy_std']:.4f} (each fold's "
+                     f"threshold chosen on the other folds)")
     shot = m.get("one_shot") or {}
     if shot.get("accuracy") is not None:
         lo, hi = shot["ci95"]
@@ -43,7 +48,7 @@ def run_summary(result: Any) -> tuple[dict[str, Any], str]:
             "report": str(result.report), "metrics": str(result.out_dir / "metrics.json"),
             "seconds": result.seconds, "threshold": info.get("value"),
             "test": {k: test.get(k) for k in ("accuracy", "roc_auc", "eer", "far", "frr")},
-            "one_shot": shot.get("accuracy"), "recall_at_1": ret.get("recall_at_1"),
+            "kfold": kfold or None, "one_shot": shot.get("accuracy"), "recall_at_1": ret.get("recall_at_1"),
             "training": m.get("training"),
             "validation": {k: val.get(k) for k in ("accuracy", "far", "frr")},
             "warnings": said}

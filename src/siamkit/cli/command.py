@@ -20,11 +20,12 @@ from contextlib import contextmanager
 
 from ..version import __version__
 from ..errors import SiamkitError
-from . import anomaly, demo, embed, evaluate, gallery, serve, track, train, verify
+from . import anomaly, dedupe, demo, embed, evaluate, export, gallery, search, serve, track, train, verify
 from ._common import HelpFormatter, Parser
 
 # Every command, in the order `siamkit --help` lists them; each module has add_parser(subparsers).
-COMMANDS = (train, evaluate, verify, embed, demo, gallery, serve, track, anomaly)
+COMMANDS = (train, evaluate, verify, embed, export, search, dedupe, demo, gallery, serve, track,
+            anomaly)
 EXAMPLES = """\
 examples:
   siamkit demo                                   train on built-in digits, write a report

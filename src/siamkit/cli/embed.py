@@ -17,12 +17,13 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..inputs import read_inputs
-from ._common import add_command, add_json_flag, emit, load_model
+from ._common import add_command, add_json_flag, add_runtime_flags, emit, load_model
 
 EXAMPLES = """\
   siamkit embed runs/faces/model photos/ --out faces.npy
   siamkit embed runs/questions/model --from-file questions.txt --out questions.csv
-  siamkit embed runs/vectors/model data.npy --out embeddings.npy --json"""
+  siamkit embed runs/vectors/model data.npy --out embeddings.npy --json
+  siamkit embed runs/faces/onnx photos/ --out faces.npy --runtime onnx --threads 2"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -32,12 +33,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "named row per input). Inputs: image files and folders for an image model; texts "
                     "for a text model; .npy/.csv files or comma-separated numbers for a vector model.",
                     EXAMPLES)
-    p.add_argument("model", help="model folder (config.json + model.safetensors)")
+    p.add_argument("model", help="model folder (config.json + model.safetensors), or an "
+                                 "exported ONNX folder with --runtime onnx")
     p.add_argument("inputs", nargs="*", help="images, folders, texts or vector files")
     p.add_argument("--from-file", help="read inputs from this file, one per line")
     p.add_argument("--out", "-o", required=True, help="output file, .npy or .csv")
     p.add_argument("--batch-size", type=int, default=256, help="inputs per forward pass")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    add_runtime_flags(p)
     add_json_flag(p)
     p.set_defaults(func=run)
     return p
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {out}: must end in .npy or .csv")
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size: must be >= 1, got {args.batch_size}")
-    model = load_model(args.model, args.device)
+    model = load_model(args.model, args.device, args.runtime, args.threads)
     inputs, names = read_inputs(model, args.inputs, args.from_file)
     embeddings = model.encode(inputs, batch_size=args.batch_size).numpy().astype(np.float32)
     write_embeddings(out, embeddings, names)

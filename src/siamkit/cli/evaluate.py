@@ -20,7 +20,8 @@ EXAMPLES = """\
   siamkit evaluate runs/mnist/model --config runs/mnist/config.toml
   siamkit evaluate runs/digits/model --data digits:test --out eval/
   siamkit evaluate runs/faces/model --data faces_test/ --val faces_val/ --calibrate --rule far --target-far 0.001
-  siamkit evaluate runs/questions/model --data test_pairs.csv --json"""
+  siamkit evaluate runs/questions/model --data test_pairs.csv --json
+  siamkit evaluate runs/faces/model --data faces_pairs.csv --folds 10   LFW's 10-fold accuracy"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,6 +46,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--target-far", type=float, default=0.01, help="target FAR of --rule far")
     p.add_argument("--threshold", type=float, help="use this threshold (score scale)")
     p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% confidence intervals")
+    p.add_argument("--folds", type=int, metavar="K",
+                   help="also the k-fold protocol of LFW on the test pairs: each fold's threshold "
+                        "chosen (by --rule) on the other K-1 folds, mean and std of the held-out "
+                        "accuracies (K >= 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the pairs, episodes and resamples")
     p.add_argument("--out", "-o", default="siamkit-eval", help="folder for metrics.json and plots")
     p.add_argument("--no-plots", action="store_true", help="write metrics.json only")
@@ -84,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     test, val, ev = _data(args, model)
     ev.bootstrap, ev.pairs_seed = args.bootstrap, args.seed
     ev.threshold_rule, ev.target_far = args.rule, args.target_far
+    if args.folds is not None:
+        if args.folds < 2:
+            raise ConfigError(f"--folds: need at least 2 folds, got {args.folds}")
+        ev.folds = args.folds
     if args.calibrate and val is None:
         raise ConfigError("--calibrate needs validation data: --val SPEC (or --config)")
     out = Path(args.out)
@@ -109,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if ret.get("recall_at_1") is not None:
         lines.append(f"  Recall@1 / MAP@R{'':<18}{ret['recall_at_1']:.4f} / {ret.get('map_at_r', float('nan')):.4f}")
     lines.append(f"wrote {out / 'metrics.json'}" + ("" if args.no_plots else " and plots"))
-    summary = {k: v for k, v in metrics.items() if k != "roc"}  # the curve is in metrics.json
+    # the curve and the worst pairs' thumbnails are in metrics.json
+    summary = {k: v for k, v in metrics.items() if k not in ("roc", "worst_pairs")}
     emit(args, {**summary, "out": str(out)}, "\n".join(lines))
     return 0

@@ -17,6 +17,10 @@ EXAMPLES = """\
   siamkit train examples/digits_arcface.toml --loss cosface   any registered loss by name
   siamkit train exp.toml --out runs/exp --resume        continue an interrupted run
   siamkit train exp.toml --dry-run                      check the config, print it resolved
+  siamkit train exp.toml --folds 10                     test figures also as 10-fold (LFW) accuracy
+  siamkit train examples/mnist_timm_finetune.toml --set training.freeze_backbone_epochs=1
+      fine-tune a timm backbone; [training] keys warmup_steps, step_schedule, accumulate_steps,
+      freeze_backbone_epochs / _steps, backbone_lr, freeze_batchnorm (needs siamkit[vision])
 
 A run folder holds model/ (the calibrated model), metrics.json, history.json, config.toml,
 plots/ and report.html. See examples/*.toml for configs; every key is optional."""
@@ -29,6 +33,8 @@ FLAGS = {
     "--batch-size": ("batches.batch_size", int, "samples (or pairs) per training batch"),
     "--seed": ("training.seed", int, "seed of the weights and batches"),
     "--device": ("training.device", str, "auto, cpu, cuda or cuda:N"),
+    "--folds": ("evaluation.folds", int, "also k-fold held-out accuracy of the test pairs "
+                "(each fold's threshold chosen on the other folds; 0: none)"),
     "--data-dir": ("data.data_dir", str, "folder of the named datasets (else $SIAMKIT_DATA)"),
 }
 

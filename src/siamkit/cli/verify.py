@@ -12,7 +12,8 @@ from typing import Any
 
 from ..inputs import read_one
 from ..text_checks import knows_no_word
-from ._common import add_command, add_json_flag, describe_threshold, emit, load_model, score_meaning
+from ._common import (add_command, add_json_flag, add_runtime_flags, describe_threshold, emit,
+                      load_model, score_meaning)
 
 EXAMPLES = """\
   siamkit verify runs/faces/model alice_1.jpg alice_2.jpg
@@ -33,13 +34,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("b", help="second input")
     p.add_argument("--threshold", type=float, help="decide at this score instead of the model's threshold")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    add_runtime_flags(p)
     add_json_flag(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model(args.model, args.device)
+    model = load_model(args.model, args.device, args.runtime, args.threads)
     a, name_a = read_one(model, args.a, "A")
     b, name_b = read_one(model, args.b, "B")
     import torch

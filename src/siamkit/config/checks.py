@@ -92,6 +92,11 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
       f"must be >= 1, got {cfg.batches.eval_batch_size}")
     b(cfg.batches.samples_per_class >= 2, "samples_per_class",
       f"must be >= 2 (a positive pair needs two), got {cfg.batches.samples_per_class}")
+    for key, least in (("n_way", 2), ("k_shot", 1), ("n_query", 1)):
+        value = getattr(cfg.batches, key)
+        b(value >= least, key, f"must be >= {least}, got {value}")
+    b(cfg.batches.episodes is None or cfg.batches.episodes >= 1, "episodes",
+      f"must be >= 1, got {cfg.batches.episodes}")
     tr = cfg.training
     t(tr.epochs >= 1, "epochs", f"must be >= 1, got {tr.epochs}")
     t(tr.lr > 0, "lr", f"must be > 0, got {tr.lr}")
@@ -100,6 +105,13 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
     t(tr.patience >= 1, "patience", f"must be >= 1, got {tr.patience}")
     t(tr.threads is None or tr.threads >= 1, "threads", f"must be >= 1, got {tr.threads}")
     t(tr.checkpoint_every >= 1, "checkpoint_every", f"must be >= 1, got {tr.checkpoint_every}")
+    for key in ("warmup_steps", "freeze_backbone_epochs", "freeze_backbone_steps"):
+        t(getattr(tr, key) >= 0, key, f"must be >= 0, got {getattr(tr, key)}")
+    t(tr.accumulate_steps >= 1, "accumulate_steps", f"must be >= 1, got {tr.accumulate_steps}")
+    t(tr.backbone_lr is None or tr.backbone_lr > 0, "backbone_lr",
+      f"must be > 0, got {tr.backbone_lr}")
+    t(tr.scheduler == "none" or (tr.warmup_steps == 0 and tr.step_schedule == "none"),
+      "scheduler", "an epoch scheduler and warmup_steps / step_schedule: choose one")
     t(tr.monitor == "train_loss" or tr.monitor.startswith("val_"), "monitor",
       f"must be train_loss or a validation figure (val_loss, val_roc_auc, val_accuracy, "
       f"val_eer, val_recall_at_1, ...), got {tr.monitor!r}")
@@ -110,6 +122,7 @@ def _check_numbers(cfg: ExperimentConfig) -> None:
     e(all(0.0 < f < 1.0 for f in ev.far_targets), "far_targets",
       f"each must be between 0 and 1, got {ev.far_targets}")
     e(ev.bootstrap >= 0, "bootstrap", f"must be >= 0, got {ev.bootstrap}")
+    e(ev.folds == 0 or ev.folds >= 2, "folds", f"must be 0 (none) or >= 2, got {ev.folds}")
     e(ev.n_way >= 2, "n_way", f"must be >= 2, got {ev.n_way}")
     e(ev.k_shot >= 1, "k_shot", f"must be >= 1, got {ev.k_shot}")
     e(ev.episodes >= 1, "episodes", f"must be >= 1, got {ev.episodes}")

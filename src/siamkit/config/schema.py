@@ -9,10 +9,12 @@ A config file (all sections and keys optional; these are the defaults)::
     [model]       distance = "euclidean", head = "auto", normalize_inputs = true
     [loss]        name = "contrastive", args = {}
     (``siamkit train --help`` lists the registered names of losses, encoders, distances, heads)
-    [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk"
+    [batches]     kind = "auto" (from the loss), batch_size = 128, samples_per_class = 4, sampler = "pk",
+                  n_way = 5, k_shot = 1, n_query = 5 (episodes)
     [text]        max_length = 64, max_vocab_size = 30000, min_freq = 1, lowercase = true,
                   oov_buckets = 0, subword_ngrams = [min_n, max_n] (none), subword_buckets = 0
-    [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...
+    [training]    epochs = 10, lr = 0.001, optimizer = "adam", scheduler = "none", seed = 0, ...,
+                  warmup_steps = 0, accumulate_steps = 1, freeze_backbone_epochs = 0, ...
     [evaluation]  threshold_rule = "accuracy", target_far = 0.01, one_shot = true, n_way = 10, ...
 
 Keys that name a component (``[loss] name``, ``[model] distance`` and ``head``) are checked against
@@ -29,7 +31,8 @@ from typing import Any, Literal
 
 Source = str  # a reader registered in siamkit.registry.READERS; checked by siamkit.config.checks
 Modality = Literal["auto", "image", "text", "vector"]
-BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "duplicates"]
+BatchKind = Literal["auto", "pairs", "scored_pairs", "triplets", "labelled", "duplicates",
+                   "episodes"]
 
 
 def named(registry: str, default: str, *extra: str, **criteria: Any) -> Any:
@@ -105,6 +108,10 @@ class BatchConfig:
     batch_size: int = 128
     samples_per_class: int = 4            # K of P x K batches (batch kind "labelled")
     sampler: Literal["pk", "random"] = "pk"
+    n_way: int = 5                        # batch kind "episodes": classes per episode,
+    k_shot: int = 1                       #   support samples and query samples per class
+    n_query: int = 5                      #   (an episode's size replaces batch_size)
+    episodes: int | None = None           #   per epoch (default: about one pass over the data)
     eval_batch_size: int = 256
 
 
@@ -142,6 +149,14 @@ class TrainingConfig:
     amp: Literal["auto", "off", "fp16", "bf16"] = "auto"
     checkpoint_every: int = 1             # epochs between checkpoints (for --resume)
     progress: bool = True
+    # fine-tuning a pretrained backbone (siamkit.training.freeze, siamkit.training.schedule)
+    warmup_steps: int = 0                 # linear warmup over this many optimizer steps
+    step_schedule: Literal["none", "constant", "linear", "cosine"] = "none"  # lr per step
+    accumulate_steps: int = 1             # micro-batches averaged into one optimizer step
+    freeze_backbone_epochs: int = 0       # the backbone does not train in the first epochs
+    freeze_backbone_steps: int = 0        # ... or the first optimizer steps
+    backbone_lr: float | None = None      # its own learning rate (default: lr)
+    freeze_batchnorm: bool = False        # the backbone's BatchNorm keeps its statistics
 
 
 @dataclass
@@ -152,6 +167,7 @@ class EvaluationConfig:
     target_far: float = 0.01              # rule "far": the largest TAR with FAR <= this
     far_targets: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.001])
     bootstrap: int = 0                    # resamples for 95% confidence intervals (0: none)
+    folds: int = 0                        # k-fold held-out accuracy of the test pairs (0: none)
     pairs_seed: int = 0                   # the balanced validation/test pairs
     one_shot: bool = True                 # N-way K-shot episodes on the test classes
     n_way: int = 10

@@ -30,6 +30,8 @@ from .batches import (
     BatchLoader,
     DuplicateBatchSampler,
     DuplicatesLoader,
+    EpisodeBatchSampler,
+    EpisodeLoader,
     ImageAugment,
     LabelledLoader,
     PairLoader,
@@ -76,7 +78,8 @@ from .splits import check_no_leakage, class_disjoint_split, train_val_split, tra
 from .text import Tokenizer
 
 __all__ = [
-    "AugmentedLoader", "BATCH_KINDS", "BatchLoader", "DuplicateBatchSampler", "DuplicatesLoader", "FASHION_MNIST",
+    "AugmentedLoader", "BATCH_KINDS", "BatchLoader", "DuplicateBatchSampler", "DuplicatesLoader",
+    "EpisodeBatchSampler", "EpisodeLoader", "FASHION_MNIST",
     "IdxDatasetSpec", "IdxFile", "ImageAugment", "LabelledData", "LabelledLoader", "MNIST", "PKBatchSampler",
     "PairData", "PairLoader", "RandomBatchSampler", "RetrievalTask", "Tokenizer", "TripletLoader",
     "balanced_pair_indices", "check_no_leakage", "class_disjoint_split", "dataset_info",

@@ -67,6 +67,20 @@ class Encoder(nn.Module):
         ``folder``: a model folder is data."""
         return create_encoder(cls.name, **config)
 
+    def export_graph(self) -> nn.Module:
+        """This encoder as a module that ``torch.onnx.export`` can trace: the same ``forward``
+        without Python control flow over the values or sizes of its input (default: the encoder
+        itself). An encoder that cannot be exported raises :class:`~siamkit.errors.ExportError`
+        saying why in one line (see :mod:`siamkit.runtime.onnx_export`)."""
+        return self
+
+    @classmethod
+    def own_adapter(cls, args: Mapping[str, Any]) -> Any:
+        """The input adapter that comes with this encoder's weights (a pretrained text backbone's
+        own tokenizer), made from the user's constructor ``args``; None (the default): siamkit's
+        adapter for the modality, learned from the training data."""
+        return None
+
     @classmethod
     def data_arguments(cls, args: Mapping[str, Any]) -> tuple[str, ...] | None:
         """The constructor arguments the training data decide, given the user's ``args``: the

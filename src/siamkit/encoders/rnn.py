@@ -102,6 +102,13 @@ class RNNEncoder(Encoder):
         tokens = self._token_vectors(ids.long())
         return self.project(self._chunked_pooled(tokens, lengths))
 
+    def export_graph(self) -> nn.Module:
+        """The same embeddings in one pass without length-sorted chunks (:mod:`.rnn_graph`), which
+        an exporter can trace with a dynamic batch and sequence length."""
+        from .rnn_graph import RNNGraph
+
+        return RNNGraph(self).eval()
+
     def _token_vectors(self, ids: Tensor) -> Tensor:
         if ids.dim() == 2:
             return self.embedding(ids)

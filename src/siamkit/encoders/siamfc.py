@@ -29,7 +29,7 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ExportError
 from .base import Encoder, register_encoder
 
 
@@ -91,6 +91,11 @@ class SiamFCEncoder(Encoder):
     def output_size(cls, size: int) -> int:
         """Cells of the feature map for an input side of ``size`` pixels."""
         return ((size - 5) // 2 + 1) // 2 - 4
+
+    def export_graph(self) -> nn.Module:
+        raise ExportError("siamfc: a SiamFC tracker's encoder returns feature maps for the "
+                          "tracker's cross-correlation search, which runs in Python; siamkit "
+                          "export writes embedding models ([B, D] vectors)")
 
     def encode(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:

@@ -5,7 +5,8 @@ users run. The threshold is chosen on the *validation* pairs by the configured r
 model (``model.set_threshold``); the test pairs are scored only to be reported at it, never to
 choose it. On labelled test data the test embeddings also give N-way K-shot accuracy (Koch et al.
 2015), retrieval figures (Recall@K, MAP@R; Musgrave et al. 2020) and a 2-D projection; on duplicate
-pairs, retrieval of each first text's partner among all second texts. Labels: 1 = same; scores:
+pairs, retrieval of each first text's partner among all second texts. With ``folds`` = k the
+test pairs also get the k-fold held-out accuracy of :mod:`.kfold`. Labels: 1 = same; scores:
 higher = more similar.
 """
 
@@ -20,6 +21,7 @@ import torch
 
 from ..errors import SiamkitWarning
 from .calibration import calibrate_on_scores
+from .kfold import kfold_verification
 from .model_scores import embed_all, pair_scores
 from .one_shot import one_shot_accuracy_from_embeddings
 from .pairs import VerificationPairs, verification_pairs
@@ -27,6 +29,7 @@ from .plots import plot_embeddings_2d, plot_verification
 from .retrieval import retrieval_metrics
 from .thresholds import rates_at_threshold
 from .verification import verification_metrics
+from .worst_pairs import worst_pairs
 
 if TYPE_CHECKING:
     from ..config.schema import EvaluationConfig
@@ -103,6 +106,14 @@ def verification(model: Any, pairs: VerificationPairs, ev: EvaluationConfig, bat
                                    seed=ev.pairs_seed)
     metrics["pairs"] = pairs.note
     metrics["threshold_info"] = threshold_record(model)
+    if ev.folds:
+        # each fold's threshold chosen on the other folds of the test pairs (LFW's protocol):
+        # a figure that needs no validation data and no threshold of the model's own
+        metrics["kfold"] = kfold_verification(scores, pairs.y, k=ev.folds, rule=ev.threshold_rule,
+                                              seed=ev.pairs_seed, target_far=ev.target_far)
+    worst = worst_pairs(pairs.x1, pairs.x2, scores, pairs.y.numpy(), threshold)
+    if worst is not None:
+        metrics["worst_pairs"] = worst
     if plots is not None:
         kind = getattr(model, "score_kind", None)
         plot_verification(scores, pairs.y.numpy(), plots, threshold, pairs="test",

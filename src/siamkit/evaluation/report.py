@@ -144,6 +144,11 @@ def format_metrics_table(metrics: dict[str, Any]) -> str:
         ),
         _row("  best F1", f"{m['best_f1']:.4f} at threshold {m['best_f1_threshold']:.4g}"),
     ]
+    kfold = m.get("kfold")
+    if kfold:
+        rows.append(_row(f"  {kfold['k']}-fold held-out accuracy",
+                         f"{kfold['accuracy_mean']:.4f} +- {kfold['accuracy_std']:.4f} "
+                         f"(each fold's threshold by rule {kfold['rule']} on the other folds)"))
     for t in m["tar_at_far"]:
         note = f"  (below resolution 1/{m['n_different']})" if t["below_resolution"] else ""
         rows.append(

@@ -34,8 +34,19 @@ def _samples(data: Any) -> Any:
 
 
 def build_adapter(cfg: ExperimentConfig, splits: Splits) -> Any:
+    """The input adapter: the one the encoder brings with its weights (a pretrained text
+    backbone's tokenizer: ``Encoder.own_adapter``), else siamkit's, learned from the training data."""
     from ..adapters import ImageAdapter, TextAdapter, VectorAdapter
+    from ..encoders import get_encoder_class
 
+    name = auto_encoder(splits.modality) if cfg.encoder.name == "auto" else cfg.encoder.name
+    cls = get_encoder_class(name)
+    try:
+        own = cls.own_adapter(dict(cfg.encoder.args))
+    except ConfigError as exc:
+        raise ConfigError(f"{where(cfg.source, 'encoder.args')} {exc}") from None
+    if own is not None:
+        return own
     x = _samples(splits.train)
     if splits.modality == "text":
         from ..data import Tokenizer
@@ -137,6 +148,11 @@ def build_model(cfg: ExperimentConfig, splits: Splits, metadata: dict[str, Any])
     adapter = build_adapter(cfg, splits)
     torch.manual_seed(cfg.training.seed)
     encoder = build_encoder(cfg, splits, adapter)
+    # A pretrained backbone reads its inputs through its own evaluation transform, not through
+    # statistics learned from these data (its weights were trained on that transform).
+    own_input = getattr(encoder, "input_adapter", None)
+    if callable(own_input):
+        adapter = own_input()
     return SiameseNetwork(encoder, distance=cfg.model.distance, head=head_name(cfg), adapter=adapter,
                           metadata=metadata)
 
@@ -208,10 +224,15 @@ def build_loaders(cfg: ExperimentConfig, splits: Splits, model: Any, kind: str) 
 
     options: dict[str, Any] = {}
     if splits.modality == "text":
-        options.update(tokenizer=model.adapter.tokenizer, max_length=cfg.text.max_length)
+        # The adapter's own length: [text] max_length, or a pretrained tokenizer's.
+        options.update(tokenizer=model.adapter.tokenizer,
+                       max_length=getattr(model.adapter, "max_length", cfg.text.max_length))
     if kind == "labelled":
         options.update(samples_per_class=cfg.batches.samples_per_class, sampler=cfg.batches.sampler)
     size, seed = cfg.batches.batch_size, cfg.training.seed
+    if kind == "episodes":  # an episode's size is n_way * (k_shot + n_query), not batch_size
+        b, size = cfg.batches, None
+        options.update(n_way=b.n_way, k_shot=b.k_shot, n_query=b.n_query, episodes=b.episodes)
     if splits.labelled and kind in ("pairs", "triplets", "labelled"):
         splits.train = drop_single_sample_classes(splits.train, "training data")
         splits.val = drop_single_sample_classes(splits.val, "validation data")

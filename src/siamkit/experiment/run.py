@@ -98,7 +98,11 @@ def _trainer(cfg: ExperimentConfig, model: Any, loss: Any, kind: str, out: Path)
         early_stopping_metric=t.monitor if (t.early_stopping or custom_monitor) else None,
         patience=t.patience if t.early_stopping else t.epochs + 1, min_delta=t.min_delta,
         keep_best=t.keep_best, checkpoint_dir=out / CHECKPOINT_DIR, checkpoint_every=t.checkpoint_every,
-        seed=t.seed, progress=t.progress, batch_kind=kind)
+        seed=t.seed, progress=t.progress, batch_kind=kind, warmup_steps=t.warmup_steps,
+        step_schedule=None if t.step_schedule == "none" else t.step_schedule,
+        accumulate_steps=t.accumulate_steps, freeze_backbone_epochs=t.freeze_backbone_epochs,
+        freeze_backbone_steps=t.freeze_backbone_steps, backbone_lr=t.backbone_lr,
+        freeze_batchnorm=t.freeze_batchnorm)
 
 
 def _model_info(model: Any, kind: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..inputs import encode, is_single  # noqa: F401 - encode: the gallery embeds through it
+from ..inputs import encode, is_single, modality  # noqa: F401 - encode: the gallery embeds through it
 
 MAX_IDENTITY_LENGTH = 256
 
@@ -65,7 +65,7 @@ def reference_metadata(model: Any, samples: Any, given: Sequence[dict] | None, n
             raise DataError(f"{what}: {len(given)} reference metadata dicts for {n} samples")
         return [check_metadata(m, f"{what}, reference #{i}") for i, m in enumerate(given)]
     items = [samples] if is_single(samples) else samples
-    kind = getattr(getattr(model, "adapter", None), "type", "")
+    kind = modality(model) if hasattr(model, "adapter") else ""
     if isinstance(items, (list, tuple)) and len(items) == n:
         if kind == "image" and all(isinstance(s, (str, Path)) for s in items):
             return [{"source": str(s)} for s in items]

@@ -23,7 +23,11 @@ FINGERPRINT_VERSION = 1
 
 
 def model_fingerprint(model: Any) -> str:
-    """Hex SHA-256 identifying the embedding function of a :class:`~siamkit.SiameseNetwork`."""
+    """Hex SHA-256 identifying the embedding function of a :class:`~siamkit.SiameseNetwork`
+    (an exported model, :class:`siamkit.runtime.OnnxModel`, carries its source model's)."""
+    recorded = getattr(model, "fingerprint", None)
+    if isinstance(recorded, str):
+        return recorded
     config = model.to_config()
     described = {
         "fingerprint_version": FINGERPRINT_VERSION,

@@ -20,6 +20,8 @@ and refuses :meth:`Gallery.verify` with :class:`~siamkit.errors.NotCalibratedErr
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 import warnings
@@ -31,8 +33,8 @@ import torch
 
 from ..atomic import atomic_path
 from ..version import __version__
-from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning
-from . import _inputs, search
+from ..errors import ConfigError, DataError, NotCalibratedError, SiamkitWarning, WriteError
+from . import _inputs, integrity, prototypes, search
 from .exceptions import ModelMismatchError, UnknownIdentityError
 from .fingerprint import describe_model, mismatch_message, model_fingerprint
 from . import factory
@@ -41,12 +43,12 @@ from .members import Members
 from .milvus import MilvusIndex
 from .persist import DB_FILE, MODEL_PATH_KEY, read_index, write_index
 from .results import Identifications, IdentityInfo, Match, Verification
-from .store import Store
+from .store import VECTORS, Store
 
 AGGREGATES = ("max", "mean")
-VECTORS = ("float32", "float16", "none")
 BACKENDS = ("faiss", "milvus")  # where the searched vectors live; SQLite keeps the rest
 RERANK_DEFAULT = 100  # candidates rescored exactly when the index compresses its vectors
+log = logging.getLogger("siamkit.gallery")
 
 
 class Gallery:
@@ -78,6 +80,21 @@ class Gallery:
             None keeps an existing gallery's.
         shortlist: references rescored by a head model per probe.
         batch_size: inputs embedded per forward pass.
+        scoring: how :meth:`identify` scores an identity: "nearest" (its best reference, default
+            for a new gallery) or "prototype" (the mean of its references; see
+            :mod:`siamkit.gallery.prototypes`); None keeps what an existing gallery was saved with.
+
+    Opening checks the folder (:mod:`siamkit.gallery.integrity`): rows that cannot be used refuse
+    the open; an index that differs from the database is rebuilt, with a warning. When the rebuilt
+    index cannot be saved (a full disk), the gallery opens read-only: ``read_only_`` says why,
+    searches work, and enroll and remove raise :class:`~siamkit.errors.WriteError`. What the
+    checks can vouch for depends on ``vectors`` and the index (:mod:`siamkit.gallery.integrity`):
+    a float16 gallery's checksums are of the float16 values it keeps (the index holds the same
+    rounded values); one that keeps none still checks the index file's SHA-256, its ids against
+    the database's and, where the index keeps exact vectors, each vector against the checksum
+    taken at enrollment. A compressed index (PQ, SQ8, binary) is checked by file and ids only,
+    and with ``vectors="none"`` it is the only copy of the vectors: a damaged one is restored
+    from a backup, never rebuilt.
 
     Call :meth:`close` (or use ``with``) when done with a gallery kept in a folder: it saves the
     search index; otherwise the next open rebuilds the index from the stored embeddings (with a
@@ -89,7 +106,8 @@ class Gallery:
                  ef_search: int = 128, vectors: str | None = None, rerank: int | None = None,
                  backend: str | None = None, uri: str | None = None,
                  collection: str | None = None,
-                 shortlist: int = 100, batch_size: int = 256) -> None:
+                 shortlist: int = 100, batch_size: int = 256,
+                 scoring: str | None = None) -> None:
         self.model = model
         self.path = None if path is None else Path(path)
         self.index = None if index is None else factory.check_spec(index)
@@ -105,6 +123,10 @@ class Gallery:
                               f"got {vectors!r}")
         if rerank is not None:
             _check_count(rerank, "rerank", minimum=0)
+        self.scoring = scoring
+        if scoring is not None and scoring not in prototypes.SCORINGS:
+            raise ConfigError(f"gallery scoring: unknown rule {scoring!r}; choose one of "
+                              f"{', '.join(prototypes.SCORINGS)}")
         self._lock = threading.RLock()
         self._open()
 
@@ -129,42 +151,76 @@ class Gallery:
             if self.path.exists() and not self.path.is_dir():
                 raise DataError(f"gallery {self.path}: exists and is not a folder")
             self.path.mkdir(parents=True, exist_ok=True)
-        self._store = Store(None if self.path is None else self.path / DB_FILE, dim)
+        self.read_only_: str | None = None
+        self._store = Store(None if self.path is None else self.path / DB_FILE, dim,
+                            self._checksums)
         try:
             self._check_model()
+            self._settle_settings()
+            self._check_rows()
         except BaseException:
             self._store.close()
             raise
         try:
-            self._settle_settings()
+            self._index = self._new_index()
+        except ConfigError as exc:
+            self._store.close()
+            if self.backend_ == "faiss" and self.index is None:  # the kind the database named
+                raise DataError(f"{self._where()}: {DB_FILE}: meta index: {exc}") from None
+            raise
+        try:
+            self._fill_checksums()
+            self._load_maps()
+            self._open_index()
         except BaseException:
+            if self.backend_ == "milvus":
+                self._index.close()
             self._store.close()
             raise
-        self._index = self._new_index()
-        self._load_maps()
+
+    def _open_index(self) -> None:
+        """Load the saved index and check it against the database (or the Milvus collection's
+        ids), rebuilding or catching it up where it differs."""
         if self.backend_ == "milvus":
             held, db_ids = self._index.ids(), self._store.ref_table()[0]
             if not np.array_equal(held, db_ids):
-                self._catch_up(f"the Milvus collection holds {len(held)} vectors, the database "
-                               f"{len(db_ids)} references")
+                self._catch_up_or_read_only(f"the Milvus collection holds {len(held)} vectors, "
+                                            f"the database {len(db_ids)} references")
             return
         if self.path is None:
             return
         reason = read_index(self.path, self._index, self._store, self.fingerprint_)
         if self.vectors_ == "none":
             if reason:
-                self._catch_up(reason)
+                self._catch_up_or_read_only(reason)
             return
         count = self._store.count()
         if reason and count:
             warnings.warn(f"gallery {self.path}: {reason}; rebuilding the search index from "
                           f"the {count} stored embeddings", SiamkitWarning, stacklevel=3)
         if reason:
-            self._rebuild_index()
+            try:
+                self._rebuild_index()
+            except WriteError as exc:
+                self._go_read_only(f"the rebuilt search index could not be saved: {exc}")
 
     def _settle_settings(self) -> None:
-        """The index and vector storage: as asked, or as the gallery was saved with."""
+        """The index, vector storage, backend and scoring: as asked, or as the gallery was saved
+        with. A stored setting that is no valid value is a damaged database (DataError); asking
+        for another storage or backend than an existing gallery's is a ConfigError."""
         stored_kind, stored_vectors = self._store.get_meta("index"), self._store.get_meta("vectors")
+        if stored_kind is not None:
+            try:
+                factory.check_spec(stored_kind)
+            except ConfigError as exc:
+                raise DataError(f"{self._where()}: {DB_FILE}: meta index: {exc}") from None
+        for key, value, allowed in (("vectors", stored_vectors, VECTORS),
+                                    ("backend", self._store.get_meta("backend"), BACKENDS),
+                                    ("scoring", self._store.get_meta("scoring"),
+                                     prototypes.SCORINGS)):
+            if value is not None and value not in allowed:
+                raise DataError(f"{self._where()}: {DB_FILE}: meta {key}: expected one of "
+                                f"{', '.join(allowed)}, got {value!r}")
         self.index_kind_ = self.index or stored_kind or "flat"
         has_refs = self._store.count() > 0
         if stored_vectors is None:
@@ -190,17 +246,26 @@ class Gallery:
         if self.backend_ == "milvus" and not self.uri_:
             raise ConfigError("gallery backend 'milvus': give uri, a local .db file (Milvus "
                               "Lite) or http(s)://host:port (a Milvus server)")
-        settings = {"index": self.index_kind_, "vectors": self.vectors_, "backend": self.backend_}
+        self.scoring_ = self.scoring or self._store.get_meta("scoring") or "nearest"
+        settings = {"index": self.index_kind_, "vectors": self.vectors_, "backend": self.backend_,
+                    "scoring": self.scoring_}
         if self.backend_ == "milvus":
             settings.update(uri=self.uri_, collection=self.collection_)
         for key, value in settings.items():
             if self._store.get_meta(key) != value:
                 self._store.set_meta(key, value)
 
+    def _catch_up_or_read_only(self, reason: str) -> None:
+        try:
+            self._catch_up(reason)
+        except WriteError as exc:
+            self._go_read_only(f"the index brought up to date could not be saved: {exc}")
+
     def _catch_up(self, reason: str) -> None:
         """Bring the saved index (or the Milvus collection) up to the database after a process
         died before saving it: drop what was removed, add what the database still holds the
-        vectors of (with ``vectors="none"``, those kept until an index held them)."""
+        vectors of (with ``vectors="none"``, those kept until an index held them). With no
+        vectors kept, an index whose vectors differ from the checksums cannot be mended here."""
         db_ids, _ = self._store.ref_table()
         if not self._index.was_read:
             self._index = self._new_index()
@@ -219,9 +284,54 @@ class Gallery:
             raise DataError(f"{self._where()}: {reason}, and it keeps no vectors "
                             f"(vectors='none'): {len(lost)} references cannot be recovered; "
                             f"restore {self.path}/index.faiss or enroll them again")
+        if self.backend_ == "faiss" and not self._index.lossy:
+            wrong = integrity.index_mismatch(self._index, self._store.conn)
+            if wrong:
+                raise DataError(f"{self._where()}: {wrong}, and it keeps no vectors "
+                                f"(vectors='none') to rebuild them from; restore "
+                                f"{self.path}/index.faiss and index.json from a backup")
         warnings.warn(f"{self._where()}: {reason}; brought the saved index up to date "
                       f"({added} added from the database)", SiamkitWarning, stacklevel=4)
         self._save_index(self.path)
+
+    def _checksums(self, embeddings: np.ndarray) -> np.ndarray:
+        """Checksums of new rows, of float32 ``embeddings`` as the database keeps them (float16
+        values for a float16 gallery), in the form the index stores them."""
+        return integrity.vector_checksums(self._index.stored(embeddings))
+
+    def _check_rows(self) -> None:
+        problems = integrity.row_problems(self._store.conn, self.dim_, self.vectors_)
+        if problems:
+            what = "; ".join(p.message for p in problems)
+            raise DataError(f"{self._where()}: {what}; `siamkit gallery check --gallery "
+                            f"{self.path} --repair` deletes them")
+
+    def _fill_checksums(self) -> None:
+        """Checksums for the rows of a gallery written before they existed (once)."""
+        if self._store.get_meta("checksums") == integrity.CHECKSUM_VERSION:
+            return
+        try:
+            with self._store.transaction() as db:
+                filled = integrity.fill_checksums(db, self.dim_, self._index.stored,
+                                                  self.vectors_)
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                           ("checksums", str(integrity.CHECKSUM_VERSION)))
+        except (WriteError, sqlite3.OperationalError) as exc:
+            self._go_read_only(f"the checksums of older references could not be stored ({exc})")
+            return
+        if filled:
+            log.info("%s: computed the checksums of %d reference(s) written by an older siamkit, "
+                     "from the stored embeddings", self._where(), filled)
+
+    def _go_read_only(self, reason: str) -> None:
+        self.read_only_ = reason
+        warnings.warn(f"{self._where()}: {reason}; the gallery is open read-only (searches work, "
+                      "enroll and remove are refused); free some space and open it again",
+                      SiamkitWarning, stacklevel=4)
+
+    def _check_writable(self) -> None:
+        if self.read_only_ is not None:
+            raise WriteError(f"{self._where()} is open read-only: {self.read_only_}")
 
     def _check_model(self) -> None:
         stored = self._store.get_meta("fingerprint")
@@ -229,12 +339,17 @@ class Gallery:
             for key, value in (("fingerprint", self.fingerprint_),
                                ("model", describe_model(self.model)),
                                ("dim", self.dim_), ("created", time.time()),
-                               ("siamkit_version", __version__)):
+                               ("siamkit_version", __version__),
+                               ("checksums", integrity.CHECKSUM_VERSION)):
                 self._store.set_meta(key, value)
         elif stored != self.fingerprint_:
             raise ModelMismatchError(mismatch_message(
                 f"gallery {self.path}", self._store.get_meta("model"), stored,
                 describe_model(self.model), self.fingerprint_))
+        dim = self._store.get_meta("dim")
+        if dim is not None and dim != self.dim_:
+            raise DataError(f"{self._where()}: {DB_FILE}: meta dim is {dim!r}, but the model "
+                            f"(whose fingerprint matches) gives {self.dim_}-dim embeddings")
 
     def _new_index(self) -> Any:
         if self.backend_ == "milvus":
@@ -328,6 +443,8 @@ class Gallery:
         refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb),
                                           f"enroll {identity!r}")
         with self._lock:
+            self._check_writable()
+            emb = self._store.as_kept(emb)  # the index holds what a rebuild would give it
             ident, ids = self._store.add(identity, emb, meta, refs)
             self._index.add(ids, emb)
             self._members.add(np.full(len(ids), ident), ids, [identity] * len(ids))
@@ -354,6 +471,8 @@ class Gallery:
         refs = _inputs.reference_metadata(self.model, None, reference_metadata, len(emb),
                                           "enroll_many")
         with self._lock:
+            self._check_writable()
+            emb = self._store.as_kept(emb)
             idents, ids = self._store.add_many(names, emb, refs)
             self._index.add(ids, emb)
             self._members.add(idents, ids, names)
@@ -362,6 +481,7 @@ class Gallery:
     def remove(self, identity: str) -> int:
         """Delete ``identity`` and all its references; returns how many references were removed."""
         with self._lock:
+            self._check_writable()
             removed = self._store.remove(identity)
             if removed is None:
                 raise UnknownIdentityError(
@@ -396,13 +516,16 @@ class Gallery:
         return self._rescore
 
     def stats(self) -> dict[str, Any]:
-        """How many identities and references the gallery holds, and its index kind."""
+        """How many identities and references the gallery holds, its index, how it keeps its
+        vectors, and whether it is open read-only."""
         with self._lock:
             return {"identities": len(self), "references": self.n_references,
                     "index": self.index_kind_, "factory": self._index.factory_,
                     "trained": self._index.trained,
                     "training_needs": self._index.min_train, "vectors": self.vectors_,
-                    "index_bytes": self._index.nbytes()}
+                    "index_bytes": self._index.nbytes(), "backend": self.backend_,
+                    "scoring": self.scoring_,
+                    "read_only": self.read_only_ is not None}  # why: read_only_ (names paths)
 
     @property
     def model_path(self) -> str | None:
@@ -425,9 +548,10 @@ class Gallery:
     def identify(self, probes: Any, k: int = 5, threshold: float | None = None,
                  **search_options: Any) -> Identifications:
         """The ``k`` best identities for each probe (one sample or a batch), ranked by the score of
-        their best reference, with the open-set decision (see :class:`Identification`).
-        ``threshold`` overrides the model's; ``nprobe``, ``ef_search`` and ``rerank`` override
-        the gallery's for this call."""
+        their best reference (``scoring="prototype"``: of the mean of their references), with the
+        open-set decision (see :class:`Identification`). ``threshold`` overrides the model's;
+        ``nprobe``, ``ef_search`` and ``rerank`` override the gallery's for this call (a
+        prototype search reads every vector and takes none of them)."""
         return self.identify_embeddings(self._encode(probes), k, threshold, **search_options)
 
     def identify_embeddings(self, embeddings: Any, k: int = 5, threshold: float | None = None,
@@ -437,7 +561,10 @@ class Gallery:
         k = _check_k(k)
         threshold = self.model.threshold if threshold is None else float(threshold)
         with self._lock:
-            return search.identify(self, emb, k, threshold, self._options(search_options))
+            options = self._options(search_options)
+            if self.scoring_ == "prototype":
+                return prototypes.identify(self, emb, k, threshold)
+            return search.identify(self, emb, k, threshold, options)
 
     def search(self, probes: Any, k: int = 10, **search_options: Any) -> list[list[Match]]:
         """The ``k`` best individual references for each probe, best first, with their metadata
@@ -468,6 +595,14 @@ class Gallery:
         if self._index.binary and not out["rerank"]:
             out["rerank"] = RERANK_DEFAULT  # Hamming distances are not on the model's scale
         return out
+
+    def _iter_vectors(self) -> Any:
+        """(ids, float32 embeddings) of every reference, in chunks: from the database where it
+        keeps them, else from the index (decoded from its codes where it compresses)."""
+        if self.vectors_ == "none":
+            yield self._index.export()
+        else:
+            yield from self._store.iter_embeddings()
 
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
         """Embeddings of reference ids: exact from the database where it keeps them, else
@@ -548,12 +683,22 @@ class Gallery:
         with self._lock:
             if self._store is None:
                 return
-            if self.path is not None or self.backend_ == "milvus":
-                self._save_index(self.path)
-            if self.backend_ == "milvus":
-                self._index.close()
-            self._store.close()
-            self._store = None
+            try:
+                if self.read_only_ is None and (self.path is not None
+                                                or self.backend_ == "milvus"):
+                    self._save_index(self.path)
+            except WriteError as exc:
+                # The database holds every change (with vectors="none", the vectors not yet in a
+                # saved index too: they are cleared only after it is saved); the next open
+                # rebuilds or catches the index up from it.
+                warnings.warn(f"{self._where()}: the search index was not saved ({exc}); the "
+                              "next open rebuilds it from the database", SiamkitWarning,
+                              stacklevel=2)
+            finally:
+                if self.backend_ == "milvus":
+                    self._index.close()
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> "Gallery":
         return self

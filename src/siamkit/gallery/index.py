@@ -23,6 +23,7 @@ import numpy as np
 from ..distances import INDEX_METRICS, faiss_metric
 from ..errors import ConfigError, DataError
 from . import factory as fx
+from .faiss_io import write_faiss_index
 
 KINDS = fx.ALIASES
 
@@ -191,6 +192,11 @@ class VectorIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.index.reconstruct_batch(ids)
 
+    def stored(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` as the index keeps them (normalised where it normalises): what
+        :meth:`reconstruct` gives back once they are added (the gallery checksums this form)."""
+        return self._prep(vectors)
+
     def export(self) -> tuple[np.ndarray, np.ndarray]:
         ids = self.ids()
         return ids, self.reconstruct(ids)
@@ -203,11 +209,11 @@ class VectorIndex:
 
     # ---- files ------------------------------------------------------------------------------
 
-    def write(self, file: str) -> None:
-        if isinstance(self.index, faiss.IndexBinary):
-            faiss.write_index_binary(self.index, file)
-        else:
-            faiss.write_index(self.index, file)
+    def write(self, file: str, target: str | None = None) -> None:
+        """Serialise into ``file`` (a binary index with FAISS's binary writer), raising
+        :class:`~siamkit.errors.WriteError` (naming ``target``, default ``file``) when not every
+        byte reached it."""
+        write_faiss_index(self.index, file, target)
 
     def read(self, file: str) -> None:
         """Replace the index by the one in ``file`` (raises RuntimeError if unreadable)."""

@@ -104,10 +104,18 @@ class MilvusIndex:
                 "normalize": self.normalize}
 
     def _prep(self, x: np.ndarray) -> np.ndarray:
+        import faiss  # FAISS's normalisation, bit for bit as the faiss backend's (checksums)
+
         x = np.ascontiguousarray(x, dtype=np.float32)
         if self.normalize:
-            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+            x = x.copy()
+            faiss.normalize_L2(x)
         return x
+
+    def stored(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` as the collection keeps them (normalised where it normalises): the form
+        the gallery's checksums are of."""
+        return self._prep(vectors)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         vectors = self._prep(vectors)

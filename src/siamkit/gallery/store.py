@@ -4,12 +4,20 @@ SQLite is the gallery's source of truth. Each reference row keeps its embedding 
 ``vectors`` values: "float32" (exact), "float16" (half the bytes, ~3 significant digits), so the
 FAISS index is a cache that can always be rebuilt from here; or "none", for a compressed gallery
 that keeps only its index's codes: then a row keeps its float32 embedding only until the index
-holding it is saved (:meth:`Store.clear_vectors`), so an enrollment is durable before that too. Every change runs in one
-transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) with ``synchronous=FULL`` in WAL mode: when
+holding it is saved (:meth:`Store.clear_vectors`), so an enrollment is durable before that too.
+Every change runs in one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) with ``synchronous=FULL`` in WAL mode: when
 ``add`` returns, the rows are on disk, so a killed process loses no acknowledged enrollment.
 
 Reference ids come from ``AUTOINCREMENT`` and are never reused, so the set of ids identifies the
-content of the index exactly (embeddings are never modified in place).
+content of the index exactly (embeddings are never modified in place, but with ``vectors="none"``
+emptied once a saved index holds them). Each row also keeps the
+checksum of its vector as the index stores it (:mod:`siamkit.gallery.integrity`), so the index can
+be verified against the database; rows written before checksums existed hold NULL until the next
+open fills them in (the column is added in place: older siamkit versions still read and write the
+file).
+
+A full disk ("database or disk is full") raises :class:`~siamkit.errors.WriteError`; the
+transaction is rolled back, so nothing half-written remains.
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, WriteError
 
 SCHEMA_VERSION = 1
+VECTORS = ("float32", "float16", "none")  # how a row keeps its embedding
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS identities (
@@ -35,20 +44,26 @@ CREATE TABLE IF NOT EXISTS identities (
 CREATE TABLE IF NOT EXISTS refs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
-    metadata TEXT NOT NULL DEFAULT '{}', embedding BLOB NOT NULL, created REAL NOT NULL);
+    metadata TEXT NOT NULL DEFAULT '{}', embedding BLOB NOT NULL, created REAL NOT NULL,
+    checksum INTEGER);
 CREATE INDEX IF NOT EXISTS refs_by_identity ON refs(identity_id);
 """
-_INSERT_REF = ("INSERT INTO refs (id, identity_id, metadata, embedding, created) "
-               "VALUES (?, ?, ?, ?, ?)")
+_INSERT_REF = ("INSERT INTO refs (id, identity_id, metadata, embedding, created, checksum) "
+               "VALUES (?, ?, ?, ?, ?, ?)")
 
 
 class Store:
     """One SQLite database (a file, or in memory when ``file`` is None). Not thread-safe by itself:
     the :class:`~siamkit.gallery.Gallery` serialises access with its lock."""
 
-    def __init__(self, file: str | os.PathLike | None, dim: int, vectors: str = "float32") -> None:
+    def __init__(self, file: str | os.PathLike | None, dim: int,
+                 checksums: Callable[[np.ndarray], np.ndarray] | None = None,
+                 vectors: str = "float32") -> None:
+        """``checksums(embeddings)``: the checksum of each new row, given the float32 values the
+        row keeps (float16 ones widened for a float16 gallery; none: NULL)."""
         self.file = None if file is None else Path(file)
         self.dim = int(dim)
+        self.checksums = checksums
         self.use_vectors(vectors)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so transactions are explicit.
@@ -61,12 +76,21 @@ class Store:
             with self.transaction() as db:
                 for statement in _statements():
                     db.execute(statement)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(refs)")}
+                if "checksum" not in columns:  # a gallery written before checksums existed
+                    db.execute("ALTER TABLE refs ADD COLUMN checksum INTEGER")
+        except WriteError:
+            self.conn.close()
+            raise
         except sqlite3.DatabaseError as exc:
             raise DataError(f"gallery database {file}: not a usable SQLite file ({exc})") from None
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", SCHEMA_VERSION)
-        elif int(version) > SCHEMA_VERSION:
+        elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise DataError(f"gallery database {file}: meta schema_version: expected a whole "
+                            f"number >= 1, got {version!r}")
+        elif version > SCHEMA_VERSION:
             raise DataError(f"gallery database {file}: written by a newer siamkit "
                             f"(schema {version}); upgrade")
 
@@ -80,16 +104,31 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _is_full(exc):
+                raise WriteError(f"gallery database {self.file}: could not be written ({exc}); "
+                                 "nothing of this change was stored") from None
             raise
-        self.conn.execute("COMMIT")
+
+    def _sums(self, blobs: np.ndarray) -> list[int | None]:
+        if self.checksums is None:
+            return [None] * len(blobs)
+        return [int(c) for c in self.checksums(blobs.astype(np.float32))]
 
     # ---- settings ---------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> Any:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except (TypeError, ValueError):
+            raise DataError(f"gallery database {self.file}: meta {key}: not valid JSON "
+                            f"({str(row[0])[:60]!r})") from None
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as db:
@@ -121,9 +160,10 @@ class Store:
             first = (seq[0] if seq else 0) + 1
             ids = np.arange(first, first + len(embeddings), dtype=np.int64)
             blobs = self._encode(embeddings)
+            sums = self._sums(blobs)
             db.executemany(
                 _INSERT_REF,
-                ((int(i), ident_id, json.dumps(m), blobs[j].tobytes(), now)
+                ((int(i), ident_id, json.dumps(m), blobs[j].tobytes(), now, sums[j])
                  for j, (i, m) in enumerate(zip(ids, ref_metadata))),
             )
         return ident_id, ids
@@ -148,10 +188,11 @@ class Store:
             first = (seq[0] if seq else 0) + 1
             ids = np.arange(first, first + len(embeddings), dtype=np.int64)
             blobs = self._encode(embeddings)
+            sums = self._sums(blobs)
             db.executemany(
                 _INSERT_REF,
-                ((int(ids[j]), int(idents[j]), json.dumps(ref_metadata[j]), blobs[j].tobytes(), now)
-                 for j in range(len(ids))),
+                ((int(ids[j]), int(idents[j]), json.dumps(ref_metadata[j]), blobs[j].tobytes(), now,
+                  sums[j]) for j in range(len(ids))),
             )
         return idents, ids
 
@@ -253,6 +294,13 @@ class Store:
         with self.transaction() as db:
             db.execute("UPDATE refs SET embedding = x'' WHERE length(embedding) > 0")
 
+    def as_kept(self, embeddings: np.ndarray) -> np.ndarray:
+        """float32 ``embeddings`` as this database keeps them (rounded to float16 for a float16
+        gallery), so that the index holds what a rebuild from here would give it."""
+        if self._dtype.itemsize == 4:
+            return np.ascontiguousarray(embeddings, dtype=np.float32)
+        return self._encode(embeddings).astype(np.float32)
+
     def _encode(self, embeddings: np.ndarray) -> np.ndarray:
         blobs = np.ascontiguousarray(embeddings, dtype=self._dtype)
         if self._dtype.itemsize == 2 and not np.isfinite(blobs).all():
@@ -277,6 +325,11 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _is_full(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
 
 
 def _statements() -> list[str]:

@@ -17,13 +17,16 @@ from .batch_all import BatchAllTripletLoss
 from .batch_hard import BatchHardTripletLoss
 from .batch_semihard import BatchSemiHardTripletLoss
 from .bce import BinaryCrossEntropyLoss
+from .cached_ranking import CachedMultipleNegativesRankingLoss
 from .contrastive import ContrastiveLoss
 from .cosface import CosFaceLoss
 from .cosine_similarity import CosineSimilarityLoss
+from .cross_batch_memory import CrossBatchMemory
 from .hard_negative import HardNegativeTripletLoss
 from .mined import MinedTripletLoss
 from .ntxent import NTXentLoss
 from .proxy_anchor import ProxyAnchorLoss
+from .prototypical import PrototypicalLoss
 from .proxy_nca import ProxyNCALoss
 from .ranking import MultipleNegativesRankingLoss
 from .subcenter_arcface import SubCenterArcFaceLoss
@@ -36,14 +39,17 @@ __all__ = [
     "BatchHardTripletLoss",
     "BatchSemiHardTripletLoss",
     "BinaryCrossEntropyLoss",
+    "CachedMultipleNegativesRankingLoss",
     "ContrastiveLoss",
     "CosFaceLoss",
     "CosineSimilarityLoss",
+    "CrossBatchMemory",
     "HardNegativeTripletLoss",
     "MinedTripletLoss",
     "MultipleNegativesRankingLoss",
     "NTXentLoss",
     "ProxyAnchorLoss",
+    "PrototypicalLoss",
     "ProxyNCALoss",
     "SiamkitLoss",
     "SubCenterArcFaceLoss",

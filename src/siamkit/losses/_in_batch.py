@@ -13,7 +13,13 @@ from typing import Callable
 from torch import Tensor
 
 from ..distances import Distance
-from ..geometry import check_labelled, distance_matrix, label_masks
+from ..geometry import (
+    check_labelled,
+    cross_distance_matrix,
+    distance_matrix,
+    label_masks,
+    reference_masks,
+)
 from ._base import SiamkitLoss
 from .triplet import TripletLoss
 
@@ -50,6 +56,19 @@ class InBatchTripletLoss(SiamkitLoss):
         if a.numel() == 0:
             return self._zero_loss(NO_TRIPLET, embeddings)
         return self.triplet(embeddings[a], embeddings[p], embeddings[n])
+
+    def reference_loss(self, embeddings: Tensor, labels: Tensor, refs: Tensor, ref_labels: Tensor,
+                       same: Tensor) -> Tensor:
+        """The loss with anchors from the batch and positives and negatives from ``refs`` (a
+        cross-batch memory, :mod:`.cross_batch_memory`); ``same`` ``[B, M]`` marks each anchor's
+        own copy among the references, never its positive."""
+        labels = check_labelled(embeddings, labels)
+        pos, neg = reference_masks(labels, ref_labels, same)
+        d = cross_distance_matrix(self.distance, embeddings, refs)
+        a, p, n = type(self).select(d, pos, neg)
+        if a.numel() == 0:
+            return self._zero_loss(NO_TRIPLET, embeddings)
+        return self.triplet(embeddings[a], refs[p], refs[n])
 
     def extra_repr(self) -> str:
         return self.triplet.extra_repr()

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..geometry import check_labelled
+from ..geometry import check_labelled, reference_masks
 from ..registry import LOSSES
 from ._base import SiamkitLoss, positive_float
 
@@ -69,6 +69,21 @@ class SupConLoss(SiamkitLoss):
         zt = z / self.temperature
         denominator = off_diagonal_logsumexp(zt @ z.T)
         positives = (zt * (sums - z)).sum(1) / (counts - 1).clamp_min(1)
+        return (denominator - positives)[has_positive].mean()
+
+    def reference_loss(self, embeddings: Tensor, labels: Tensor, refs: Tensor, ref_labels: Tensor,
+                       same: Tensor) -> Tensor:
+        """The loss of the batch's anchors against ``refs`` (a cross-batch memory, see
+        :mod:`.cross_batch_memory`): the denominator runs over every reference but the anchor's
+        own copy (``same`` ``[B, M]``), the positives over the references of its class."""
+        labels = check_labelled(embeddings, labels)
+        pos, neg = reference_masks(labels, ref_labels, same)
+        has_positive = pos.any(1)
+        if not bool(has_positive.any()) or not bool(neg.any()):
+            return self._zero_loss(NO_PAIR, embeddings)
+        logits = F.normalize(embeddings, dim=1) @ F.normalize(refs, dim=1).T / self.temperature
+        denominator = torch.logsumexp(logits.masked_fill(same, float("-inf")), dim=1)
+        positives = (logits * pos).sum(1) / pos.sum(1).clamp_min(1)
         return (denominator - positives)[has_positive].mean()
 
     def extra_repr(self) -> str:

@@ -1,6 +1,7 @@
 """The HTTP service: ``create_app(model, gallery=None, api_key=None, limits=None)`` -> FastAPI.
 
-Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``):
+Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``, served
+offline by :mod:`.docs`):
 
 * ``GET /api/health`` (never needs the key), ``GET /api/model``;
 * ``POST /api/embed``, ``/api/similarity``, ``/api/verify`` (JSON), and ``.../upload`` for images;
@@ -8,9 +9,12 @@ Routes (OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``):
   ``GET /api/gallery/identities``, ``DELETE /api/gallery/identities/{identity}``;
 * ``GET /`` (compare two inputs) and ``GET /identify`` (identify against the gallery): web pages.
 
-Errors are JSON ``{"detail": message}``: 401 missing or wrong API key, 404 unknown identity or no
-gallery, 409 a decision asked of a model without threshold, 413 over a limit, 422 bad input (wrong
-modality, shape, type, undecodable image). Bad input never gives a 500.
+Errors are JSON ``{"detail": message}``: 401 missing or wrong API key, 403 a read key on a write,
+404 unknown identity or no gallery, 409 a decision asked of a model without threshold, 413 over a
+limit, 422 bad input (wrong modality, shape, type, undecodable image), 503 busy (``Retry-After``),
+507 a write the server's disk refused (full; the gallery keeps its previous state).
+Bad input never gives a 500. Who may call what: :mod:`siamkit.serve.auth`; the audit log of
+writes: :mod:`siamkit.serve.audit`; limits: :mod:`siamkit.serve.limits`.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..version import __version__
-from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError
+from ..errors import InputTooLargeError, NotCalibratedError, SiamkitError, WriteError
 from ..gallery import UnknownIdentityError
-from .limits import BodyLimitMiddleware, Limits, api_key_dependency
+from .audit import AuditLog
+from .docs import add_docs
+from .auth import Auth, auth_dependency
+from .limits import BodyLimitMiddleware, ConcurrencyLimitMiddleware, Limits
 from .routes_gallery import gallery_router
 from .routes_model import health_router, model_router
 from .state import ServiceState
@@ -37,11 +44,17 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
                limits: Limits | None = None,
-               title: str = "siamkit", close_gallery: bool = False) -> FastAPI:
+               title: str = "siamkit", close_gallery: bool = False, auth: Auth | None = None,
+               audit_log: str | Path | None = None) -> FastAPI:
     """A FastAPI app serving ``model`` (a :class:`~siamkit.SiameseNetwork`) and, optionally, a
-    :class:`~siamkit.gallery.Gallery` built with it. With ``api_key`` every route but health and
-    the pages needs the header ``X-API-Key``. ``close_gallery``: close (and so save the index of)
-    the gallery when the server shuts down; otherwise the caller keeps ownership of it."""
+    :class:`~siamkit.gallery.Gallery` built with it.
+
+    Who may call it: ``auth`` (:class:`~siamkit.serve.auth.Auth`: an admin key for writes, a read
+    key, open reads); or, shorter, ``api_key``: every route but health and the pages needs that
+    key in the header ``X-API-Key``; neither: no key at all (``siamkit serve`` always passes an
+    ``auth``: writes need a key by default there). ``audit_log``: a JSON-lines file where each
+    enrollment and removal is recorded. ``close_gallery``: close (and so save the index of) the
+    gallery when the server shuts down; otherwise the caller keeps ownership of it."""
     if gallery is not None and gallery.model is not model:
         from ..gallery import model_fingerprint
 
@@ -49,6 +62,11 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
             raise SiamkitError("create_app: the gallery was built with another model than the "
                                "one served")
     limits = limits or Limits()
+    if auth is None:
+        auth = Auth(api_key, open_reads=False) if api_key else Auth.disabled()
+    elif api_key is not None:
+        raise SiamkitError("create_app: give auth or api_key, not both")
+    audit = AuditLog(audit_log) if audit_log is not None else None
     model.eval()
 
     @asynccontextmanager
@@ -58,18 +76,28 @@ def create_app(model: Any, gallery: Any = None, api_key: str | None = None,
         # the process may end before any code placed after uvicorn.run.
         if close_gallery and gallery is not None:
             gallery.close()
+        if audit is not None:
+            audit.close()
 
+    # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN; docs.py serves it locally.
     app = FastAPI(title=f"{title} service", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="Siamese-network similarity, verification and identification. "
                               "Scores: higher = more similar.")
     app.state.siamkit = ServiceState(model=model, gallery=gallery, limits=limits)
+    app.state.audit = audit
+    # A request waits for a slot before its body is read; the body limit (added last, so
+    # outermost) refuses a too-long Content-Length before it waits at all.
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=limits.max_concurrent,
+                       wait_s=limits.queue_timeout_s)
     app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_request_bytes)
-    keyed = [Depends(api_key_dependency(api_key))]
+    keyed = [Depends(auth_dependency(auth))]
     app.include_router(health_router())
     app.include_router(model_router(), dependencies=keyed)
     app.include_router(gallery_router(), dependencies=keyed)
     _add_error_handlers(app)
     _add_pages(app)
+    add_docs(app, title)
     return app
 
 
@@ -81,6 +109,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             return 409
         if isinstance(exc, InputTooLargeError):
             return 413
+        if isinstance(exc, WriteError):
+            return 507  # the server's disk, not the client's input: retrying elsewhere may help
         return 422
 
     @app.exception_handler(SiamkitError)

@@ -1,4 +1,11 @@
-"""Routes on the gallery: enroll, identify, verify against an identity, remove, list."""
+"""Routes on the gallery: enroll, identify, verify against an identity, remove, list.
+
+The writes (their names are :data:`siamkit.serve.auth.WRITE_ROUTES`) need the admin key and are
+recorded in the audit log. ``DELETE /api/gallery/identities/{identity}`` takes the rest of the
+path, so that any name that could be enrolled can be removed: ``dept/ann`` as ``dept%2Fann`` (what
+``urllib.parse.quote(name, safe="")`` sends) or ``dept/ann``. The two names no URL path can carry,
+``.`` and ``..`` (clients resolve them as folder steps), are refused at enrollment over HTTP.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from typing import Annotated, Literal, Optional
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
+from . import audit
 from . import inputs as convert
 from .routes_model import state_of, uploaded_images
 from .schemas import (
@@ -21,6 +29,8 @@ from .schemas import (
 )
 from .state import ServiceState
 
+DOT_SEGMENTS = (".", "..")
+
 
 def gallery_router() -> APIRouter:
     router = APIRouter(prefix="/api/gallery", tags=["gallery"])
@@ -29,8 +39,9 @@ def gallery_router() -> APIRouter:
     def enroll(body: EnrollRequest, request: Request) -> Enrolled:
         state = state_of(request)
         state.require_gallery()
-        return _enroll(state, body.identity, convert.raw_inputs(body, state.model, state.limits),
-                       body.metadata)
+        convert.check_metadata_size(body.metadata, state.limits)
+        return _enroll(request, body.identity,
+                       convert.raw_inputs(body, state.model, state.limits), body.metadata)
 
     @router.post("/enroll/upload", response_model=Enrolled,
                  summary="Enroll uploaded images of an identity")
@@ -46,7 +57,8 @@ def gallery_router() -> APIRouter:
                 meta = json.loads(metadata)
             except ValueError:
                 raise HTTPException(422, "metadata: not valid JSON") from None
-        return _enroll(state, identity, uploaded_images(files, state), meta)
+            convert.check_metadata_size(meta, state.limits)
+        return _enroll(request, identity, uploaded_images(files, state), meta)
 
     @router.post("/identify", response_model=Identified,
                  summary="Who is it? Ranked identities per input")
@@ -77,10 +89,13 @@ def gallery_router() -> APIRouter:
         state.require_gallery()
         return _verify(state, identity, uploaded_images(files, state), aggregate, None)
 
-    @router.delete("/identities/{identity}", response_model=Removed, summary="Remove an identity")
+    @router.delete("/identities/{identity:path}", response_model=Removed,
+                   summary="Remove an identity (percent-encode the name)")
     def remove(identity: str, request: Request) -> Removed:
         gallery = state_of(request).require_gallery()
-        return Removed(identity=identity, removed=gallery.remove(identity))
+        removed = gallery.remove(identity)
+        audit.record(request, "remove", identity=identity, removed=removed)
+        return Removed(identity=identity, removed=removed)
 
     @router.get("/identities", response_model=IdentityList, summary="Enrolled identities")
     def list_identities(request: Request) -> IdentityList:
@@ -92,10 +107,16 @@ def gallery_router() -> APIRouter:
     return router
 
 
-def _enroll(state: ServiceState, identity: str, raw: list, metadata: dict | None) -> Enrolled:
+def _enroll(request: Request, identity: str, raw: list, metadata: dict | None) -> Enrolled:
+    state = state_of(request)
     gallery = state.require_gallery()
+    if identity in DOT_SEGMENTS:
+        raise HTTPException(422, f"identity {identity!r}: a URL path cannot hold it (clients "
+                                 "resolve it as a folder step), so it could not be removed over "
+                                 "HTTP; choose another name")
     emb = state.embed(raw, f"samples of {identity!r}")
     ids = gallery.enroll_embeddings(identity, emb, metadata)
+    audit.record(request, "enroll", identity=identity, reference_ids=ids)
     return Enrolled(identity=identity, reference_ids=ids,
                     n_references=gallery.n_references_of(identity))
 

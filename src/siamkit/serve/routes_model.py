@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
+from ..text_checks import knows_no_word
 from ..version import __version__
 from . import inputs as convert
 from .schemas import Embeddings, Health, Inputs, ModelInfo, PairRequest, Scores
@@ -90,33 +91,43 @@ def uploaded_images(files: list[UploadFile], state: ServiceState, field: str = "
     if len(files) > state.limits.max_batch:
         raise HTTPException(413, f"{len(files)} files exceed the batch limit of "
                                  f"{state.limits.max_batch}")
-    return [convert.decode_image(f.file.read(), f"{field}[{i}] ({f.filename})", state.limits)
-            for i, f in enumerate(files)]
+    return convert.checked_images([(f.file.read(), f"{field}[{i}] ({f.filename})")
+                                   for i, f in enumerate(files)], state.limits)
 
 
-def _scores(state: ServiceState, u, v, decide: bool, warnings: list[str] | None = None) -> Scores:
+def _scores(state: ServiceState, u, v, decide: bool, warnings: list[str] | None = None,
+            blind: list[bool] | None = None) -> Scores:
     threshold = state.model.threshold
     if decide and threshold is None:
         raise HTTPException(409, "this model has no decision threshold: calibrate it, "
                                  "or use /api/similarity")
     scores = state.pair_scores(u, v)
+    blind = blind or [False] * len(scores)
+    # A pair with a text of no known word gets no decision, as in `siamkit verify`: its score
+    # compares unknown-word placeholders, not the texts.
+    same = None if threshold is None else [None if b else s >= threshold
+                                           for s, b in zip(scores, blind)]
     return Scores(scores=scores, score_kind=state.model.score_kind, threshold=threshold,
-                  same=None if threshold is None else [s >= threshold for s in scores],
-                  warnings=warnings or [])
+                  same=same, warnings=warnings or [])
 
 
 def pair_scores(state: ServiceState, body: PairRequest, decide: bool) -> Scores:
     a = convert.raw_inputs(body.a, state.model, state.limits, "a: ")
     b = convert.raw_inputs(body.b, state.model, state.limits, "b: ")
+    if isinstance(a, convert.Images):
+        convert.check_request_pixels([a, b], state.limits)
     if len(a) != len(b):
         raise HTTPException(422, "a and b must hold as many inputs (pairs a[i], b[i]); "
                                  f"got {len(a)} and {len(b)}")
     said = convert.input_warnings(state.model, a, "a: ") + convert.input_warnings(state.model, b, "b: ")
-    return _scores(state, state.embed(a, "a"), state.embed(b, "b"), decide, said)
+    blind = [knows_no_word(state.model, x) or knows_no_word(state.model, y)
+             for x, y in zip(a, b)] if convert.modality(state.model) == "text" else None
+    return _scores(state, state.embed(a, "a"), state.embed(b, "b"), decide, said, blind)
 
 
 def upload_pair_scores(state: ServiceState, a: UploadFile, b: UploadFile, decide: bool) -> Scores:
     images_a, images_b = uploaded_images([a], state, "a"), uploaded_images([b], state, "b")
+    convert.check_request_pixels([images_a, images_b], state.limits)
     said = (convert.input_warnings(state.model, images_a, "a: ")
             + convert.input_warnings(state.model, images_b, "b: "))
     return _scores(state, state.embed(images_a, "a"), state.embed(images_b, "b"), decide, said)

@@ -8,7 +8,7 @@ vector model. Exactly one of the three per request; image endpoints also take mu
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +70,7 @@ class ModelInfo(BaseModel):
     score_kind: str
     threshold: Optional[float]
     threshold_info: dict[str, Any]
-    limits: dict[str, int]
+    limits: dict[str, Union[int, float]]
     gallery: Optional[dict[str, Any]]
 
 
@@ -83,8 +83,9 @@ class Scores(BaseModel):
     scores: list[float]
     score_kind: str
     threshold: Optional[float]
-    same: Optional[list[bool]] = Field(None,
-                                       description="score >= threshold; null without a threshold.")
+    same: Optional[list[Optional[bool]]] = Field(
+        None, description="score >= threshold; null without a threshold, and null for a pair "
+                          "with a text none of whose words the model knows (see warnings).")
     warnings: list[str] = Field(default_factory=list,
                                 description="Inputs scored but not to be trusted, one line "
                                             "each: a text none of whose words the model knows, a "

@@ -18,6 +18,7 @@ import torch
 from fastapi import HTTPException
 
 from ..inputs import encode
+from .inputs import Images, embed_images
 from .limits import Limits
 
 
@@ -29,7 +30,13 @@ class ServiceState:
     model_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def embed(self, raw: list[Any], what: str = "inputs") -> np.ndarray:
-        """Embeddings ``[n, D]`` of checked raw inputs (DataError -> 422 by the app's handler)."""
+        """Embeddings ``[n, D]`` of checked raw inputs (DataError -> 422 by the app's handler).
+        Images (:class:`~siamkit.serve.inputs.Images`) are decoded and embedded a chunk at a
+        time, each chunk decoded under the model lock too, so that the decoded pixels the whole
+        service holds at once are one chunk's."""
+        if isinstance(raw, Images):
+            return embed_images(raw, lambda chunk: encode(self.model, chunk, what),
+                                self.limits.max_image_pixels, self.model_lock)
         with self.model_lock:
             return encode(self.model, raw, what)
 

@@ -12,7 +12,7 @@ from .callbacks import Callback, EarlyStopping, HistoryLogger, LRLogger, ModelCh
 from .checkpoint import load_checkpoint, seed_everything
 from .history import History
 from .loaders import SplitBatches
-from .settings import Checkpointing, Monitoring, Optimization, Runtime
+from .settings import Checkpointing, FineTuning, Monitoring, Optimization, Runtime
 from .steps import ACCEPTS, BATCH_FORMATS, TrainStep
 from .trainer import Trainer
 from .validation import metric_names, validate
@@ -28,6 +28,7 @@ __all__ = [
     "LRLogger",
     "ModelCheckpoint",
     "Monitoring",
+    "FineTuning",
     "Optimization",
     "Runtime",
     "SplitBatches",

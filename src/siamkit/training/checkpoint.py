@@ -5,7 +5,8 @@
 states of torch (CPU and CUDA), numpy and Python, the loader's ``state_dict`` when it has one, the
 callbacks' states, the history so far and the best metric. It is written to a temporary file in the
 same folder and renamed over the old one (:func:`siamkit.atomic.atomic_path`), so a crash while saving
-leaves the previous checkpoint intact. Everything in it is a tensor, a number, a string, a list or a
+leaves the previous checkpoint intact; a write that fails (a full disk makes torch report
+"unexpected pos") raises :class:`~siamkit.errors.WriteError` naming the checkpoint and the problem. Everything in it is a tensor, a number, a string, a list or a
 dict, so it is read back with ``torch.load(weights_only=True)``: reading a checkpoint never runs code.
 """
 
@@ -13,15 +14,16 @@ from __future__ import annotations
 
 import os
 import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, write_failure
 from ..version import __version__
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, ModelFileError, WriteError
 from . import distributed
 
 CHECKPOINT_FILE = "last.pt"
@@ -133,9 +135,18 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
         "siamkit_version": __version__,
         **state,
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    try:
+        with atomic_path(path, check=_complete_zip) as tmp:
+            torch.save(payload, tmp)
+    except RuntimeError as exc:  # a full disk inside torch: "[enforce fail ...] unexpected pos"
+        raise WriteError(f"checkpoint {write_failure(path, exc)}") from None
     return path
+
+
+def _complete_zip(file: Path) -> None:
+    """torch.save writes a zip archive: one whose central directory cannot be read was cut short."""
+    with zipfile.ZipFile(file) as archive:
+        archive.infolist()
 
 
 def find_checkpoint(path: str | os.PathLike) -> Path:
@@ -160,9 +171,34 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise ModelFileError(
             f"checkpoint {path}: not a siamkit training checkpoint (no format: {FORMAT})"
         )
-    if int(state.get("format_version", 0)) > FORMAT_VERSION:
+    version = state.get("format_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"checkpoint {path}: format_version: expected a whole number >= 1, "
+                             f"got {version!r}")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"checkpoint {path}: written by a newer siamkit "
             f"({state.get('siamkit_version')}); upgrade siamkit"
         )
+    check_position(state, path)
     return state
+
+
+def check_position(state: dict[str, Any], path: Path) -> None:
+    """The header fields a resumed run trusts: where the run is (whole numbers >= 0) and its
+    ``run`` record, so that a tampered checkpoint is refused in one line, not deep in ``fit``."""
+    for key in ("epoch", "batch", "step"):
+        value = state.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ModelFileError(f"checkpoint {path}: {key}: expected a whole number >= 0, "
+                                 f"got {value!r}")
+    run = state.get("run")
+    if run is not None:
+        if not isinstance(run, dict):
+            raise ModelFileError(f"checkpoint {path}: run: expected a dict, got {run!r}"[:200])
+        for key in ("seed", "world_size", "epochs"):
+            value = run.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or (key != "seed" and value < 1)):
+                raise ModelFileError(f"checkpoint {path}: run.{key}: expected a whole number"
+                                     f"{'' if key == 'seed' else ' >= 1'}, got {value!r}")

@@ -7,6 +7,7 @@ The JSON layout::
     {"format": "siamkit-history", "format_version": 1,
      "monitor": "val_loss", "mode": "min", "best_epoch": 3, "best_metric": 0.12,
      "stop_reason": "completed" | "early_stopping" | "interrupted" | "non_finite" | null,
+     "divergence": null | {"epoch": 2, "batch": 1, "step": 5, "loss": 1e25, "first_loss": 0.4, ...},
      "epochs": [{"epoch": 1, "train_loss": ..., "val_loss": ..., "val_roc_auc": ..., "lr": ...,
                  "time_s": ..., "samples_per_s": ..., "steps": ..., "degenerate_batches": ...}, ...]}
 
@@ -26,7 +27,7 @@ from ..errors import DataError
 
 FORMAT = "siamkit-history"
 FORMAT_VERSION = 1
-_META = ("monitor", "mode", "best_epoch", "best_metric", "stop_reason")
+_META = ("monitor", "mode", "best_epoch", "best_metric", "stop_reason", "divergence")
 
 
 class History:

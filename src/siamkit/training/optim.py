@@ -12,8 +12,9 @@ the user passed. Schedulers step once per epoch.
 
 A loss with parameters of its own (class weights, proxies) trains them with the model; a loss with
 an ``lr_multiplier`` other than 1 gets a parameter group of its own at ``lr * lr_multiplier``
-(Proxy-Anchor's proxies at 100x, Kim et al. 2020), for a named optimizer or a factory alike.
-Schedulers scale every group alike, so the ratio stays.
+(Proxy-Anchor's proxies at 100x, Kim et al. 2020), for a named optimizer or a factory alike; so
+does a pretrained backbone with a ``backbone_lr`` of its own (the usual lower rate for pretrained
+layers). Schedulers scale every group alike, so the ratios stay.
 """
 
 from __future__ import annotations
@@ -30,16 +31,25 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cosine", "step", "plateau")
 
 
-def parameter_groups(model: nn.Module, loss: nn.Module) -> list[Any]:
-    """What the optimizer trains: the model's parameters and the loss's, as one list, or as two
-    groups when the loss asks for its own rate (``loss.lr_multiplier`` != 1); the loss's group
-    carries ``lr_multiplier``, applied by :func:`build_optimizer`."""
+def parameter_groups(model: nn.Module, loss: nn.Module, backbone: Iterable[nn.Parameter] = (),
+                     backbone_multiplier: float = 1.0) -> list[Any]:
+    """What the optimizer trains: the model's parameters and the loss's, as one list, or as groups
+    when some ask for their own rate: the loss's (``loss.lr_multiplier`` != 1) and the backbone's
+    (``backbone``, at ``lr * backbone_multiplier``, when that is not 1). Such a group carries
+    ``lr_multiplier``, applied by :func:`build_optimizer`."""
     ours = [p for p in model.parameters() if p.requires_grad]
     theirs = [p for p in loss.parameters() if p.requires_grad]
     multiplier = float(getattr(loss, "lr_multiplier", 1.0))
-    if not theirs or multiplier == 1.0:
+    inside = {id(p) for p in backbone} if backbone_multiplier != 1.0 else set()
+    if not inside and (not theirs or multiplier == 1.0):
         return ours + theirs  # one group, as checkpoints without a loss group have it
-    return [{"params": ours}, {"params": theirs, "lr_multiplier": multiplier}]
+    groups: list[dict[str, Any]] = [{"params": [p for p in ours if id(p) not in inside]}]
+    if inside:
+        groups.append({"params": [p for p in ours if id(p) in inside],
+                       "lr_multiplier": backbone_multiplier})
+    if theirs:
+        groups.append({"params": theirs, "lr_multiplier": multiplier})
+    return [g for g in groups if g["params"]]
 
 
 def build_optimizer(

@@ -5,7 +5,8 @@
 
 Each group says one thing about a run: :class:`Optimization` how the weights move,
 :class:`Monitoring` which epoch is best and when to stop, :class:`Checkpointing` what is written
-and where a run continues from, :class:`Runtime` where it runs and what it shows. Every field can
+and where a run continues from, :class:`Runtime` where it runs and what it shows,
+:class:`FineTuning` how a pretrained backbone is treated. Every field can
 also be passed to the Trainer as a keyword of its own name (the Trainer's signature before the
 groups); such a keyword is applied on top of the group given. A new setting is a field in its
 group, read where it acts.
@@ -24,6 +25,7 @@ from torch import nn
 from ..errors import ConfigError
 from .callbacks import resolve_mode
 from .optim import build_optimizer, build_scheduler
+from .schedule import STEP_SCHEDULES, step_scheduler
 from .validation import metric_names
 
 
@@ -37,13 +39,22 @@ class Optimization:
     """How the weights move. ``optimizer``: "adam", "adamw", "sgd", a torch optimizer, or a factory
     ``params -> optimizer``; ``lr``, ``weight_decay``: for a named one. ``scheduler``: None,
     "cosine", "step", "plateau", or a factory ``optimizer -> scheduler`` (stepped once per epoch).
-    ``grad_clip``: clip the global gradient norm to this value (None: no clipping)."""
+    ``grad_clip``: clip the global gradient norm to this value (None: no clipping).
+    ``warmup_steps``, ``step_schedule``: a learning rate set per optimizer step instead (see
+    :mod:`siamkit.training.schedule`): linear warmup over ``warmup_steps``, then "constant",
+    "linear" or "cosine" decay to 0 at the end of the run. ``accumulate_steps``: micro-batches
+    whose gradients are averaged into one optimizer step (a batch ``accumulate_steps`` times
+    larger in the memory of one; the last group of an epoch may be shorter, and is averaged over
+    its own size)."""
 
     optimizer: Any = "adam"
     lr: float = 1e-3
     weight_decay: float = 0.0
     scheduler: Any = None
     grad_clip: float | None = None
+    warmup_steps: int = 0
+    step_schedule: str | None = None
+    accumulate_steps: int = 1
 
     def check(self) -> None:
         _need(
@@ -54,13 +65,33 @@ class Optimization:
         _need(
             float(self.weight_decay) >= 0, f"weight_decay: must be >= 0, got {self.weight_decay!r}"
         )
+        _need(_count(self.warmup_steps), f"warmup_steps: must be an int >= 0, got "
+              f"{self.warmup_steps!r}")
+        _need(_count(self.accumulate_steps) and self.accumulate_steps >= 1,
+              f"accumulate_steps: must be an int >= 1, got {self.accumulate_steps!r}")
+        _need(self.step_schedule in (None, *STEP_SCHEDULES), f"step_schedule: must be one of "
+              f"{', '.join(STEP_SCHEDULES)} or None, got {self.step_schedule!r}")
+        _need(self.scheduler is None or not self.per_step, "scheduler and warmup_steps / "
+              "step_schedule: choose one (an epoch scheduler or a per-step schedule)")
+
+    @property
+    def per_step(self) -> bool:
+        """True when the learning rate is set per optimizer step (warmup or a step schedule)."""
+        return bool(self.warmup_steps) or self.step_schedule is not None
 
     def build(
-        self, params: Iterable[nn.Parameter], epochs: int, mode: str
+        self, params: Iterable[nn.Parameter], epochs: int, mode: str, steps: int | None = None
     ) -> tuple[torch.optim.Optimizer, Any]:
-        """The optimizer over ``params`` and its scheduler (None without one)."""
+        """The optimizer over ``params`` and its scheduler (None without one). ``steps``:
+        optimizer steps per epoch (None when the loader has no length), for a step schedule."""
         optimizer = build_optimizer(self.optimizer, params, self.lr, self.weight_decay)
-        return optimizer, build_scheduler(self.scheduler, optimizer, epochs, mode)
+        if not self.per_step:
+            return optimizer, build_scheduler(self.scheduler, optimizer, epochs, mode)
+        kind = self.step_schedule or "constant"
+        _need(kind == "constant" or steps is not None, f"step_schedule {kind!r}: needs a "
+              "train_loader with a length (len()), to know when the run ends")
+        total = None if steps is None else steps * epochs
+        return optimizer, step_scheduler(optimizer, self.warmup_steps, kind, total)
 
 
 @dataclass
@@ -139,11 +170,39 @@ class Runtime:
         )
 
 
+@dataclass
+class FineTuning:
+    """How a pretrained backbone is treated (see :mod:`siamkit.training.freeze`): the parameters
+    the encoder names as its backbone (all of an encoder that names none).
+    ``freeze_backbone_epochs`` / ``freeze_backbone_steps``: the backbone does not train during the
+    first epochs / optimizer steps (the head and projection do). ``backbone_lr``: its learning
+    rate (None: ``lr``), scaled by the same schedule. ``freeze_batchnorm``: its BatchNorm layers
+    keep their running statistics (eval mode) while training."""
+
+    freeze_backbone_epochs: int = 0
+    freeze_backbone_steps: int = 0
+    backbone_lr: float | None = None
+    freeze_batchnorm: bool = False
+
+    def check(self) -> None:
+        for key in ("freeze_backbone_epochs", "freeze_backbone_steps"):
+            value = getattr(self, key)
+            _need(_count(value), f"{key}: must be an int >= 0, got {value!r}")
+        lr = self.backbone_lr
+        _need(lr is None or (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0),
+              f"backbone_lr: must be > 0 or None, got {lr!r}")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 GROUPS = {
     "optimization": Optimization,
     "monitoring": Monitoring,
     "checkpointing": Checkpointing,
     "runtime": Runtime,
+    "fine_tuning": FineTuning,
 }
 # flat keyword -> the group it belongs to
 FIELD_GROUP = {f.name: group for group, cls in GROUPS.items() for f in fields(cls)}

@@ -1,7 +1,7 @@
 """From a batch to a loss: what each batch format feeds to each kind of loss.
 
-A loader yields tuples in one of five *batch kinds* (``"pairs"``, ``"scored_pairs"``,
-``"triplets"``, ``"labelled"``, ``"duplicates"``; see :mod:`siamkit.data`); a loss says what it
+A loader yields tuples in one of six *batch kinds* (``"pairs"``, ``"scored_pairs"``,
+``"triplets"``, ``"labelled"``, ``"duplicates"``, ``"episodes"``; see :mod:`siamkit.data`); a loss says what it
 consumes with its ``input_kind``. The model turns every input of a batch into embeddings through its
 one encoder (:func:`embed_batch`, under mixed precision when enabled); the embeddings are then made
 float32 and shaped into the loss's inputs (:func:`loss_inputs`):
@@ -16,7 +16,13 @@ scored_pairs       scored_pairs          ``e1, e2, target``
 triplets           triplets              ``ea, ep, en``
 labelled           labelled              ``gather(e), gather(labels)``
 duplicates         duplicates            ``gather(v1), gather(v2)``
+episodes           episodes              ``e, labels, query`` (each rank its own episodes)
 =================  ====================  ===============================================
+
+A loss with a ``cached_backward(model, inputs, amp_dtype)`` method (GradCache,
+:class:`siamkit.losses.CachedMultipleNegativesRankingLoss`) embeds the batch itself, in chunks,
+and runs its own backward; the step returns its loss value without a graph and the trainer skips
+its backward (:func:`owns_backward`).
 
 Labels ``y`` are 1 = same, 0 = different. ``gather`` concatenates the embeddings of every rank with
 their gradients when training runs in several processes, so that in-batch losses see global
@@ -35,7 +41,8 @@ from ..batch_kinds import ACCEPTS, BATCH_FORMATS, DEFAULT_BATCH_KIND
 from ..errors import ConfigError, DataError
 from . import distributed
 
-_ARITY = {"pairs": 3, "scored_pairs": 3, "triplets": 3, "labelled": 2, "duplicates": 2}
+_ARITY = {"pairs": 3, "scored_pairs": 3, "triplets": 3, "labelled": 2, "duplicates": 2,
+          "episodes": 3}
 
 
 def input_kind_of(loss: Any) -> str:
@@ -86,8 +93,8 @@ def split_batch(
     items = list(batch)
     if batch_kind in ("pairs", "scored_pairs"):
         return items[:2], [items[2]]
-    if batch_kind == "labelled":
-        return items[:1], [items[1]]
+    if batch_kind in ("labelled", "episodes"):
+        return items[:1], items[1:]
     return items, []
 
 
@@ -140,6 +147,11 @@ def loss_inputs(
     return (*embeddings, *targets)
 
 
+def owns_backward(loss: Any) -> bool:
+    """Whether ``loss`` embeds its batch and runs its backward itself (GradCache)."""
+    return callable(getattr(loss, "cached_backward", None))
+
+
 class TrainStep(nn.Module):
     """Model + loss as one module whose forward maps a batch to the loss value.
 
@@ -162,6 +174,8 @@ class TrainStep(nn.Module):
 
     def forward(self, *batch: Any) -> Tensor:
         inputs, targets = split_batch(batch, self.batch_kind)
+        if owns_backward(self.loss) and self.batch_kind == "duplicates":
+            return self.loss.cached_backward(self.model, inputs, self.amp_dtype)
         embeddings = embed_batch(self.model, inputs, self.amp_dtype)
         value = self.loss(
             *loss_inputs(self.model, self.input_kind, embeddings, targets, self.gather)
@@ -187,6 +201,11 @@ def training_step(
     step = TrainStep(model, loss, batch_kind, amp_dtype, gather=world_size > 1)
     if world_size <= 1:
         return step
+    if owns_backward(loss):
+        raise ConfigError(f"loss {type(loss).__name__}: its cached backward runs one backward per "
+                          f"chunk, which DistributedDataParallel cannot synchronise; under "
+                          f"torchrun use multiple_negatives_ranking (the ranks' embeddings are "
+                          f"gathered, so the batch is already world_size times larger)")
     # Losses on embeddings leave a model's head without gradients; DDP must be told, or it stops
     # at the next step over gradients that never came.
     unused = getattr(model, "head", None) is not None and step.input_kind != "pair_logits"

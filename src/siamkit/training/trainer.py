@@ -3,7 +3,10 @@
     history = sk.Trainer(model, loss, epochs=20, lr=1e-3, checkpoint_dir="run/ckpt").fit(train, val)
 
 Each step embeds a batch with the model's one encoder, feeds the loss what its ``input_kind`` asks
-for (:mod:`siamkit.training.steps`) and updates the weights. After each epoch: validation
+for (:mod:`siamkit.training.steps`) and updates the weights (after ``accumulate_steps``
+micro-batches, their gradients averaged; a per-step learning-rate schedule,
+:mod:`siamkit.training.schedule`; a pretrained backbone frozen for a while or with frozen
+BatchNorm statistics, :mod:`siamkit.training.freeze`). After each epoch: validation
 (:mod:`siamkit.training.validation`), the best epoch (:mod:`siamkit.training.best`), callbacks
 (early stopping among them), the learning-rate schedule, and a checkpoint that a later
 ``fit(..., resume=True)`` continues from exactly. The checkpoint is :meth:`Trainer.state_dict`: the
@@ -17,7 +20,8 @@ Randomness: ``fit`` seeds every generator from ``seed``, and each epoch reseeds 
 (seed, epoch, rank); the model's initial weights are the caller's (seed before building it).
 A loss or gradient that is not finite stops training with a TrainingError before the update is
 applied, so the model keeps the weights of the last good step and the last checkpoint stays as it
-was.
+was; a finite loss that explodes by orders of magnitude is warned about and recorded in the
+history (:mod:`siamkit.training.divergence`).
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-from ..errors import ModelFileError, TrainingError
+from ..errors import ConfigError, ModelFileError, TrainingError
 from . import distributed
 from .best import BestEpoch
+from .divergence import DivergenceWatch
 from .callbacks import Callback, CallbackList, EarlyStopping
 from .checkpoint import (
     BEST_DIR,
@@ -56,12 +61,14 @@ from .loaders import (
     start_epoch,
     warn_if_sharded,
 )
+from .freeze import BackboneFreeze, backbone_parameters, freeze_batchnorm
 from .optim import current_lr, parameter_groups, step_scheduler
 from .progress import ProgressBar, log_epoch
 from .resume import resume_run
 from .runtime import EpochStats, GracefulInterrupt, resolve_amp, resolve_device
 from .settings import (
     Checkpointing,
+    FineTuning,
     Monitoring,
     Optimization,
     Runtime,
@@ -69,7 +76,7 @@ from .settings import (
     flat_settings,
     settings_from,
 )
-from .steps import batch_size, to_device, training_step
+from .steps import batch_size, owns_backward, to_device, training_step
 from .validation import validate_on_rank_0
 
 log = logging.getLogger("siamkit.training")
@@ -93,12 +100,17 @@ class Trainer:
             checkpoint_every, checkpoint_every_steps, resume).
         runtime: :class:`~siamkit.training.settings.Runtime` (device, amp, seed, progress,
             log_every).
+        fine_tuning: :class:`~siamkit.training.settings.FineTuning` (freeze_backbone_epochs,
+            freeze_backbone_steps, backbone_lr, freeze_batchnorm).
         **settings: any field of those groups by its name (``lr=1e-2``, ``checkpoint_dir=...``),
             applied on top of the group; also readable and settable as ``trainer.<name>``.
 
     Learned: ``history_``, ``best_metric_``, ``best_epoch_`` (from 1), ``epoch_`` (epochs done),
     ``step_`` (optimizer steps), ``stop_reason_``, ``monitor_``, ``device_``, ``optimizer_``,
-    ``scheduler_``, ``scaler_``, ``batch_kind_``. The checkpoint is :meth:`state_dict`.
+    ``scheduler_``, ``scaler_``, ``batch_kind_``, ``divergence_``, ``freeze_`` (the backbone's freeze). The
+    checkpoint is :meth:`state_dict`. With ``accumulate_steps`` > 1, ``step_`` and
+    ``checkpoint_every_steps`` count optimizer steps, and checkpoints (Ctrl-C included) fall
+    between them, so a resumed run never needs half-accumulated gradients.
     """
 
     def __init__(
@@ -113,12 +125,14 @@ class Trainer:
         monitoring: Monitoring | None = None,
         checkpointing: Checkpointing | None = None,
         runtime: Runtime | None = None,
+        fine_tuning: FineTuning | None = None,
         **settings: Any,
     ) -> None:
         self.model, self.loss, self.epochs = model, loss, epochs
         self.batch_kind, self.callbacks = batch_kind, callbacks
-        self.optimization, self.monitoring, self.checkpointing, self.runtime = settings_from(
-            settings, optimization, monitoring, checkpointing, runtime
+        (self.optimization, self.monitoring, self.checkpointing, self.runtime,
+         self.fine_tuning) = settings_from(
+            settings, optimization, monitoring, checkpointing, runtime, fine_tuning
         )
         self.stop_training = False
 
@@ -156,6 +170,8 @@ class Trainer:
                         break
             return self._finish()
         finally:
+            if getattr(self, "freeze_", None) is not None:
+                self.freeze_.release()
             if created_group:
                 # DistributedDataParallel's reducer holds gloo work objects; freed only at
                 # interpreter exit, after the group is gone, they abort the process (exit -6).
@@ -179,20 +195,22 @@ class Trainer:
         stats.begin(self.loss)
         self.model.train()
         self.loss.train()
+        if self.fine_tuning.freeze_batchnorm:
+            freeze_batchnorm(self.model)
         bar = ProgressBar(
             self.runtime.progress and self.rank_ == 0, self.train_loader_, epoch, self.epochs,
             stats.batches, self.runtime.log_every,
         )
-        every = self.checkpointing.checkpoint_every_steps
+        group = self.optimization.accumulate_steps
+        interrupted = False
         for batch in batches:
             value, n, interrupted = self._train_step(batch, epoch, stats.batches + 1)
-            self.step_ += 1
             stats.add(value, n, self.loss)
             bar.update(stats)
-            if interrupted:  # Ctrl-C: saved here, at a step boundary
-                self._interrupted(epoch, stats)
-            if every and self.step_ % every == 0:
-                self._save()
+            if stats.batches % group == 0:  # the last micro-batch of an optimizer step
+                self._update(epoch, stats, group, interrupted)
+        if stats.batches % group:  # the epoch's last, shorter group
+            self._update(epoch, stats, stats.batches % group, interrupted)
         bar.close()
         if stats.batches == 0:
             raise TrainingError(
@@ -203,9 +221,12 @@ class Trainer:
         return stats.logs(epoch, current_lr(self.optimizer_))
 
     def _train_step(self, batch: Any, epoch: int, index: int) -> tuple[float, int, bool]:
-        """One optimizer step. Returns (loss, samples, Ctrl-C pressed), over all ranks."""
+        """Forward and backward of one (micro-)batch, the ``index``-th of the epoch; gradients add
+        up until :meth:`_update`. Returns (loss, samples, Ctrl-C pressed), over all ranks."""
         batch = to_device(batch, self.device_)
-        self.optimizer_.zero_grad(set_to_none=True)
+        if (index - 1) % self.optimization.accumulate_steps == 0:  # a new optimizer step
+            self.optimizer_.zero_grad(set_to_none=True)
+            self.freeze_.update(epoch, self.step_)
         loss = self._step_module(*batch)
         # The loss averaged over ranks, the samples and Ctrl-C summed, in one small all-reduce.
         total, n, stop = distributed.sum_over_ranks(
@@ -216,18 +237,43 @@ class Trainer:
         # Checked before backward, on the value every rank shares, so that all ranks stop alike.
         if not math.isfinite(value):
             self._non_finite(epoch, index, f"the loss became {value}")
-        # The scaler multiplies the loss against float16 underflow (it is off otherwise).
-        self.scaler_.scale(loss).backward()
+        if self.divergence_.update(value, epoch, index, self.step_ + 1) is not None:
+            self.history_.meta.update(divergence=self.divergence_.found)
+        # The scaler multiplies the loss against float16 underflow (it is off otherwise). A loss
+        # that owns its backward (GradCache) has already left its gradients in the parameters;
+        # nothing trains when the frozen backbone is the whole model.
+        if loss.requires_grad and not (owns_backward(self.loss) and self.batch_kind_ == "duplicates"):
+            self.scaler_.scale(loss).backward()
+        return value, n, interrupted
+
+    def _update(self, epoch: int, stats: EpochStats, size: int, interrupted: bool) -> None:
+        """The optimizer step after ``size`` micro-batches, then what happens at a step boundary:
+        the per-step schedule, step checkpoints, and Ctrl-C (saved here, between steps)."""
+        if size > 1:  # the mean of the micro-batches' gradients, as one batch of them all
+            for group in self.optimizer_.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.div_(size)
+        self.freeze_.drop_grads()
         bad_norm = clip_and_check(self.optimizer_, self.scaler_, self.optimization.grad_clip)
         if bad_norm is not None:
-            self._non_finite(epoch, index, f"the gradient norm became {bad_norm}")
+            self._non_finite(epoch, stats.batches, f"the gradient norm became {bad_norm}")
         # With float16, scaler.step skips the update when the gradients overflowed, and update()
         # lowers the scale for the next step; otherwise it is optimizer.step().
         self.scaler_.step(self.optimizer_)
         self.scaler_.update()
-        return value, n, interrupted
+        self.step_ += 1
+        if self.optimization.per_step:
+            self.scheduler_.step()
+        if interrupted:
+            self._interrupted(epoch, stats)
+        every = self.checkpointing.checkpoint_every_steps
+        if every and self.step_ % every == 0:
+            self._save()
 
     def _end_epoch(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.divergence_.end_epoch():
+            logs["diverging"] = True
         self.best_.update(epoch + 1, logs, self.model)  # writes best/ before last.pt below
         self.history_.meta.update(best_epoch=self.best_.epoch, best_metric=self.best_.metric)
         entry = self.history_.append(logs)
@@ -235,7 +281,8 @@ class Trainer:
         if self.rank_ == 0:
             log_epoch(entry, self.epochs)
         value = logs.get(self.monitor_) if self.monitor_ else logs.get("train_loss")
-        step_scheduler(self.scheduler_, value)
+        if not self.optimization.per_step:
+            step_scheduler(self.scheduler_, value)
         self.epoch_ = epoch + 1
         # A Ctrl-C on any rank stops every rank here, or the others would wait in a collective.
         requested = [float(self._interrupt.requested)]
@@ -317,6 +364,7 @@ class Trainer:
             "callbacks": self.callbacks_.state_dict(),
             "history": self.history_.state_dict(),
             "best": self.best_.state_dict(),
+            "divergence": self.divergence_.state_dict(),
             # what must match for a resumed run to repeat this one (see resume.py)
             "run": {
                 "seed": self.runtime.seed,
@@ -347,6 +395,7 @@ class Trainer:
         load_loader_state(self.train_loader_raw_, state["loader"])
         self.history_.load_state_dict(state["history"], where=where)
         self.best_.load_state_dict(state["best"])
+        self.divergence_.load_state_dict(state.get("divergence"))
         self.epoch_, self.step_ = state["epoch"], state["step"]
         self.stop_reason_ = state["stop_reason"]
         if state["batch"]:  # mid-epoch: _train_epoch continues there
@@ -375,7 +424,8 @@ class Trainer:
     def _setup(self, train_loader: Iterable, val_loader: Iterable | None) -> None:
         """Everything ``fit`` builds before the first step, fresh for each call."""
         opt, mon, ckpt, rt = self.optimization, self.monitoring, self.checkpointing, self.runtime
-        check_settings(self.model, self.loss, self.epochs, (opt, ckpt, rt))
+        tune = self.fine_tuning
+        check_settings(self.model, self.loss, self.epochs, (opt, ckpt, rt, tune))
         self.rank_, self.world_size_ = distributed.rank(), distributed.world_size()
         self.device_ = resolve_device(rt.device)
         self.amp_dtype_ = resolve_amp(rt.amp, self.device_)
@@ -390,14 +440,25 @@ class Trainer:
         self.loss.to(self.device_)
         # a loss with parameters (class weights, proxies) trains along with the model, at its
         # own rate when it has an lr_multiplier
-        params = parameter_groups(self.model, self.loss)
-        self.optimizer_, self.scheduler_ = opt.build(params, self.epochs, self.mode_ or "min")
+        # (and a pretrained backbone at its own rate, when backbone_lr is set)
+        backbone = backbone_parameters(self.model)
+        multiplier = 1.0 if tune.backbone_lr is None else float(tune.backbone_lr) / float(opt.lr)
+        if multiplier != 1.0 and isinstance(opt.optimizer, torch.optim.Optimizer):
+            raise ConfigError("backbone_lr: needs an optimizer by name or a factory params -> "
+                              "optimizer, not an optimizer already built on its parameters")
+        params = parameter_groups(self.model, self.loss, backbone, multiplier)
+        self.train_loader_ = shard(train_loader, self.rank_, self.world_size_, rt.seed)
+        self.optimizer_, self.scheduler_ = opt.build(
+            params, self.epochs, self.mode_ or "min", steps_per_epoch(self.train_loader_, opt)
+        )
+        self.freeze_ = BackboneFreeze(
+            self.model, tune.freeze_backbone_epochs, tune.freeze_backbone_steps, self.world_size_
+        )
         # float16 needs the scaler against gradient underflow; bfloat16 and float32 do not
         self.scaler_ = torch.amp.GradScaler(
             self.device_.type, enabled=self.amp_dtype_ is torch.float16
         )
         self.train_loader_raw_ = train_loader
-        self.train_loader_ = shard(train_loader, self.rank_, self.world_size_, rt.seed)
         warn_if_sharded(val_loader)
         early = (
             [EarlyStopping(self.monitor_, mon.patience, self.mode_, mon.min_delta)]
@@ -409,6 +470,7 @@ class Trainer:
         writes = ckpt.checkpoint_dir is not None and self.rank_ == 0
         best_dir = Path(ckpt.checkpoint_dir) / BEST_DIR if writes else None
         self.best_ = BestEpoch(self.monitor_, self.mode_, mon.keep_best, best_dir)
+        self.divergence_ = DivergenceWatch()
         self.epoch_, self.step_, self.stop_reason_, self.stop_training = 0, 0, None, False
         self._stats: EpochStats | None = None  # the running figures, during an epoch
         self._resumed_rng: dict[str, Any] | None = None
@@ -421,3 +483,12 @@ class Trainer:
     @property
     def best_epoch_(self) -> int | None:
         return self.best_.epoch
+
+
+def steps_per_epoch(loader: Iterable, opt: Optimization) -> int | None:
+    """Optimizer steps in one epoch of ``loader`` (None when it has no length)."""
+    try:
+        batches = len(loader)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    return -(-batches // opt.accumulate_steps)

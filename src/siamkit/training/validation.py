@@ -14,7 +14,9 @@ depends on the batch kind of the validation data (labels: 1 = same, 0 = differen
 * ``labelled``: ``val_recall_at_1``, the fraction of samples whose nearest other sample (by model
   score) has the same label, leaving out samples whose class appears once;
 * ``duplicates``: ``val_recall_at_1``, the fraction of rows i of ``x1`` whose best-scoring row of all
-  ``x2`` of the validation set is row i.
+  ``x2`` of the validation set is row i;
+* ``episodes``: ``val_episode_accuracy``, the fraction of queries whose best-scoring class
+  prototype (the mean of the episode's support embeddings of a class) is their own class.
 
 A metric that cannot be computed (one class only, constant scores) is None, with a warning.
 """
@@ -39,6 +41,7 @@ METRICS = {
     "scored_pairs": ("val_loss", "val_spearman"),
     "labelled": ("val_loss", "val_recall_at_1"),
     "duplicates": ("val_loss", "val_recall_at_1"),
+    "episodes": ("val_loss", "val_episode_accuracy"),
 }
 
 
@@ -113,7 +116,19 @@ def _collect(
         ).float().cpu()
     if batch_kind == "labelled":
         return emb[0].cpu(), targets[0].cpu()
+    if batch_kind == "episodes":
+        return (_episode_hits(model, emb[0], *targets),)
     return emb[0].cpu(), emb[1].cpu()
+
+
+def _episode_hits(model: nn.Module, emb: Tensor, labels: Tensor, query: Tensor) -> Tensor:
+    """Whether each query's best-scoring prototype is its own class (the model's scores)."""
+    from ..losses.prototypical import prototypes
+
+    query = query.to(torch.bool)
+    classes, centres = prototypes(emb[~query], labels[~query])
+    best = model.pairwise_scores(emb[query], centres).argmax(1)
+    return (classes[best] == labels[query]).cpu()
 
 
 def _metrics(model: nn.Module, batch_kind: str, cols: list[Tensor]) -> dict[str, Any]:
@@ -127,6 +142,8 @@ def _metrics(model: nn.Module, batch_kind: str, cols: list[Tensor]) -> dict[str,
         return {**out, "val_triplet_accuracy": float((pos > neg).float().mean())}
     if batch_kind == "scored_pairs":
         return {"val_spearman": _spearman(*cols)}
+    if batch_kind == "episodes":
+        return {"val_episode_accuracy": float(cols[0].float().mean())}
     if batch_kind == "labelled":
         emb, labels = cols
         return {"val_recall_at_1": _recall_at_1(model, emb, emb, labels, labels, exclude_self=True)}

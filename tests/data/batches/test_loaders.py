@@ -146,7 +146,8 @@ def test_misuse_is_explained():
         make_loader("pairs", data, 4, samples_per_class=2)
     with pytest.raises(ConfigError, match="holds texts: pass a fitted Tokenizer"):
         make_loader("pairs", pairs, 4)
-    assert set(BATCH_KINDS) == {"pairs", "scored_pairs", "triplets", "labelled", "duplicates"}
+    assert set(BATCH_KINDS) == {"pairs", "scored_pairs", "triplets", "labelled", "duplicates",
+                                "episodes"}
 
 
 def test_images_come_as_stored():

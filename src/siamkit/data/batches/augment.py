@@ -34,7 +34,8 @@ from ...errors import ConfigError, DataError
 from ..seeding import SeedLike, as_seed
 
 # Which items of a batch are model inputs (the rest are labels or targets), per batch kind.
-_INPUTS = {"pairs": 2, "scored_pairs": 2, "triplets": 3, "labelled": 1, "duplicates": 2}
+_INPUTS = {"pairs": 2, "scored_pairs": 2, "triplets": 3, "labelled": 1, "duplicates": 2,
+           "episodes": 1}
 
 
 def _pair(value: float | Sequence[float], what: str, centre: float = 0.0) -> tuple[float, float]:

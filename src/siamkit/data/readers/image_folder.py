@@ -79,7 +79,8 @@ def load_image_folder(root: str | Path, *, image_size: int | tuple[int, int] | N
             rel = path.relative_to(root).as_posix()
             try:
                 array = read_image(path, mode, size)
-            except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+                    Image.DecompressionBombError) as exc:  # the bomb error names PIL's limit
                 kind = ("not an image" if isinstance(exc, UnidentifiedImageError)
                         else "unreadable images")
                 if on_error == "raise":

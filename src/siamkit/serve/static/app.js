@@ -90,6 +90,7 @@ async function compare() {
   $("threshold").textContent = result.threshold === null ? "none: the model is not calibrated" : fmt(result.threshold);
   const decision = $("decision");
   if (result.same === null) { decision.textContent = "No decision (no threshold)"; decision.className = "decision"; }
+  else if (result.same[0] === null) { decision.textContent = "No decision: " + result.warnings.join("; "); decision.className = "decision"; }
   else if (result.same[0]) { decision.textContent = "Same"; decision.className = "decision same"; }
   else { decision.textContent = "Different"; decision.className = "decision different"; }
   $("result").hidden = false;
