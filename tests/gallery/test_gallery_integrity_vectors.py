@@ -160,3 +160,27 @@ def test_the_documented_limit_a_consistent_rewrite_of_codes_goes_unnoticed(tmp_p
     assert g.search_embeddings(emb[:1], k=1)[0][0].score != pytest.approx(first)
     g.close()
     assert check_gallery(tmp_path / "g", vector_model())["ok"]
+
+
+def test_a_backup_of_a_gallery_without_vectors_needs_an_index_holding_them(tmp_path):
+    from siamkit.gallery.backup import backup_gallery, restore_gallery
+
+    folder = tmp_path / "g"
+    emb = _enrolled(folder, "none")
+    assert backup_gallery(folder, tmp_path / "b1")["references"] == 12
+    restore_gallery(tmp_path / "b1", tmp_path / "r1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = Gallery(vector_model(), tmp_path / "r1")
+    assert g.search_embeddings(emb[10:11], k=1)[0][0].identity == "p3"
+    g.close()
+    # an index saved before the last enrollment beside a database that no longer keeps its
+    # vector: what a backup taken while the gallery saved its index would hold
+    old = {name: (folder / name).read_bytes() for name in (INDEX_FILE, INDEX_META_FILE)}
+    g = Gallery(vector_model(), folder)
+    g.enroll_embeddings("late", emb[:1] + 1.0)
+    g.close()
+    for name, data in old.items():
+        (folder / name).write_bytes(data)
+    with pytest.raises(DataError, match=r"1 reference\(s\) of .* keep no vectors .*try again"):
+        backup_gallery(folder, tmp_path / "b2")
