@@ -94,6 +94,11 @@ def gallery(j: dict) -> list[Row]:
     return rows
 
 
+def _bytes_per_ref(r: dict) -> str:
+    b = r.get("memory_bytes_per_reference")
+    return "memory not measured" if b is None else f"{b:.0f} B/ref"
+
+
 def gallery_scale(j: dict) -> list[Row]:
     rows = []
     for size in j["synthetic"]:
@@ -105,8 +110,7 @@ def gallery_scale(j: dict) -> list[Row]:
             overhead = r.get("overhead_vs_raw")
             rows.append((f"gallery {r['name']}, {size['references']:,} clustered refs x "
                          f"{size['dim']}-d", f"{r['queries_per_s']:,.0f} queries/s, recall@1 "
-                         f"{r['recall_at_1']:.3f}, "
-                         f"{r.get('memory_bytes_per_reference', float('nan')):.0f} B/ref",
+                         f"{r['recall_at_1']:.3f}, " + _bytes_per_ref(r),
                          f"flat {flat['queries_per_s']:,.0f} queries/s, "
                          f"{flat['memory_bytes_per_reference']:.0f} B/ref"
                          + ("" if overhead is None else
