@@ -19,7 +19,6 @@ from siamkit.errors import DataError
 from siamkit.gallery import Gallery
 from siamkit.gallery.check import check_gallery
 from siamkit.gallery.persist import DB_FILE, INDEX_FILE, INDEX_META_FILE
-from siamkit.gallery.persist import _sha256_file as sha256_file  # noqa: PLC2701 - same package
 
 
 def _blake(row: np.ndarray) -> int:
@@ -53,7 +52,7 @@ def _rewrite_index(folder, change):
     change(index)
     faiss.write_index(index, str(folder / INDEX_FILE))
     meta = json.loads((folder / INDEX_META_FILE).read_text())
-    meta["file_sha256"] = sha256_file(folder / INDEX_FILE)
+    meta["file_sha256"] = hashlib.sha256((folder / INDEX_FILE).read_bytes()).hexdigest()
     (folder / INDEX_META_FILE).write_text(json.dumps(meta))
 
 
