@@ -94,6 +94,44 @@ def gallery(j: dict) -> list[Row]:
     return rows
 
 
+def _bytes_per_ref(r: dict) -> str:
+    b = r.get("memory_bytes_per_reference")
+    return "memory not measured" if b is None else f"{b:.0f} B/ref"
+
+
+def gallery_scale(j: dict) -> list[Row]:
+    rows = []
+    for size in j["synthetic"]:
+        by_name = {r["name"]: r for r in size["rows"]}
+        flat = by_name["Flat"]
+        for r in size["rows"]:
+            if r is flat or "queries_per_s" not in r:
+                continue
+            overhead = r.get("overhead_vs_raw")
+            rows.append((f"gallery {r['name']}, {size['references']:,} clustered refs x "
+                         f"{size['dim']}-d", f"{r['queries_per_s']:,.0f} queries/s, recall@1 "
+                         f"{r['recall_at_1']:.3f}, " + _bytes_per_ref(r),
+                         f"flat {flat['queries_per_s']:,.0f} queries/s, "
+                         f"{flat['memory_bytes_per_reference']:.0f} B/ref"
+                         + ("" if overhead is None else
+                            f"; raw FAISS {r['raw_queries_per_s']:,.0f}"),
+                         "" if overhead is None else
+                         f"overhead {_pct(overhead)} < 20%: {_met(overhead < 0.2)}"))
+        t = size["ivfpq_vs_flat"]
+        rows.append((f"IVF-PQ vs flat, {size['references']:,} refs",
+                     f"{t['speedup']:.1f}x queries/s, {t['memory_ratio']:.3f}x memory, "
+                     f"recall@1 {t['recall_at_1']:.3f}", "flat gallery, same run",
+                     f">= 50x, <= 1/8, >= 0.95 (target at 10M): {_met(t['target_met'])}"))
+    m = j.get("mnist", {})
+    for r in m.get("rows", []):
+        rows.append((f"MNIST embeddings, {r['name']}, {r['references']:,} refs",
+                     f"recall@1 {r['recall_at_1']:.3f} (no rerank "
+                     f"{r['recall_at_1_no_rerank']:.3f}), top-1 label "
+                     f"{r['top1_label_accuracy']:.3f}, {r['memory_bytes_per_reference']:.0f} B/ref",
+                     "exact search", ""))
+    return rows
+
+
 def gallery_integrity(j: dict) -> list[Row]:
     return [(f"gallery open with the index verified against SQLite, {r['references']:,} refs x "
              f"{r['dim']}-d (load {_load(j)})",
@@ -390,6 +428,7 @@ TABLES: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "losses": (losses, "benchmarks/losses.py"),
     "gradcache_memory": (gradcache_memory, "benchmarks/gradcache_memory.py"),
     "gallery": (gallery, "benchmarks/gallery.py"),
+    "gallery_scale": (gallery_scale, "benchmarks/gallery_scale.py"),
     "gallery_integrity": (gallery_integrity, "benchmarks/gallery_integrity.py"),
     "serve_load": (serve_load, "benchmarks/serve_load.py"),
     "data_loading": (data_loading, "benchmarks/data_loading.py"),

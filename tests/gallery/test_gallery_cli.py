@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -93,6 +94,35 @@ def test_handlers_raise_siamkit_errors_for_the_main_cli(tmp_path):
     args = parser.parse_args(["gallery", "list", "-g", str(tmp_path / "none")])
     with pytest.raises(DataError, match="no gallery there"):
         args.func(args)
+
+
+def test_index_factory_string_and_vector_storage_from_the_cli(setup, capsys):
+    g, m = setup / "g", setup / "model"
+    assert cli("enroll", "-g", g, "-m", m, "--index", "HNSW8,SQ8", "--vectors", "float16",
+               "person0", setup / "p0.npy") == 0
+    capsys.readouterr()
+    assert cli("identify", "-g", g, setup / "p0.npy", "--ef-search", "32", "--rerank", "5",
+               "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["identity"] == "person0"
+    from siamkit.gallery import Gallery
+    with Gallery(vector_model(threshold=-0.05), g) as gallery:
+        assert gallery.stats()["factory"] == "HNSW8,SQ8" and gallery.vectors_ == "float16"
+    assert cli("identify", "-g", g, setup / "probe.csv", "--index", "IVFx") == 1
+    assert "'IVFx'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("milvus_lite") is None,
+                    reason="milvus-lite not installed (extra 'milvus')")
+def test_milvus_backend_from_the_cli(setup, capsys):
+    g, m = setup / "g", setup / "model"
+    assert cli("enroll", "-g", g, "-m", m, "--backend", "milvus", "--uri", setup / "refs.db",
+               "person0", setup / "p0.npy") == 0
+    capsys.readouterr()
+    assert cli("identify", "-g", g, setup / "p0.npy", "--json") == 0  # backend and uri recorded
+    assert json.loads(capsys.readouterr().out)[0]["identity"] == "person0"
+    assert cli("enroll", "-g", setup / "g2", "-m", m, "--backend", "milvus", "person0",
+               setup / "p0.npy") == 1
+    assert "give uri" in capsys.readouterr().err
 
 
 def _tree(root, counts):

@@ -22,7 +22,11 @@ def test_health_and_model_description(vector_client):
     info = vector_client.get("/api/model").json()
     assert info["modality"] == "vector" and info["input"] == {"input_dim": 6}
     assert info["score_kind"] == "negative_euclidean" and info["threshold"] == -0.5
-    assert info["gallery"] == {"identities": 0, "references": 0, "index": "flat"}
+    gallery = info["gallery"]
+    assert gallery.pop("index_bytes") > 0
+    assert gallery == {"identities": 0, "references": 0, "index": "flat", "factory": "Flat",
+                       "trained": True, "training_needs": 0, "vectors": "float32",
+                       "backend": "faiss", "scoring": "nearest", "read_only": False}
 
 
 def test_embed_and_similarity_match_the_model(vector_client):

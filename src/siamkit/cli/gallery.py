@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..gallery import AGGREGATES, Gallery
-from ..gallery.index import KINDS
+from ..gallery import AGGREGATES, BACKENDS, VECTORS, Gallery
+from ..gallery.factory import ALIASES
 from ..gallery.prototypes import SCORINGS
 from ..gallery.persist import DB_FILE, recorded_model_path
 from ..inputs import identity_folders, modality, read_inputs
@@ -42,6 +42,9 @@ EXAMPLES = """\
   siamkit gallery identify -g gallery/ probe.png -k 5       "unknown" below the threshold
   siamkit gallery verify -g gallery/ alice probe.png --json
   siamkit gallery list -g gallery/
+  siamkit gallery enroll -g big/ --index IVF4096,PQ32 --vectors float16 ...   compressed
+  siamkit gallery identify -g big/ probe.png --nprobe 64 --rerank 200
+  siamkit gallery enroll -g g/ --backend milvus --uri refs.db alice a.png   Milvus Lite
   siamkit gallery check -g gallery/ --repair
   siamkit gallery backup gallery/ backups/monday && siamkit gallery restore backups/monday g2/"""
 
@@ -57,6 +60,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         p.add_argument("--gallery", "-g", required=True, type=Path, help="gallery folder")
         p.add_argument("--model", "-m", type=Path,
                        help="model folder (default: the one that built the gallery)")
+        add_gallery_options(p)
         add_json_flag(p)
         p.set_defaults(func=func)
         return p
@@ -69,7 +73,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="enroll a tree ROOT/<identity>/<images>, one identity per subfolder")
     p.add_argument("--name", help="with --folder: the folder holds the images of this one identity")
     p.add_argument("--metadata", help="JSON object merged into the identity's metadata")
-    p.add_argument("--index", choices=KINDS, help="index kind of a new gallery (default flat)")
     p.add_argument("--scoring", choices=SCORINGS,
                    help="how identify scores an identity: its nearest reference (default) or "
                         "the mean of its references, a prototype (kept with the gallery)")
@@ -102,6 +105,39 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 # ---- opening ------------------------------------------------------------------------------------
 
 
+def add_gallery_options(p: argparse.ArgumentParser) -> None:
+    """The index and storage options of a gallery (``siamkit gallery`` and ``siamkit serve``)."""
+    p.add_argument("--index", help=f"index of a new gallery: {', '.join(ALIASES)} or a FAISS "
+                                   "factory string such as IVF4096,PQ32 or HNSW32,SQ8 "
+                                   "(default flat; a different one rebuilds the index)")
+    p.add_argument("--vectors", choices=VECTORS,
+                   help="how a new gallery keeps each embedding besides its index (default "
+                        "float32; none: only the index's codes)")
+    p.add_argument("--nprobe", type=int, help="IVF cells searched per query (default 16)")
+    p.add_argument("--ef-search", type=int, help="HNSW search breadth (default 128)")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="where a new gallery's vectors are searched (default faiss)")
+    p.add_argument("--uri", help="milvus backend: a local .db file (Milvus Lite) or "
+                                 "http(s)://host:port (a Milvus server)")
+    p.add_argument("--collection", help="milvus backend: the collection (default siamkit)")
+    p.add_argument("--rerank", type=int,
+                   help="candidates rescored against the kept vectors (default 100 for a "
+                        "compressed index, else 0)")
+
+
+def gallery_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :class:`~siamkit.gallery.Gallery` from :func:`add_gallery_options`."""
+    given = {"index": args.index, "vectors": args.vectors, "nprobe": args.nprobe,
+             "ef_search": args.ef_search, "rerank": args.rerank, "backend": args.backend,
+             "uri": args.uri, "collection": args.collection,
+             "scoring": getattr(args, "scoring", None)}  # enroll and identify only
+    for flag in ("nprobe", "ef_search"):
+        if given[flag] is not None and given[flag] < 1:
+            raise ConfigError(f"--{flag.replace('_', '-')}: expected a positive integer, "
+                              f"got {given[flag]}")
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
     from ..model import SiameseNetwork
 
@@ -110,8 +146,7 @@ def _open(args: argparse.Namespace, create: bool = False) -> Gallery:
     model_path = args.model or recorded_model_path(args.gallery)
     if model_path is None:
         raise ConfigError(f"gallery {args.gallery}: give the model with --model DIR")
-    gallery = Gallery(SiameseNetwork.load(model_path), args.gallery,
-                      index=getattr(args, "index", None), scoring=getattr(args, "scoring", None))
+    gallery = Gallery(SiameseNetwork.load(model_path), args.gallery, **gallery_options(args))
     gallery.record_model_path(model_path)
     return gallery
 

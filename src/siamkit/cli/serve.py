@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..gallery.index import KINDS
 from ._common import add_command, add_runtime_flags, load_model
 from ._serve_options import (
     add_limit_arguments,
@@ -20,6 +19,7 @@ from ._serve_options import (
     limits_from_args,
     security_from_args,
 )
+from .gallery import add_gallery_options, gallery_options
 
 DESCRIPTION = ("Serve a model's HTTP API (OpenAPI at /docs) and web pages (/ to compare two "
                "inputs, /identify against the gallery).")
@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("model", type=Path, help="model folder (config.json + model.safetensors), or "
                                             "an exported ONNX folder with --runtime onnx")
     p.add_argument("--gallery", "-g", type=Path, help="gallery folder (created if new)")
-    p.add_argument("--index", choices=KINDS, help="index kind of a new gallery")
+    add_gallery_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--log-level", default="info",
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port: expected 1-65535, got {args.port}")
     limits = limits_from_args(args)
     model = load_model(args.model, runtime=args.runtime, threads=args.threads)
-    gallery = None if args.gallery is None else Gallery(model, args.gallery, index=args.index)
+    gallery = (None if args.gallery is None
+               else Gallery(model, args.gallery, **gallery_options(args)))
     if gallery is not None:
         gallery.record_model_path(args.model)
     try:

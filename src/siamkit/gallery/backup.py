@@ -5,7 +5,9 @@ reads one consistent snapshot while other processes go on enrolling: every enrol
 before the snapshot is in the copy, with all its references, and none after it. The index files
 are copied as they are (each is replaced atomically, so a copy holds one whole version); a copy
 that is older than the database is detected at the first open and rebuilt from the database,
-which is the truth. ``backup.json`` records the snapshot's counts and the SHA-256 of the copied
+which is the truth. A gallery that keeps no vectors (``vectors="none"``) cannot rebuild: a copy
+whose index lacks references the database no longer keeps vectors of (an index saved between the
+two copies) is taken again. ``backup.json`` records the snapshot's counts and the SHA-256 of the copied
 database, which :func:`restore_gallery` checks before it writes anything.
 
 A backup folder is itself a gallery (it opens with :class:`~siamkit.gallery.Gallery`), but opening
@@ -21,12 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..atomic import atomic_path, atomic_write_json, fsync_folder
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..version import __version__
+from .index import VectorIndex
 from .persist import DB_FILE, INDEX_FILE, INDEX_META_FILE
 
 MANIFEST = "backup.json"
+_ATTEMPTS = 3
 FORMAT = "siamkit-gallery-backup"
 
 
@@ -39,13 +45,15 @@ def backup_gallery(gallery: str | Path, out: str | Path) -> dict[str, Any]:
     if out.exists() and any(out.iterdir()):
         raise DataError(f"backup {out}: the folder exists and is not empty; choose a new one")
     out.mkdir(parents=True, exist_ok=True)
-    # Index files first: a copy older than the database is rebuilt; a newer one could not be.
-    for name in (INDEX_FILE, INDEX_META_FILE):
-        if (gallery / name).is_file():
-            with atomic_path(out / name, min_size=0) as tmp:
-                shutil.copyfile(gallery / name, tmp)
-    with atomic_path(out / DB_FILE) as tmp:
-        _sqlite_copy(f"file:{gallery / DB_FILE}?mode=ro", tmp)
+    for _ in range(_ATTEMPTS):
+        _copy(gallery, out)
+        missing = _missing_without_vectors(out)
+        if not missing:
+            break
+    else:
+        raise DataError(f"backup {out}: {missing} reference(s) of {gallery} keep no vectors "
+                        "(vectors='none') and are in no copied index: the gallery saved its index "
+                        f"while it was copied, {_ATTEMPTS} times; try again")
     counts = _verified_counts(out / DB_FILE, f"backup {out}")
     manifest = {"format": FORMAT, "created": time.time(), "source": str(gallery.resolve()),
                 "siamkit_version": __version__, **counts,
@@ -78,6 +86,41 @@ def restore_gallery(backup: str | Path, gallery: str | Path) -> dict[str, Any]:
                 shutil.copyfile(backup / name, tmp)
     fsync_folder(gallery)
     return {"gallery": str(gallery), **counts}
+
+
+def _copy(gallery: Path, out: Path) -> None:
+    # Index files first: a copy older than the database is rebuilt; a newer one could not be.
+    for name in (INDEX_FILE, INDEX_META_FILE):
+        if (gallery / name).is_file():
+            with atomic_path(out / name, min_size=0) as tmp:
+                shutil.copyfile(gallery / name, tmp)
+    with atomic_path(out / DB_FILE) as tmp:
+        _sqlite_copy(f"file:{gallery / DB_FILE}?mode=ro", tmp)
+
+
+def _missing_without_vectors(out: Path) -> int:
+    """References of the copied database that keep no vector (``vectors="none"``, emptied once a
+    saved index held them) and that the copied index does not hold: an index saved between the
+    two copies. Rebuilding cannot bring them back, so the backup copies again."""
+    import json
+
+    with sqlite3.connect(f"file:{out / DB_FILE}?mode=ro", uri=True) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'vectors'").fetchone()
+        if row is None or json.loads(row[0]) != "none":
+            return 0
+        empty = np.array([r[0] for r in db.execute(
+            "SELECT id FROM refs WHERE length(embedding) = 0")], dtype=np.int64)
+    if not len(empty):
+        return 0
+    try:
+        params = json.loads((out / INDEX_META_FILE).read_text(encoding="utf-8"))["params"]
+        index = VectorIndex(params["dim"], params["metric"], params["index"],
+                            nlist=params["nlist"], hnsw_m=params["hnsw_m"],
+                            normalize=params["normalize"])
+        index.read(str(out / INDEX_FILE))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, ConfigError):
+        return len(empty)  # no usable index copied: the open would say so, and lose them
+    return int((~np.isin(empty, index.ids())).sum())
 
 
 def _sqlite_copy(source_uri: str, target: Path) -> None:

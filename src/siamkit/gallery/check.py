@@ -14,13 +14,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from . import integrity
 from .gallery import Gallery
 from .index import VectorIndex
 from .persist import DB_FILE
 from .search import metric_for
-from .store import Store
+from .store import VECTORS, Store
 
 
 def check_gallery(path: str | Path, model: Any, repair: bool = False) -> dict[str, Any]:
@@ -35,8 +35,13 @@ def check_gallery(path: str | Path, model: Any, repair: bool = False) -> dict[st
     store = Store(path / DB_FILE, dim)
     try:
         conn = store.conn
-        problems = (integrity.sqlite_problems(conn) + integrity.row_problems(conn, dim)
-                    + integrity.embedding_problems(conn, dim, stored_form))
+        vectors = store.get_meta("vectors") or "float32"
+        if vectors not in VECTORS:
+            raise DataError(f"gallery {path}: {DB_FILE}: meta vectors: expected one of "
+                            f"{', '.join(VECTORS)}, got {vectors!r}")
+        store.use_vectors(vectors)
+        problems = (integrity.sqlite_problems(conn) + integrity.row_problems(conn, dim, vectors)
+                    + integrity.embedding_problems(conn, dim, stored_form, vectors))
         repaired: list[dict[str, Any]] = []
         if repair:
             with store.transaction() as db:
@@ -44,7 +49,7 @@ def check_gallery(path: str | Path, model: Any, repair: bool = False) -> dict[st
                     if p.repairable and p.ids:
                         db.executemany("DELETE FROM refs WHERE id = ?", ((i,) for i in p.ids))
                         repaired.append({"kind": p.kind, "deleted": len(p.ids), "ids": p.ids})
-                filled = integrity.fill_checksums(db, dim, stored_form)
+                filled = integrity.fill_checksums(db, dim, stored_form, vectors)
             if filled:
                 repaired.append({"kind": "checksums", "filled": filled})
             problems = [p for p in problems if not (p.repairable and p.ids)]
@@ -52,18 +57,33 @@ def check_gallery(path: str | Path, model: Any, repair: bool = False) -> dict[st
         store.close()
     index = "not opened (repair the rows first)"
     if not any(p.kind in ("bad_size", "no_identity") for p in problems):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            gallery = Gallery(model, path)
-            try:
-                if repair:
-                    gallery.rebuild_index()
-            finally:
-                gallery.close()
-        notes = [str(w.message) for w in caught]
-        index = "; ".join(notes) if notes else "the saved index matches the database"
-        if repair:
-            index = (index + "; rebuilt from the stored embeddings") if notes else \
-                "rebuilt from the stored embeddings"
+        index = _check_index(path, model, repair, problems)
     return {"problems": [p.to_dict() for p in problems], "repaired": repaired, "index": index,
             "ok": not problems}
+
+
+def _check_index(path: Path, model: Any, repair: bool, problems: list) -> str:
+    """Open the gallery (which checks its index, and rebuilds or catches it up) and, with
+    ``repair``, rebuild the index; what was found, in words."""
+    rebuilt = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gallery = Gallery(model, path)
+        except DataError as exc:  # vectors="none": an index that cannot be mended
+            problems.append(integrity.Problem("index", str(exc), [], False))
+            return "not usable"
+        try:
+            if repair:
+                try:
+                    gallery.rebuild_index()
+                    rebuilt = "rebuilt from the stored embeddings"
+                except ConfigError as exc:  # a compressed index and no vectors to rebuild from
+                    rebuilt = f"not rebuilt: {exc}"
+        finally:
+            gallery.close()
+    notes = [str(w.message) for w in caught]
+    index = "; ".join(notes) if notes else "the saved index matches the database"
+    if rebuilt:
+        index = f"{index}; {rebuilt}" if notes else rebuilt
+    return index

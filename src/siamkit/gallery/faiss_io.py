@@ -16,7 +16,7 @@ import faiss
 from ..atomic import check_size, write_all
 
 
-def write_faiss_index(index: faiss.Index, file: str | Path, target: str | Path | None = None) -> int:
+def write_faiss_index(index: faiss.Index | faiss.IndexBinary, file: str | Path, target: str | Path | None = None) -> int:
     """Serialise ``index`` into ``file`` (errors name ``target``, default ``file``); returns the
     number of bytes written, all checked to be on the file."""
     file = Path(file)
@@ -27,6 +27,10 @@ def write_faiss_index(index: faiss.Index, file: str | Path, target: str | Path |
             written[0] += write_all(fh, memoryview(chunk), target)
             return len(chunk)
 
-        faiss.write_index(index, faiss.PyCallbackIOWriter(sink))
+        writer = faiss.PyCallbackIOWriter(sink)
+        if isinstance(index, faiss.IndexBinary):
+            faiss.write_index_binary(index, writer)
+        else:
+            faiss.write_index(index, writer)
     check_size(file, written[0], target)
     return written[0]

@@ -19,6 +19,30 @@ What is checked when (the open must stay cheap; the full check reads every store
 Galleries written before checksums existed have NULL checksums: the first open computes them from
 the stored embeddings (logged), so from then on the index is verified like any other.
 
+What a checksum covers depends on how the gallery keeps its vectors (``Gallery(vectors=...)``):
+
+* ``"float32"``: the stored float32 vector, as above.
+* ``"float16"``: the float16 values the database keeps, widened to float32 (exactly) and put in
+  the index's form. The gallery adds those same rounded values to the index at enrollment, so the
+  index, a rebuild from the database and the checksum agree; any change of the stored float16
+  bytes changes the checksum (for a cosine model, except an exact rescaling of a whole vector,
+  which changes no score).
+* ``"none"``: the checksum is computed at enrollment, from the float32 vector the row keeps until
+  a saved index holds it; then the database keeps the checksum but no vector. It still verifies an
+  index that keeps exact vectors (Flat, IVF-Flat, HNSW-Flat), which is then the only copy: a
+  mismatch cannot be rebuilt and refuses the open, asking for the index files from a backup.
+
+An index that keeps codes (PQ, OPQ, SQ8, binary) decodes to approximations, which no checksum of
+an exact vector can verify; nor can the cheap open decide whether codes are right (re-encoding
+every stored vector would be a rebuild). Such an index is trusted on what ``index.json`` records
+(its settings, the checksum of its ids against the database's, the SHA-256 of the file): a damaged
+or truncated ``index.faiss`` is caught, but a rewrite of ``index.faiss`` and ``index.json``
+together is not. Where vectors are kept, ``siamkit gallery check --repair`` rebuilds it from them;
+with ``vectors="none"`` and a compressed index the index file is the only copy of the vectors, and
+the limit is plain: a damaged file can only be restored from a backup (``siamkit gallery
+backup``), never repaired. A Milvus collection is checked at open by its ids against the
+database's; its vectors are Milvus's to keep.
+
 The checksum is BLAKE2b (RFC 7693, Python's ``hashlib``) with an 8-byte digest of the vector's
 float32 bytes: a changed vector goes unnoticed with a chance of about 2^-64. It detects corruption
 and stray rewrites, not a forger who can also write the database. (A NumPy-vectorised multiply-
@@ -73,20 +97,35 @@ class Problem:
                 "count": len(self.ids), "repairable": self.repairable}
 
 
-def row_problems(conn: Any, dim: int) -> list[Problem]:
-    """The cheap checks of every open, in one pass: blobs that are not ``dim`` float32 values,
-    references whose identity row is missing."""
+def layout(vectors: str, dim: int) -> tuple[np.dtype, tuple[int, ...]]:
+    """How a gallery keeping ``vectors`` ("float32", "float16", "none") stores an embedding blob:
+    (its dtype, the blob lengths in bytes a row may have). With "none" a row holds its float32
+    vector until a saved index holds it, then an empty blob."""
+    if vectors == "float16":
+        return np.dtype("<f2"), (2 * dim,)
+    if vectors == "none":
+        return np.dtype("<f4"), (0, 4 * dim)
+    return np.dtype("<f4"), (4 * dim,)
+
+
+def row_problems(conn: Any, dim: int, vectors: str = "float32") -> list[Problem]:
+    """The cheap checks of every open, in one pass: blobs that are not ``dim`` values of the
+    kept kind (:func:`layout`), references whose identity row is missing."""
+    dtype, sizes = layout(vectors, dim)
+    marks = ",".join("?" * len(sizes))
+    wrong = f"typeof(r.embedding) != 'blob' OR length(r.embedding) NOT IN ({marks})"
     rows = conn.execute(
-        "SELECT r.id, typeof(r.embedding) != 'blob' OR length(r.embedding) != ?, i.id IS NULL "
+        f"SELECT r.id, {wrong}, i.id IS NULL "
         "FROM refs r LEFT JOIN identities i ON i.id = r.identity_id "
-        "WHERE typeof(r.embedding) != 'blob' OR length(r.embedding) != ? OR i.id IS NULL "
-        "ORDER BY r.id", (4 * dim, 4 * dim)).fetchall()
+        f"WHERE {wrong} OR i.id IS NULL "
+        "ORDER BY r.id", sizes + sizes).fetchall()
     bad = [r[0] for r in rows if r[1]]
     dangling = [r[0] for r in rows if r[2]]
     out = []
     if bad:
+        kept = "no or " if vectors == "none" else ""
         out.append(Problem("bad_size", f"{len(bad)} reference(s) (ids {_ids(bad)}) have an "
-                           f"embedding that is not {dim} float32 values", bad))
+                           f"embedding that is not {kept}{dim} {dtype.name} values", bad))
     if dangling:
         out.append(Problem("no_identity", f"{len(dangling)} reference(s) (ids "
                            f"{_ids(dangling)}) belong to no identity", dangling))
@@ -101,11 +140,13 @@ def sqlite_problems(conn: Any) -> list[Problem]:
     return [Problem("sqlite", f"SQLite integrity_check: {'; '.join(rows[:3])}", [], False)]
 
 
-def embedding_problems(conn: Any, dim: int, stored_form: Any) -> list[Problem]:
+def embedding_problems(conn: Any, dim: int, stored_form: Any,
+                       vectors: str = "float32") -> list[Problem]:
     """Non-finite embeddings, and stored embeddings that no longer match their checksums
-    (``stored_form(vectors)``: the vectors as the index keeps them)."""
+    (``stored_form(vectors)``: the vectors as the index keeps them). Rows that keep no vector
+    (``vectors="none"``, once saved in the index) have nothing to check here."""
     non_finite, changed = [], []
-    for ids, emb, sums in _rows(conn, dim):
+    for ids, emb, sums in _rows(conn, dim, vectors):
         finite = np.isfinite(emb).all(axis=1)
         non_finite.extend(ids[~finite].tolist())
         known = finite & (sums != _MISSING)
@@ -126,33 +167,44 @@ def embedding_problems(conn: Any, dim: int, stored_form: Any) -> list[Problem]:
 _MISSING = np.iinfo(np.int64).min  # stands for a NULL checksum in arrays
 
 
-def _rows(conn: Any, dim: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(ids, embeddings, checksums) of the well-formed rows, in id order, in chunks."""
+def _rows(conn: Any, dim: int,
+          vectors: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(ids, float32 embeddings, checksums) of the rows that hold a well-formed vector, in id
+    order, in chunks."""
+    dtype = layout(vectors, dim)[0]
     last = -(2**63)
     while True:
         rows = conn.execute(
             "SELECT id, embedding, checksum FROM refs WHERE id > ? AND typeof(embedding) = 'blob' "
-            "AND length(embedding) = ? ORDER BY id LIMIT ?", (last, 4 * dim, _CHUNK)).fetchall()
+            "AND length(embedding) = ? ORDER BY id LIMIT ?",
+            (last, dtype.itemsize * dim, _CHUNK)).fetchall()
         if not rows:
             return
         last = rows[-1][0]
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        emb = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, dim)
+        emb = _decode([r[1] for r in rows], dtype, dim)
         sums = np.array([_MISSING if r[2] is None else r[2] for r in rows], dtype=np.int64)
         yield ids, emb, sums
 
 
-def fill_checksums(conn: Any, dim: int, stored_form: Any) -> int:
+def _decode(blobs: list[bytes], dtype: np.dtype, dim: int) -> np.ndarray:
+    return np.frombuffer(b"".join(blobs), dtype=dtype).reshape(-1, dim).astype(np.float32)
+
+
+def fill_checksums(conn: Any, dim: int, stored_form: Any, vectors: str = "float32") -> int:
     """Compute the checksums a gallery written before them lacks, from the stored embeddings
-    (the truth). Returns how many were filled in; the caller holds a transaction."""
+    (the truth; rows that no longer keep one stay unverified). Returns how many were filled in;
+    the caller holds a transaction."""
+    dtype = layout(vectors, dim)[0]
     filled = 0
     while True:
         rows = conn.execute(
             "SELECT id, embedding FROM refs WHERE checksum IS NULL AND typeof(embedding) = 'blob' "
-            "AND length(embedding) = ? ORDER BY id LIMIT ?", (4 * dim, _CHUNK)).fetchall()
+            "AND length(embedding) = ? ORDER BY id LIMIT ?",
+            (dtype.itemsize * dim, _CHUNK)).fetchall()
         if not rows:
             return filled
-        emb = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, dim)
+        emb = _decode([r[1] for r in rows], dtype, dim)
         sums = vector_checksums(stored_form(emb))
         conn.executemany("UPDATE refs SET checksum = ? WHERE id = ?",
                          ((int(s), int(r[0])) for s, r in zip(sums, rows)))

@@ -6,8 +6,9 @@ rename, fsync of the folder; :mod:`siamkit.atomic`), so a full disk raises
 ``index.json``: the index settings, the number of vectors, a checksum of their ids and a checksum of
 the file itself. On opening, an index that is missing, corrupt, built with other settings, holding
 other ids than the database or other vectors than the database's checksums say
-(:func:`siamkit.gallery.integrity.index_mismatch`) is not trusted; the caller rebuilds it from the
-stored embeddings.
+(:func:`siamkit.gallery.integrity.index_mismatch`; an index that keeps exact float32 vectors only,
+see :mod:`siamkit.gallery.integrity` for the compressed ones) is not trusted; the caller rebuilds
+it from the stored embeddings, or catches it up where the gallery keeps no vectors.
 """
 
 from __future__ import annotations
@@ -71,6 +72,16 @@ def write_index(folder: Path, index: VectorIndex, fingerprint: str) -> None:
     })
 
 
+def _upgraded(params: object, index: VectorIndex) -> object:
+    """``params`` of an ``index.json`` written before factory strings (``"kind"``, no
+    ``"normalize"``) in today's form. Normalisation was then already the model's, which the
+    fingerprint check vouches for, so it is the index's own."""
+    if isinstance(params, dict) and "kind" in params and "index" not in params:
+        params = {**{k: v for k, v in params.items() if k != "kind"}, "index": params["kind"],
+                  "normalize": index.normalize}
+    return params
+
+
 def read_index(folder: Path, index: VectorIndex, store: Store, fingerprint: str) -> str | None:
     """Load the saved index into ``index``; None on success, else why it cannot be trusted."""
     file, meta_file = folder / INDEX_FILE, folder / INDEX_META_FILE
@@ -82,7 +93,7 @@ def read_index(folder: Path, index: VectorIndex, store: Store, fingerprint: str)
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
         return f"{INDEX_META_FILE} is missing or unreadable"
-    if meta.get("params") != index.params():
+    if _upgraded(meta.get("params"), index) != index.params():
         return f"the index was built with {meta.get('params')}, now {index.params()} is needed"
     if meta.get("fingerprint") != fingerprint:
         return "the index was built from another model's embeddings"
@@ -98,4 +109,8 @@ def read_index(folder: Path, index: VectorIndex, store: Store, fingerprint: str)
         if len(held) != len(db_ids):
             return f"the index holds {len(held)} vectors but the database {len(db_ids)} references"
         return "the index holds other references than the database"
+    if index.lossy:
+        # Codes (PQ, SQ, binary) decode to approximations, which no checksum of an exact vector
+        # can verify: such an index is trusted on its ids and its file's SHA-256 above.
+        return None
     return index_mismatch(index, store.conn)

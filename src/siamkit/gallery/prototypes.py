@@ -11,7 +11,8 @@ unit vector like every reference. A prototype is no stored reference: its ``refe
 answers is -1.
 
 The prototypes are computed exactly from the stored embeddings at each call (one pass over the
-references, then a ``[B, identities]`` score matrix), not through the search index.
+references, then a ``[B, identities]`` score matrix), not through the search index; a gallery that
+keeps no vectors (``vectors="none"``) gives them from its index, decoded where it compresses.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def prototypes(gallery: Any) -> tuple[np.ndarray, np.ndarray]:
     cosine = gallery.model.distance_fn.index_normalized
     sums: dict[int, np.ndarray] = {}
     counts: dict[int, int] = {}
-    for ids, emb in gallery._store.iter_embeddings():
+    for ids, emb in gallery._iter_vectors():
         emb = emb.astype(np.float64)
         if cosine:
             emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)

@@ -1,11 +1,12 @@
-"""How a gallery answers probes: FAISS search, head rescoring, and ranking identities.
+"""How a gallery answers probes: FAISS search, head rescoring, re-ranking, ranking identities.
 
 Scores come out on the model's scale, higher = more similar. The model's distance says which FAISS
 metric to index with and how the index's values become its scores (the inner product of normalised
 vectors is the cosine similarity; FAISS's L2 values are squared euclidean distances; manhattan
 uses FAISS's L1 metric). A model with a head names the metric that shortlists for it (the
 L1-sigmoid head is a weighted L1 distance, Koch et al. 2015, so an L1 index shortlists well), and
-the head's match probability is computed on that shortlist.
+the head's match probability is computed on that shortlist. A compressed index's candidates are
+re-ranked the same way, by the distance's exact score on the stored vectors.
 
 The functions take the :class:`~siamkit.gallery.Gallery` and must be called under its lock.
 """
@@ -29,21 +30,26 @@ def metric_for(model: Any) -> tuple[str, bool]:
     return model.score_scale.index_metric, model.head is not None
 
 
-def references(gallery: Any, emb: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and ids ``[B, m]`` of the best references per probe, best first (id -1: empty)."""
-    values, ids = gallery._index.search(emb, m)
-    if gallery._rescore:
-        scores = _head_scores(gallery.model, gallery._index, emb, ids)
-        order = np.argsort(-scores, axis=1, kind="stable")
+def references(gallery: Any, emb: np.ndarray, m: int,
+               options: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and ids ``[B, m]`` of the best references per probe, best first (id -1: empty).
+    ``options``: nprobe, ef_search and rerank (candidates rescored exactly, 0 = none)."""
+    rerank = options["rerank"]
+    fetch = min(gallery._index.ntotal, max(m, rerank))
+    values, ids = gallery._index.search(emb, fetch, options["nprobe"], options["ef_search"])
+    if gallery._rescore or rerank:
+        # The head's match probability, or the distance's exact score, on kept vectors.
+        scores = _exact_scores(gallery.model, gallery._vectors_of, emb, ids)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :m]
         scores, ids = np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
     else:
         scores = gallery.model.distance_fn.score_from_index(values)
     return np.where(ids >= 0, scores, -np.inf), ids
 
 
-def _head_scores(model: Any, index: Any, emb: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def _exact_scores(model: Any, vectors_of: Any, emb: np.ndarray, ids: np.ndarray) -> np.ndarray:
     valid = ids >= 0
-    vecs = torch.from_numpy(index.reconstruct(ids[valid]))
+    vecs = torch.from_numpy(vectors_of(ids[valid]))
     probes = torch.from_numpy(np.repeat(emb, valid.sum(axis=1), axis=0))
     out = np.full(ids.shape, -np.inf, dtype=np.float32)
     parts = []
@@ -56,7 +62,8 @@ def _head_scores(model: Any, index: Any, emb: np.ndarray, ids: np.ndarray) -> np
     return out
 
 
-def identify(gallery: Any, emb: np.ndarray, k: int, threshold: float | None) -> Identifications:
+def identify(gallery: Any, emb: np.ndarray, k: int, threshold: float | None,
+             options: dict) -> Identifications:
     """The ``k`` best identities per probe, each scored by its best reference."""
     n, b = gallery._index.ntotal, len(emb)
     members = gallery._members
@@ -72,7 +79,7 @@ def identify(gallery: Any, emb: np.ndarray, k: int, threshold: float | None) -> 
     while len(todo):
         if gallery._rescore:
             m = min(n, max(m, gallery.shortlist))
-        s, ids = references(gallery, emb[todo], m)
+        s, ids = references(gallery, emb[todo], m, options)
         rows, cols, slot, counts = first_per_group(members.groups(ids), k)
         target = todo[rows]
         names[target, slot] = members.names(ids[rows, cols])
@@ -84,13 +91,14 @@ def identify(gallery: Any, emb: np.ndarray, k: int, threshold: float | None) -> 
     return Identifications(names, scores, refs, threshold)
 
 
-def matches(gallery: Any, emb: np.ndarray, k: int) -> list[list[Match]]:
+def matches(gallery: Any, emb: np.ndarray, k: int, options: dict) -> list[list[Match]]:
     """The ``k`` best references per probe, with their metadata."""
     n = gallery._index.ntotal
     if n == 0:
         return [[] for _ in range(len(emb))]
     scores, ids = references(gallery, emb,
-                             min(n, max(k, gallery.shortlist) if gallery._rescore else k))
+                             min(n, max(k, gallery.shortlist) if gallery._rescore else k),
+                             options)
     scores, ids = scores[:, :k], ids[:, :k]
     meta = gallery._store.references(ids[ids >= 0])
     name_of = gallery._members.names(ids)

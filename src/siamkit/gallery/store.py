@@ -1,12 +1,16 @@
 """SQLite storage of a gallery: identities, references (with their embeddings) and gallery settings.
 
-SQLite is the gallery's source of truth. Each reference row keeps its embedding as a float32 blob,
-so the FAISS index is a cache that can always be rebuilt from here. Every change runs in one
-transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) with ``synchronous=FULL`` in WAL mode: when
+SQLite is the gallery's source of truth. Each reference row keeps its embedding as a blob of
+``vectors`` values: "float32" (exact), "float16" (half the bytes, ~3 significant digits), so the
+FAISS index is a cache that can always be rebuilt from here; or "none", for a compressed gallery
+that keeps only its index's codes: then a row keeps its float32 embedding only until the index
+holding it is saved (:meth:`Store.clear_vectors`), so an enrollment is durable before that too.
+Every change runs in one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) with ``synchronous=FULL`` in WAL mode: when
 ``add`` returns, the rows are on disk, so a killed process loses no acknowledged enrollment.
 
 Reference ids come from ``AUTOINCREMENT`` and are never reused, so the set of ids identifies the
-content of the index exactly (embeddings are never modified in place). Each row also keeps the
+content of the index exactly (embeddings are never modified in place, but with ``vectors="none"``
+emptied once a saved index holds them). Each row also keeps the
 checksum of its vector as the index stores it (:mod:`siamkit.gallery.integrity`), so the index can
 be verified against the database; rows written before checksums existed hold NULL until the next
 open fills them in (the column is added in place: older siamkit versions still read and write the
@@ -31,6 +35,7 @@ import numpy as np
 from ..errors import DataError, WriteError
 
 SCHEMA_VERSION = 1
+VECTORS = ("float32", "float16", "none")  # how a row keeps its embedding
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS identities (
@@ -52,11 +57,14 @@ class Store:
     the :class:`~siamkit.gallery.Gallery` serialises access with its lock."""
 
     def __init__(self, file: str | os.PathLike | None, dim: int,
-                 checksums: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        """``checksums(embeddings)``: the checksum of each new row (none: NULL)."""
+                 checksums: Callable[[np.ndarray], np.ndarray] | None = None,
+                 vectors: str = "float32") -> None:
+        """``checksums(embeddings)``: the checksum of each new row, given the float32 values the
+        row keeps (float16 ones widened for a float16 gallery; none: NULL)."""
         self.file = None if file is None else Path(file)
         self.dim = int(dim)
         self.checksums = checksums
+        self.use_vectors(vectors)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so transactions are explicit.
             self.conn = sqlite3.connect(":memory:" if file is None else str(file),
@@ -86,6 +94,11 @@ class Store:
             raise DataError(f"gallery database {file}: written by a newer siamkit "
                             f"(schema {version}); upgrade")
 
+    def use_vectors(self, vectors: str) -> None:
+        """How embeddings are kept: "float32", "float16" or "none" (see the module docstring)."""
+        self.vectors = vectors
+        self._dtype = np.dtype("<f2" if vectors == "float16" else "<f4")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -100,10 +113,10 @@ class Store:
                                  "nothing of this change was stored") from None
             raise
 
-    def _sums(self, embeddings: np.ndarray) -> list[int | None]:
+    def _sums(self, blobs: np.ndarray) -> list[int | None]:
         if self.checksums is None:
-            return [None] * len(embeddings)
-        return [int(c) for c in self.checksums(embeddings)]
+            return [None] * len(blobs)
+        return [int(c) for c in self.checksums(blobs.astype(np.float32))]
 
     # ---- settings ---------------------------------------------------------------------------
 
@@ -146,7 +159,7 @@ class Store:
             seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
             first = (seq[0] if seq else 0) + 1
             ids = np.arange(first, first + len(embeddings), dtype=np.int64)
-            blobs = np.ascontiguousarray(embeddings, dtype="<f4")
+            blobs = self._encode(embeddings)
             sums = self._sums(blobs)
             db.executemany(
                 _INSERT_REF,
@@ -174,7 +187,7 @@ class Store:
             seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
             first = (seq[0] if seq else 0) + 1
             ids = np.arange(first, first + len(embeddings), dtype=np.int64)
-            blobs = np.ascontiguousarray(embeddings, dtype="<f4")
+            blobs = self._encode(embeddings)
             sums = self._sums(blobs)
             db.executemany(
                 _INSERT_REF,
@@ -213,6 +226,28 @@ class Store:
             "SELECT embedding FROM refs WHERE identity_id = ? ORDER BY id", row)]
         return self._decode(blobs)
 
+    def identity_ref_ids(self, identity: str) -> np.ndarray | None:
+        row = self.conn.execute("SELECT id FROM identities WHERE name = ?", (identity,)).fetchone()
+        if row is None:
+            return None
+        return np.array([r[0] for r in self.conn.execute(
+            "SELECT id FROM refs WHERE identity_id = ? ORDER BY id", row)], dtype=np.int64)
+
+    def embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """Stored embeddings of reference ids ``[n]`` -> ``[n, dim]`` float32, in that order."""
+        wanted = np.asarray(ids, dtype=np.int64).ravel()
+        unique = np.unique(wanted)
+        found: dict[int, bytes] = {}
+        for start in range(0, len(unique), 900):
+            chunk = unique[start:start + 900].tolist()
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(
+                f"SELECT id, embedding FROM refs WHERE id IN ({marks})", chunk))
+        try:
+            return self._decode([found[i] for i in wanted.tolist()])
+        except KeyError as exc:
+            raise DataError(f"gallery database {self.file}: no reference {exc}") from None
+
     def references(self, ids: np.ndarray) -> dict[int, dict]:
         """Metadata of the given reference ids."""
         out: dict[int, dict] = {}
@@ -232,11 +267,13 @@ class Store:
         return arr[:, 0].copy(), arr[:, 1].copy()
 
     def iter_embeddings(self, chunk: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """All (ids, embeddings) in id order, ``chunk`` rows at a time (to rebuild the index)."""
+        """All (ids, embeddings) kept, in id order, ``chunk`` rows at a time (to rebuild the
+        index); with ``vectors="none"`` only those not yet in a saved index."""
         last = 0
         while True:
             rows = self.conn.execute(
-                "SELECT id, embedding FROM refs WHERE id > ? ORDER BY id LIMIT ?",
+                "SELECT id, embedding FROM refs WHERE id > ? AND length(embedding) > 0 "
+                "ORDER BY id LIMIT ?",
                 (last, chunk)).fetchall()
             if not rows:
                 return
@@ -246,11 +283,37 @@ class Store:
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM refs").fetchone()[0]
 
+    def count_without_vectors(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM refs WHERE length(embedding) = 0"
+                                 ).fetchone()[0]
+
+    def clear_vectors(self) -> None:
+        """Drop the embeddings kept until a saved index held them (``vectors="none"`` only)."""
+        if self.vectors != "none":
+            raise RuntimeError("clear_vectors: this gallery keeps its vectors")
+        with self.transaction() as db:
+            db.execute("UPDATE refs SET embedding = x'' WHERE length(embedding) > 0")
+
+    def as_kept(self, embeddings: np.ndarray) -> np.ndarray:
+        """float32 ``embeddings`` as this database keeps them (rounded to float16 for a float16
+        gallery), so that the index holds what a rebuild from here would give it."""
+        if self._dtype.itemsize == 4:
+            return np.ascontiguousarray(embeddings, dtype=np.float32)
+        return self._encode(embeddings).astype(np.float32)
+
+    def _encode(self, embeddings: np.ndarray) -> np.ndarray:
+        blobs = np.ascontiguousarray(embeddings, dtype=self._dtype)
+        if self._dtype.itemsize == 2 and not np.isfinite(blobs).all():
+            raise DataError("embeddings: values beyond float16's range (65504) cannot be kept as "
+                            "float16; keep float32 vectors")
+        return blobs
+
     def _decode(self, blobs: list[bytes]) -> np.ndarray:
-        if any(len(b) != 4 * self.dim for b in blobs):
+        if any(len(b) != self._dtype.itemsize * self.dim for b in blobs):
             raise DataError(f"gallery database {self.file}: an embedding blob is not "
-                            f"{self.dim} float32 values")
-        return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, self.dim).astype(np.float32)
+                            f"{self.dim} {self._dtype.name} values")
+        return np.frombuffer(b"".join(blobs), dtype=self._dtype).reshape(-1, self.dim).astype(
+            np.float32)
 
     def backup_to(self, file: Path) -> None:
         """Copy the whole database into ``file`` (consistent snapshot, via SQLite's backup API)."""
