@@ -149,7 +149,7 @@ def test_tampered_checkpoint_headers(tmp_path):
 
 @pytest.mark.parametrize("key,value,message", [
     ("schema_version", '"abc"', "meta schema_version: expected a whole number"),
-    ("index", '"bogus"', "meta index: index: unknown kind 'bogus'"),
+    ("index", '"bogus"', "meta index: gallery index 'bogus': FAISS cannot build it"),
     ("dim", "7", "meta dim is 7"),
     ("index", "{not json", "meta index: not valid JSON"),
 ])

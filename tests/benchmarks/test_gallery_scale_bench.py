@@ -21,12 +21,12 @@ def test_gallery_scale_benchmark_tiny_slice(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     milvus = importlib.util.find_spec("pymilvus") is not None
     out = tmp_path / "gallery_scale.json"
-    result = module.main(["--sizes", "1500", "--queries", "40", "--repeats", "1", "--no-mnist",
+    result = module.main(["--sizes", "1500", "--nlist", "64", "--queries", "40", "--repeats", "1", "--no-mnist",
                           "--milvus-max", "1500" if milvus else "0", "--output", str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     (size,) = result["synthetic"]
     rows = {r["name"]: r for r in size["rows"]}
-    assert rows["Flat"]["recall_at_1"] == 1.0 and rows["Flat"]["vectors"] == "none"
+    assert rows["Flat"]["recall_at_1"] == 1.0 and rows["Flat"]["vectors"] == "float16"
     # 1,500 references are too few to train IVF64,PQ32 (9,984): it searches exactly meanwhile
     pq = rows["IVF64,PQ32"]
     assert pq["trained"] is False and pq["recall_at_1"] == 1.0
@@ -34,5 +34,5 @@ def test_gallery_scale_benchmark_tiny_slice(tmp_path, monkeypatch):
         "memory_bytes_per_reference"]
     if milvus:
         assert rows["Milvus Lite"]["recall_at_1"] >= 0.9
-    assert set(size["ivfpq_vs_flat"]) == {"speedup", "memory_ratio", "recall_at_1", "target_met"}
+    assert {"speedup", "memory_ratio", "recall_at_1", "target_met"} <= set(size["ivfpq_vs_flat"])
     sys.modules.pop("_machine", None)
