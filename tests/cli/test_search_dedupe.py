@@ -82,7 +82,8 @@ def test_dedupe_a_pairs_file_at_the_models_threshold(text_model, capsys):
     assert data["pairs"][0]["a"] == TEXTS[want[0][1]]
     code, out, _ = run(capsys, "dedupe", tmp / "text", tmp / "corpus.txt", "--all",
                        "--max-pairs", "3", "--out", tmp / "dups.tsv")
-    rows = list(csv.reader(open(tmp / "dups.tsv"), delimiter="\t"))
+    with open(tmp / "dups.tsv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
     assert code == 0 and rows[0] == ["score", "i", "j", "a", "b"] and len(rows) == 4
     top3 = brute_pairs(model, TEXTS)[:3]
     assert [(int(r[1]), int(r[2])) for r in rows[1:]] == [(i, j) for _, i, j in top3]

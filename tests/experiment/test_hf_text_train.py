@@ -15,6 +15,7 @@ pytest.importorskip("transformers")
 import siamkit as sk  # noqa: E402
 from hf_tiny import write_tiny_bert  # noqa: E402
 from siamkit.cli import main  # noqa: E402
+from siamkit.errors import SiamkitWarning  # noqa: E402
 from siamkit.hf_text_adapter import HFTextAdapter  # noqa: E402
 
 TOML = """
@@ -103,7 +104,11 @@ def test_length_buckets_are_on_by_default_for_pairs_with_a_hugging_face_tokenize
     train, _ = _loaders(config("contrastive"), "batches.length_buckets=false")
     assert isinstance(train.sampler, RandomBatchSampler)
     # in-batch negatives: off by default, whatever the tokenizer
-    train, _ = _loaders(config("multiple_negatives_ranking"))
+    with pytest.warns(SiamkitWarning) as caught:
+        train, _ = _loaders(config("multiple_negatives_ranking"))
+    said = " | ".join(str(w.message) for w in caught)
+    assert "train: 'duplicates' batches use only the 18 rows" in said
+    assert "val: 'duplicates' batches use only the 6 rows" in said
     assert train.batch_kind == "duplicates" and not isinstance(train.sampler, LengthBucketBatchSampler)
 
 

@@ -48,8 +48,12 @@ def test_a_gallery_whose_index_cannot_be_rebuilt_on_disk_opens_read_only(tmp_pat
     _enrolled(tmp_path / "g", vectors).close()
     (tmp_path / "g" / INDEX_FILE).write_bytes(b"damaged")
     monkeypatch.setattr(faiss_io, "open", failing_open(after=0), raising=False)
-    with pytest.warns(SiamkitWarning, match="open read-only"):
+    with pytest.warns(SiamkitWarning) as caught:
         g = Gallery(vector_model(), tmp_path / "g")
+    said = [str(w.message) for w in caught]
+    # first the damage is found and a rebuild tried, then the failed save leaves it read-only
+    assert any("index file is corrupt" in m for m in said), said
+    assert any("open read-only" in m for m in said), said
     assert g.read_only_ and "could not be saved" in g.read_only_
     assert g.identify(vectors[3], k=1)[0].identity == "p1"  # searches still work
     with pytest.raises(WriteError, match="is open read-only"):

@@ -4,6 +4,8 @@ tells it from SupCon, degenerate batches, and the direction of a step."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import math
 
 import pytest
@@ -21,7 +23,10 @@ def test_matches_pml(size, temperature, dtype):
     emb, labels = labelled_batch(size, dtype, seed=size + 5)
     if len(labels.unique()) < 2:
         labels[0] = labels[0] + 1
-    ours = value_and_grad(lambda e: NTXentLoss(temperature)(e, labels), emb)
+    # at size 2 every class appears once: the loss is 0 and says so
+    degenerate = int(labels.unique(return_counts=True)[1].max()) < 2
+    with pytest.warns(SiamkitWarning, match="no anchor has both") if degenerate else nullcontext():
+        ours = value_and_grad(lambda e: NTXentLoss(temperature)(e, labels), emb)
     theirs = value_and_grad(lambda e: pml_losses.NTXentLoss(temperature)(e, labels), emb)
     assert_same(ours, theirs, dtype)
     loop = value_and_grad(lambda e: loop_reference(e, labels, temperature), emb)

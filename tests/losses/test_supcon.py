@@ -3,6 +3,8 @@ degenerate batches, and the direction of a step."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import math
 
 import pytest
@@ -20,7 +22,10 @@ def test_matches_pml(size, temperature, dtype):
     emb, labels = labelled_batch(size, dtype, seed=size)
     if len(labels.unique()) < 2:
         labels[0] = labels[0] + 1  # a negative exists
-    ours = value_and_grad(lambda e: SupConLoss(temperature)(e, labels), emb)
+    # at size 2 every class appears once: the loss is 0 and says so
+    degenerate = int(labels.unique(return_counts=True)[1].max()) < 2
+    with pytest.warns(SiamkitWarning, match="no anchor has both") if degenerate else nullcontext():
+        ours = value_and_grad(lambda e: SupConLoss(temperature)(e, labels), emb)
     theirs = value_and_grad(lambda e: pml_losses.SupConLoss(temperature)(e, labels), emb)
     assert_same(ours, theirs, dtype)
 

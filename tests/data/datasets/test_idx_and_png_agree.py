@@ -79,6 +79,7 @@ def _figures(model, data):
     return json.loads(json.dumps(out, default=str))
 
 
+@pytest.mark.filterwarnings("ignore:threshold rule")  # an untrained model: the figures, not their quality
 def test_idx_files_and_a_png_folder_give_the_same_figures(tmp_path):
     files = tiny_files()
     write_files(tmp_path / "tiny", files)
@@ -92,6 +93,7 @@ def test_idx_files_and_a_png_folder_give_the_same_figures(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:threshold rule")  # an untrained model: the figures, not their quality
 def test_real_mnist_from_idx_and_from_a_png_folder_gives_the_same_figures(shared_data, tmp_path):
     test = load_dataset("mnist", "test", shared_data, download=False, progress=False)
     part = test.subset(torch.arange(600))
