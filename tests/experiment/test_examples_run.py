@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from siamkit.config import load_config
+from siamkit.errors import SiamkitWarning
 from siamkit.experiment import run_experiment
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -29,8 +30,9 @@ def test_digits_mlp(tmp_path):
 
 
 def test_image_folder_verification(tmp_path, identity_folder):
-    result = _run("image_folder_verification.toml", tmp_path, f"data.path={identity_folder}",
-                  "data.image_size=[16, 16]", "batches.batch_size=16")
+    with pytest.warns(SiamkitWarning, match="n_way lowered from 5 to 2"):  # a 2-class test split
+        result = _run("image_folder_verification.toml", tmp_path, f"data.path={identity_folder}",
+                      "data.image_size=[16, 16]", "batches.batch_size=16")
     assert result.model.adapter.image_size == (16, 16)
     assert result.metrics["threshold"]["rule"] == "accuracy"  # the rule that serves small folders
     assert result.metrics["one_shot"]["n_way"] == 2  # 2 of the 8 identities are test identities
