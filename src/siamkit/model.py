@@ -33,6 +33,7 @@ from .distances import Distance, ScoreScale, get_distance
 from .encoders.base import Encoder, get_encoder_class
 from .errors import ConfigError, ModelFileError, NotCalibratedError, SiamkitError, WriteError
 from .heads import create_head, head_scores
+from .length_chunks import length_chunks
 from .model_checks import (
     build_on_meta,
     check_arguments,
@@ -136,33 +137,40 @@ class SiameseNetwork(nn.Module):
 
         When the adapter knows the inputs' sizes (a Hugging Face tokenizer's token counts), they
         are embedded longest first, so that each batch holds texts of similar length and pads
-        little; the rows come back in the order of ``inputs``."""
+        little, in batches of at most ``batch_size`` rows and about
+        :data:`~siamkit.length_chunks.MAX_TOKENS` padded tokens (see
+        :mod:`siamkit.length_chunks`); the rows come back in the order of ``inputs``."""
         was_training = self.training
         self.eval()
         try:
-            chunks = []
             n = len(inputs)
             sizes_of = getattr(self.adapter, "sizes", None)
-            sizes = sizes_of(inputs) if sizes_of is not None and n > batch_size else None
-            order = None if sizes is None else np.argsort(-np.asarray(sizes), kind="stable")
-            starts: Iterable[int] = range(0, n, batch_size)
+            sizes = sizes_of(inputs) if sizes_of is not None and n > 1 else None
+            if sizes is None:
+                chunks: Iterable[Any] = (slice(s, s + batch_size) for s in range(0, n, batch_size))
+                total = -(-n // batch_size)
+            else:
+                chunks = list(length_chunks(sizes, batch_size))
+                total = len(chunks)
             if progress:
                 from tqdm.auto import tqdm
 
-                starts = tqdm(starts, desc="embedding", unit="batch")
-            for start in starts:
-                if order is None:
-                    part = inputs[start:start + batch_size]
+                chunks = tqdm(chunks, desc="embedding", unit="batch", total=total)
+            parts, rows = [], []
+            for chunk in chunks:
+                if isinstance(chunk, slice):
+                    part = inputs[chunk]
                 else:
-                    rows = order[start:start + batch_size]
-                    part = (inputs[torch.from_numpy(rows)] if isinstance(inputs, Tensor)
-                            else [inputs[i] for i in rows])
-                chunks.append(self.embed(part).float().cpu())
-            if not chunks:
+                    rows.append(chunk)
+                    part = (inputs[torch.from_numpy(chunk)] if isinstance(inputs, Tensor)
+                            else [inputs[i] for i in chunk])
+                parts.append(self.embed(part).float().cpu())
+            if not parts:
                 return torch.zeros((0, self.embedding_dim or 0))
-            out = torch.cat(chunks)
-            if order is not None:
-                out = torch.empty_like(out).index_copy_(0, torch.from_numpy(order), out)
+            out = torch.cat(parts)
+            if rows:
+                order = torch.from_numpy(np.concatenate(rows))
+                out = torch.empty_like(out).index_copy_(0, order, out)
             return out
         finally:
             self.train(was_training)

@@ -132,3 +132,27 @@ def test_a_batch_of_the_wrong_form_is_refused(exported):
     runtime = sk.OnnxModel(exported[3])
     with pytest.raises(DataError, match=r"\[B, L, 2\] batches \(input_ids \+ attention_mask\)"):
         runtime.run(np.zeros((2, 5), dtype=np.int64))
+
+
+def test_encode_of_many_texts_in_length_chunks_equals_one_text_at_a_time(exported, monkeypatch):
+    """Both engines' ``encode`` sort and chunk by tokens (siamkit.length_chunks) and give each row
+    back in input order: equal to embedding each text alone, whatever the chunking."""
+    model, _, _, out = exported
+    runtime = sk.OnnxModel(out)
+    texts = [LONG[i % 2] if i % 5 == 0 else SENTENCES[i % len(SENTENCES)] for i in range(37)]
+    alone = torch.cat([model.embed([t]) for t in texts]).detach()
+    for max_rows in (1, 4, 256):
+        torch.testing.assert_close(model.encode(texts, batch_size=max_rows), alone,
+                                   atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(runtime.encode(texts, batch_size=max_rows), alone,
+                                   atol=1e-4, rtol=1e-4)
+    calls = []
+    real_embed = model.embed
+    monkeypatch.setattr(model, "embed", lambda part: calls.append(len(part)) or real_embed(part))
+    many = texts * 5
+    sizes = model.adapter.sizes(many)
+    model.encode(many, batch_size=256)
+    assert sum(calls) == len(many) and len(calls) > 1
+    # the longest texts come first, 2048 // their length to a chunk; shorter ones more to a chunk
+    assert calls[0] == 2048 // int(max(sizes)) < len(many)
+    assert max(calls) <= 2048 // int(min(sizes))
