@@ -352,6 +352,35 @@ def test_a_callback_can_stop_training():
     assert len(history) == 2
 
 
+def test_a_step_callback_sees_every_optimizer_step_and_may_evaluate_without_changing_the_run():
+    """on_step_end comes after each optimizer step (accumulated micro-batches count once); a
+    callback that evaluates the model there (eval mode, no gradients) leaves the trained weights
+    exactly as a run without it, since the trainer puts the model back in training mode."""
+    probe = torch.randn(5, 4)
+
+    class Watch(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_step_end(self, trainer, step):
+            assert trainer.model.training  # called from inside the loop
+            with torch.no_grad():
+                trainer.model.eval()
+                self.seen.append((step, trainer.epoch_, float(trainer.model.embed(probe).sum())))
+
+    def run(callbacks, dropout=0.3):
+        model = tiny_model(dropout=dropout)
+        fit(model, epochs=2, train=batches("pairs", 6), callbacks=callbacks, accumulate_steps=2,
+            seed=1)
+        return model
+
+    watch = Watch()
+    watched, plain = run([watch]), run([])
+    assert [(s, e) for s, e, _ in watch.seen] == [(1, 0), (2, 0), (3, 0), (4, 1), (5, 1), (6, 1)]
+    assert_same_weights(watched, plain)  # dropout on in both: train mode came back each time
+    assert len({v for _, _, v in watch.seen}) == 6  # it saw a different model after each step
+
+
 def test_without_checkpoint_dir_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fit(tiny_model(), epochs=1, val=batches("pairs", 1))

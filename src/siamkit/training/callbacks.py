@@ -1,8 +1,12 @@
 """Callbacks: small hooks into the training loop, after Keras' and Lightning's, kept minimal.
 
-A callback overrides any of ``on_train_start(trainer)``, ``on_epoch_end(trainer, epoch, logs)``
-(epoch numbered from 1; ``logs`` is that epoch's history entry, which the callback may extend) and
-``on_train_end(trainer, history)``. It stops training by setting ``trainer.stop_training = True``.
+A callback overrides any of ``on_train_start(trainer)``, ``on_step_end(trainer, step)`` (after each
+optimizer step, numbered from 1 over the whole run), ``on_epoch_end(trainer, epoch, logs)`` (epoch
+numbered from 1; ``logs`` is that epoch's history entry, which the callback may extend) and
+``on_train_end(trainer, history)``. ``on_step_end`` is where a fine-tune of one epoch is watched
+(a validation figure every N steps): it may evaluate the model, and the trainer puts the model
+back in training mode afterwards; a callback that draws random numbers there changes the rest of
+the run's random stream. It stops training by setting ``trainer.stop_training = True``.
 A callback with state that must survive an interruption returns it from ``state_dict()`` (numbers,
 strings, lists, dicts) and takes it back in ``load_state_dict()``; checkpoints store it.
 
@@ -38,6 +42,9 @@ class Callback:
     def on_train_start(self, trainer: "Trainer") -> None:
         pass
 
+    def on_step_end(self, trainer: "Trainer", step: int) -> None:
+        pass
+
     def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
         pass
 
@@ -67,6 +74,13 @@ class CallbackList:
     def on_train_start(self, trainer: "Trainer") -> None:
         for callback in self.callbacks:
             callback.on_train_start(trainer)
+
+    def on_step_end(self, trainer: "Trainer", step: int) -> bool:
+        """Call the callbacks that watch steps; True when there was one (it may have evaluated)."""
+        watching = [c for c in self.callbacks if type(c).on_step_end is not Callback.on_step_end]
+        for callback in watching:
+            callback.on_step_end(trainer, step)
+        return bool(watching)
 
     def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
         for callback in self.callbacks:

@@ -194,10 +194,7 @@ class Trainer:
             set_rng_state(self._resumed_rng)
             self._resumed_rng = None
         stats.begin(self.loss)
-        self.model.train()
-        self.loss.train()
-        if self.fine_tuning.freeze_batchnorm:
-            freeze_batchnorm(self.model)
+        self._train_mode()
         bar = ProgressBar(
             self.runtime.progress and self.rank_ == 0, self.train_loader_, epoch, self.epochs,
             stats.batches, self.runtime.log_every,
@@ -220,6 +217,12 @@ class Trainer:
             )
         self._stats = None  # the epoch is done: checkpoints from here on are between epochs
         return stats.logs(epoch, current_lr(self.optimizer_))
+
+    def _train_mode(self) -> None:
+        self.model.train()
+        self.loss.train()
+        if self.fine_tuning.freeze_batchnorm:
+            freeze_batchnorm(self.model)
 
     def _train_step(self, batch: Any, epoch: int, index: int) -> tuple[float, int, bool]:
         """Forward and backward of one (micro-)batch, the ``index``-th of the epoch; gradients add
@@ -266,6 +269,8 @@ class Trainer:
         self.step_ += 1
         if self.optimization.per_step:
             self.scheduler_.step()
+        if self.callbacks_.on_step_end(self, self.step_):  # one may have evaluated the model
+            self._train_mode()
         if interrupted:
             self._interrupted(epoch, stats)
         every = self.checkpointing.checkpoint_every_steps
