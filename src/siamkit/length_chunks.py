@@ -11,9 +11,11 @@ many to a chunk, where per-call overhead, not memory, is what costs.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
+import torch
+from torch import Tensor
 
 #: Padded tokens (rows x the chunk's longest row) per forward pass in ``encode``.
 MAX_TOKENS = 2048
@@ -34,3 +36,32 @@ def length_chunks(sizes: np.ndarray, max_rows: int, max_tokens: int = MAX_TOKENS
         rows = min(max_rows, max(1, max_tokens // longest))
         yield order[start:start + rows]
         start += rows
+
+
+def encode_in_chunks(embed: Callable[[Any], Tensor], inputs: Any, sizes: np.ndarray | None,
+                     batch_size: int, width: int, progress: bool = False) -> Tensor:
+    """``embed`` over ``inputs`` (a tensor or a list): ``batch_size`` rows at a time in order, or,
+    given ``sizes``, in :func:`length_chunks`; the rows come back in the order of ``inputs``, as
+    float32 on the CPU (``[0, width]`` when there are none)."""
+    n = len(inputs)
+    chunks: Any = (list(length_chunks(sizes, batch_size)) if sizes is not None
+                   else [slice(s, s + batch_size) for s in range(0, n, batch_size)])
+    if progress:
+        from tqdm.auto import tqdm
+
+        chunks = tqdm(chunks, desc="embedding", unit="batch")
+    parts, rows = [], []
+    for chunk in chunks:
+        if isinstance(chunk, slice):
+            part = inputs[chunk]
+        else:
+            rows.append(chunk)
+            part = (inputs[torch.from_numpy(chunk)] if isinstance(inputs, Tensor)
+                    else [inputs[i] for i in chunk])
+        parts.append(embed(part).float().cpu())
+    if not parts:
+        return torch.zeros((0, width))
+    out = torch.cat(parts)
+    if rows:  # back to the order of the inputs
+        out = torch.empty_like(out).index_copy_(0, torch.from_numpy(np.concatenate(rows)), out)
+    return out

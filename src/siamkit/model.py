@@ -20,9 +20,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -33,7 +32,7 @@ from .distances import Distance, ScoreScale, get_distance
 from .encoders.base import Encoder, get_encoder_class
 from .errors import ConfigError, ModelFileError, NotCalibratedError, SiamkitError, WriteError
 from .heads import create_head, head_scores
-from .length_chunks import length_chunks
+from .length_chunks import encode_in_chunks
 from .model_checks import (
     build_on_meta,
     check_arguments,
@@ -143,35 +142,10 @@ class SiameseNetwork(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            n = len(inputs)
             sizes_of = getattr(self.adapter, "sizes", None)
-            sizes = sizes_of(inputs) if sizes_of is not None and n > 1 else None
-            if sizes is None:
-                chunks: Iterable[Any] = (slice(s, s + batch_size) for s in range(0, n, batch_size))
-                total = -(-n // batch_size)
-            else:
-                chunks = list(length_chunks(sizes, batch_size))
-                total = len(chunks)
-            if progress:
-                from tqdm.auto import tqdm
-
-                chunks = tqdm(chunks, desc="embedding", unit="batch", total=total)
-            parts, rows = [], []
-            for chunk in chunks:
-                if isinstance(chunk, slice):
-                    part = inputs[chunk]
-                else:
-                    rows.append(chunk)
-                    part = (inputs[torch.from_numpy(chunk)] if isinstance(inputs, Tensor)
-                            else [inputs[i] for i in chunk])
-                parts.append(self.embed(part).float().cpu())
-            if not parts:
-                return torch.zeros((0, self.embedding_dim or 0))
-            out = torch.cat(parts)
-            if rows:
-                order = torch.from_numpy(np.concatenate(rows))
-                out = torch.empty_like(out).index_copy_(0, order, out)
-            return out
+            sizes = sizes_of(inputs) if sizes_of is not None and len(inputs) > 1 else None
+            return encode_in_chunks(self.embed, inputs, sizes, batch_size,
+                                    self.embedding_dim or 0, progress)
         finally:
             self.train(was_training)
 

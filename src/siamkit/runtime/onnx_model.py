@@ -24,7 +24,7 @@ from ..adapters import adapter_from_config
 from ..distances import Distance, ScoreScale, get_distance
 from ..errors import DataError, ModelFileError, NotCalibratedError
 from ..heads import create_head, head_scores
-from ..length_chunks import length_chunks
+from ..length_chunks import encode_in_chunks
 from .onnx_folder import ENCODER_FILE, HEAD_FILE, HEAD_INPUTS, SINGLE_INPUT_VERSION, read_onnx_config
 from .ort import import_onnxruntime, inference_session
 
@@ -173,29 +173,10 @@ class OnnxModel:
         adapter knows the inputs' sizes (token counts), longest first in chunks of at most
         ``batch_size`` rows and about :data:`~siamkit.length_chunks.MAX_TOKENS` padded tokens,
         as :meth:`siamkit.SiameseNetwork.encode`; rows come back in the order of ``inputs``."""
-        n = len(inputs)
         sizes_of = getattr(self.adapter, "sizes", None)
-        sizes = sizes_of(inputs) if sizes_of is not None and n > 1 else None
-        chunks: Any = (list(length_chunks(sizes, batch_size)) if sizes is not None
-                       else [slice(s, s + batch_size) for s in range(0, n, batch_size)])
-        if progress:
-            from tqdm.auto import tqdm
-
-            chunks = tqdm(chunks, desc="embedding", unit="batch")
-        parts, rows = [], []
-        for chunk in chunks:
-            if isinstance(chunk, slice):
-                parts.append(self.embed(inputs[chunk]))
-                continue
-            rows.append(chunk)
-            parts.append(self.embed(inputs[torch.from_numpy(chunk)] if isinstance(inputs, Tensor)
-                                    else [inputs[i] for i in chunk]))
-        if not parts:
-            return torch.zeros((0, self.embedding_dim))
-        out = torch.cat(parts)
-        if rows:
-            out = torch.empty_like(out).index_copy_(0, torch.from_numpy(np.concatenate(rows)), out)
-        return out
+        sizes = sizes_of(inputs) if sizes_of is not None and len(inputs) > 1 else None
+        return encode_in_chunks(self.embed, inputs, sizes, batch_size, self.embedding_dim,
+                                progress)
 
     # ---- comparing --------------------------------------------------------------------------
 
