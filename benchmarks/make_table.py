@@ -145,8 +145,10 @@ def gallery_integrity(j: dict) -> list[Row]:
 def serve_load(j: dict) -> list[Row]:
     rss = j["server_rss_mb"]
     load = j.get("load_average_1min", {}).get("before")
+    backend = j.get("backend", "faiss")
+    on = "" if backend == "faiss" else f" (gallery on {backend.title()} Lite)"
     rows = [
-        (f"HTTP service with keys, {j['clients']} clients x {j['duration_s']:.0f} s of enroll / "
+        (f"HTTP service with keys{on}, {j['clients']} clients x {j['duration_s']:.0f} s of enroll / "
          f"identify / delete / 4x4096² images / the 64x4096² request, then kill -9 "
          f"(load average {load})",
          f"{j['throughput_rps']:.0f} req/s, {j['failures']} failures, {j['lost']} of "
@@ -155,7 +157,7 @@ def serve_load(j: dict) -> list[Row]:
          " identified", "",
          _met(j["failures"] == 0 and j["lost"] == 0 and j["deletions_undone"] == 0
               and j["wrong_identifications"] == 0 and j["reopened"]["all_identified"])),
-        ("HTTP service: peak server RSS (VmHWM) under that load, default limits",
+        (f"HTTP service{on}: peak server RSS (VmHWM) under that load, default limits",
          f"{rss['peak_vmhwm']:,.0f} MB (at start {rss['at_start']:,.0f} MB)", "",
          f"<= {j['rss_budget_mb']:,} MB: {_met(j['rss_within_budget'])}"),
     ]
@@ -456,6 +458,7 @@ TABLES: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "gallery_scale": (gallery_scale, "benchmarks/gallery_scale.py"),
     "gallery_integrity": (gallery_integrity, "benchmarks/gallery_integrity.py"),
     "serve_load": (serve_load, "benchmarks/serve_load.py"),
+    "serve_load_milvus": (serve_load, "benchmarks/serve_load.py --backend milvus"),
     "data_loading": (data_loading, "benchmarks/data_loading.py"),
     "scaling": (scaling, "benchmarks/scaling.py"),
     "tracking": (tracking, "benchmarks/tracking.py"),

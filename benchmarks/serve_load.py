@@ -104,11 +104,13 @@ def free_port() -> int:
 
 
 def start_server(model_dir: Path, gallery_dir: Path, port: int, log: Path,
-                 src: Path = ROOT / "src") -> subprocess.Popen:
+                 src: Path = ROOT / "src", backend: tuple[str, ...] = ()) -> subprocess.Popen:
+    """The service on ``port``; ``backend``: extra ``siamkit serve`` flags (``--backend milvus
+    --uri FILE``), the same on every start of one gallery."""
     env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1",
            "SIAMKIT_API_KEY": ADMIN_KEY, "SIAMKIT_READ_KEY": READ_KEY}
     cmd = [sys.executable, "-m", "siamkit.serve", "serve", str(model_dir),
-           "--gallery", str(gallery_dir), "--port", str(port), "--log-level", "warning"]
+           "--gallery", str(gallery_dir), "--port", str(port), "--log-level", "warning", *backend]
     proc = subprocess.Popen(cmd, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -239,9 +241,13 @@ def _percentiles(values: list[float]) -> dict:
     return out
 
 
-def run_load(clients: int = 16, duration: float = 60.0, workdir: Path | None = None) -> dict:
-    """Run the load, the kill and the reopening; returns the summary (see the module docstring)."""
+def run_load(clients: int = 16, duration: float = 60.0, workdir: Path | None = None,
+             backend: str = "faiss") -> dict:
+    """Run the load, the kill and the reopening over the gallery ``backend`` ("faiss", or
+    "milvus": Milvus Lite in a local file); returns the summary (see the module docstring)."""
     tmp = Path(workdir or tempfile.mkdtemp(prefix="siamkit-load-"))
+    flags = (("--backend", "milvus", "--uri", str(tmp / "milvus.db")) if backend == "milvus"
+             else ())
     model_dir = save_tiny_model(tmp / "model")
     gallery_dir, log = tmp / "gallery", tmp / "server.log"
     port = free_port()
@@ -249,7 +255,7 @@ def run_load(clients: int = 16, duration: float = 60.0, workdir: Path | None = N
     heavy = [("files", (f"big{i}.png", big, "image/png")) for i in range(4)]
     hostile = [("files", (f"big{i}.png", big, "image/png")) for i in range(64)]
     load_before = os.getloadavg()
-    proc = start_server(model_dir, gallery_dir, port, log)
+    proc = start_server(model_dir, gallery_dir, port, log, backend=flags)
     rss_start = proc_status_kb(proc.pid, "VmRSS")
     stop, killed = threading.Event(), threading.Event()
     workers = [Client(n, f"http://127.0.0.1:{port}", stop, killed, heavy, hostile)
@@ -286,7 +292,7 @@ def run_load(clients: int = 16, duration: float = 60.0, workdir: Path | None = N
 
     port2 = free_port()
     t = time.perf_counter()
-    proc2 = start_server(model_dir, gallery_dir, port2, tmp / "server2.log")
+    proc2 = start_server(model_dir, gallery_dir, port2, tmp / "server2.log", backend=flags)
     reopen_s = time.perf_counter() - t
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port2}", timeout=120,
@@ -313,7 +319,7 @@ def run_load(clients: int = 16, duration: float = 60.0, workdir: Path | None = N
     from siamkit.serve import Limits
 
     return {
-        "clients": clients, "duration_s": round(elapsed, 2), "requests": requests,
+        "backend": backend, "clients": clients, "duration_s": round(elapsed, 2), "requests": requests,
         "throughput_rps": round(requests / elapsed, 1), "mix": dict(MIX),
         "auth": "admin key for enroll/delete, read key for identify (SIAMKIT_API_KEY, "
                 "SIAMKIT_READ_KEY)",
@@ -376,7 +382,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     parser.add_argument("--quick", action="store_true", help="4 clients for 5 s")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--backend", choices=("faiss", "milvus"), default="faiss",
+                        help="the gallery's search backend (milvus: Milvus Lite, a local file)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="default: results/serve_load.json (serve_load_milvus.json for milvus)")
     parser.add_argument("--baseline-src", type=Path,
                         help="also send the issue's 64-image request alone to a server run from "
                              "this source tree (e.g. the commit before the limits, from "
@@ -384,7 +393,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     clients, duration = (4, 5.0) if args.quick else (args.clients, args.duration)
     result = {"benchmark": "serve_load", "machine": platform.platform(), "cpus": os.cpu_count(),
-              **run_load(clients, duration)}
+              **run_load(clients, duration, backend=args.backend)}
     result["passed"] = passed(result)
     if args.baseline_src is not None:
         tmp = Path(tempfile.mkdtemp(prefix="siamkit-hostile-"))
@@ -392,8 +401,10 @@ def main(argv: list[str] | None = None) -> dict:
             "this": hostile_alone(tmp / "this", ROOT / "src"),
             "baseline": hostile_alone(tmp / "baseline", args.baseline_src.resolve())}
     print(json.dumps(result, indent=2))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    output = args.output or (RESULTS if args.backend == "faiss"
+                             else RESULTS.with_name(f"serve_load_{args.backend}.json"))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
