@@ -38,12 +38,14 @@ def length_chunks(sizes: np.ndarray, max_rows: int, max_tokens: int = MAX_TOKENS
         start += rows
 
 
-def encode_in_chunks(embed: Callable[[Any], Tensor], inputs: Any, sizes: np.ndarray | None,
+def encode_in_chunks(embed: Callable[[Any], Tensor], inputs: Any, adapter: Any,
                      batch_size: int, width: int, progress: bool = False) -> Tensor:
     """``embed`` over ``inputs`` (a tensor or a list): ``batch_size`` rows at a time in order, or,
-    given ``sizes``, in :func:`length_chunks`; the rows come back in the order of ``inputs``, as
-    float32 on the CPU (``[0, width]`` when there are none)."""
+    where ``adapter.sizes(inputs)`` knows their sizes, in :func:`length_chunks`; the rows come
+    back in the order of ``inputs``, as float32 on the CPU (``[0, width]`` when there are none)."""
     n = len(inputs)
+    sizes_of = getattr(adapter, "sizes", None)
+    sizes = sizes_of(inputs) if sizes_of is not None and n > 1 else None
     chunks: Any = (list(length_chunks(sizes, batch_size)) if sizes is not None
                    else [slice(s, s + batch_size) for s in range(0, n, batch_size)])
     if progress:

@@ -142,9 +142,7 @@ class SiameseNetwork(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            sizes_of = getattr(self.adapter, "sizes", None)
-            sizes = sizes_of(inputs) if sizes_of is not None and len(inputs) > 1 else None
-            return encode_in_chunks(self.embed, inputs, sizes, batch_size,
+            return encode_in_chunks(self.embed, inputs, self.adapter, batch_size,
                                     self.embedding_dim or 0, progress)
         finally:
             self.train(was_training)

@@ -173,10 +173,8 @@ class OnnxModel:
         adapter knows the inputs' sizes (token counts), longest first in chunks of at most
         ``batch_size`` rows and about :data:`~siamkit.length_chunks.MAX_TOKENS` padded tokens,
         as :meth:`siamkit.SiameseNetwork.encode`; rows come back in the order of ``inputs``."""
-        sizes_of = getattr(self.adapter, "sizes", None)
-        sizes = sizes_of(inputs) if sizes_of is not None and len(inputs) > 1 else None
-        return encode_in_chunks(self.embed, inputs, sizes, batch_size, self.embedding_dim,
-                                progress)
+        return encode_in_chunks(self.embed, inputs, self.adapter, batch_size,
+                                self.embedding_dim, progress)
 
     # ---- comparing --------------------------------------------------------------------------
 
