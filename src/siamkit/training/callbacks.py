@@ -64,6 +64,9 @@ class CallbackList:
 
     def __init__(self, callbacks: Iterable[Callback]) -> None:
         self.callbacks = list(callbacks)
+        # found once: on_step_end runs after every optimizer step
+        self.step_watchers = [c for c in self.callbacks
+                              if type(c).on_step_end is not Callback.on_step_end]
 
     def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
@@ -77,10 +80,9 @@ class CallbackList:
 
     def on_step_end(self, trainer: "Trainer", step: int) -> bool:
         """Call the callbacks that watch steps; True when there was one (it may have evaluated)."""
-        watching = [c for c in self.callbacks if type(c).on_step_end is not Callback.on_step_end]
-        for callback in watching:
+        for callback in self.step_watchers:
             callback.on_step_end(trainer, step)
-        return bool(watching)
+        return bool(self.step_watchers)
 
     def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
         for callback in self.callbacks:
