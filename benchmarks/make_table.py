@@ -219,39 +219,31 @@ def kjv_pretrained(j: dict) -> list[Row]:
          "same model, same figure"),
         (f"kjv-web duplicates: MiniLM fine-tuned with `{ft['recipe']}` ({run}, 1 epoch)",
          f"{ft['recall_at_1']:.3f} (R@5 {ft['recall_at_5']:.3f}), train CPU "
-         f"{sk_train.get('train_cpu_s', sk_train['cpu_s']) / 60:.1f} min",
+         f"{sk_train['train_cpu_s'] / 60:.1f} min",
          f"sentence-transformers MNRL {stft['recall_at_1']:.3f}"
          f" (R@5 {stft['recall_at_5']:.3f}), train CPU {st_train['cpu_s'] / 60:.1f} min",
          f">= {t['fine_tuned_recall_at_1_at_least']}: {_met(t['fine_tuned_recall_met'])}; above "
          f"the peer: {_met(t['above_st_fine_tuned'])}"),
     ]
-    if "catch_up_cpu_ratio" in t:
-        caught = t["catch_up_step"] is not None
-        rows.append((
-            "MiniLM fine-tuning: training CPU until siamkit's validation Recall@1 reaches "
-            f"sentence-transformers' final {t['catch_up_val_recall_at_1']:.3f}",
-            (f"{t['catch_up_cpu_ratio']:.2f}x (step {t['catch_up_step']}; test Recall@1 there "
-             f"{t['catch_up_test_recall_at_1']:.3f}, sentence-transformers' final "
-             f"{stft['recall_at_1']:.3f})" if caught else "never reached"),
-            f"sentence-transformers' whole epoch: {st_train['cpu_s'] / 60:.1f} min",
-            f"<= {t['catch_up_cpu_ratio_at_most']}x with test there >= the peer's: "
-            f"{_met(t['catch_up_met'])}"))
+    caught = t["catch_up_step"] is not None
+    rows.append((
+        "MiniLM fine-tuning: training CPU until siamkit's validation Recall@1 reaches "
+        f"sentence-transformers' final {t['catch_up_val_recall_at_1']:.3f}",
+        (f"{t['catch_up_cpu_ratio']:.2f}x (step {t['catch_up_step']}; test Recall@1 there "
+         f"{t['catch_up_test_recall_at_1']:.3f}, sentence-transformers' final "
+         f"{stft['recall_at_1']:.3f})" if caught else "never reached"),
+        f"sentence-transformers' whole epoch: {st_train['cpu_s'] / 60:.1f} min",
+        f"<= {t['catch_up_cpu_ratio_at_most']}x with test there >= the peer's: "
+        f"{_met(t['catch_up_met'])}"))
     tp = j["throughput"]
-    if "onnx_ratio" in tp:
-        rows.append((
-            f"{tp['sentences']:,} kjv-web sentences embedded by MiniLM, "
-            f"{j['machine_at_start'].get('torch_threads', 1)} thread(s)",
-            f"{tp['siamkit_sentences_per_s']:.1f}/s ({tp['ratio']:.2f}x); ONNX Runtime "
-            f"{tp['siamkit_onnx_sentences_per_s']:.1f}/s ({tp['onnx_ratio']:.2f}x)",
-            f"sentence-transformers encode {tp['st_sentences_per_s']:.1f}/s",
-            f">= {t['throughput_ratio_at_least']}x: {_met(t['throughput_met'])} (ONNX Runtime: "
-            f"{_met(t['throughput_onnx_met'])})"))
-    else:
-        rows.append((
-            "kjv-web sentences embedded by the fine-tuned MiniLM, 1 thread",
-            f"{ft['encode']['sentences_per_s']:.1f}/s", f"sentence-transformers "
-            f"{stft['encode']['sentences_per_s']:.1f}/s", f">= {t['throughput_ratio_at_least']}x: "
-            f"{_met(ft['encode']['sentences_per_s'] / stft['encode']['sentences_per_s'] >= t['throughput_ratio_at_least'])}"))
+    rows.append((
+        f"{tp['sentences']:,} kjv-web sentences embedded by MiniLM, "
+        f"{j['machine_at_start'].get('torch_threads', 1)} thread(s)",
+        f"{tp['siamkit_sentences_per_s']:.1f}/s ({tp['ratio']:.2f}x); ONNX Runtime "
+        f"{tp['siamkit_onnx_sentences_per_s']:.1f}/s ({tp['onnx_ratio']:.2f}x)",
+        f"sentence-transformers encode {tp['st_sentences_per_s']:.1f}/s",
+        f">= {t['throughput_ratio_at_least']}x: {_met(t['throughput_met'])} (ONNX Runtime: "
+        f"{_met(t['throughput_onnx_met'])})"))
     return rows
 
 
